@@ -1,0 +1,53 @@
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Checkpoint } from './format.js';
+import { CHECKPOINT_FILE, CheckpointError, decodeCheckpoint } from './format.js';
+
+/**
+ * Writes `bytes` to `path` atomically: a sibling temp file is written and
+ * fsynced, then renamed over the target, so readers see the old or the new
+ * file, never a torn one.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const fh = await fs.open(tmp, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Resolves a run directory or a checkpoint file path to the file path. */
+export async function resolveCheckpointPath(dirOrFile: string): Promise<string> {
+  let st;
+  try {
+    st = await fs.stat(dirOrFile);
+  } catch {
+    throw new CheckpointError('missing', `no checkpoint: path does not exist`, dirOrFile);
+  }
+  const file = st.isDirectory() ? join(dirOrFile, CHECKPOINT_FILE) : dirOrFile;
+  try {
+    await fs.access(file);
+  } catch {
+    throw new CheckpointError('missing', `no ${CHECKPOINT_FILE} in this directory; train with --out pointing here first`, dirOrFile);
+  }
+  return file;
+}
+
+/** Reads and verifies a checkpoint from a run directory or file. */
+export async function readCheckpoint(dirOrFile: string): Promise<Checkpoint> {
+  const file = await resolveCheckpointPath(dirOrFile);
+  const bytes = await fs.readFile(file);
+  return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ArchConfigError, buildArchSpec, weightShapes } from './arch.js';
+
+describe('buildArchSpec', () => {
+  it('builds small as 28->14->7->4 and decodes back to 28x28x1', () => {
+    const spec = buildArchSpec({ arch: 'small' });
+    const convs = spec.encoder.trunk.filter((l) => l.kind === 'conv2d');
+    expect(convs.map((l) => l.kind === 'conv2d' && l.outputShape)).toEqual([
+      [14, 14, 8],
+      [7, 7, 16],
+      [4, 4, 32],
+    ]);
+    const deconvs = spec.decoder.filter((l) => l.kind === 'conv2dTranspose');
+    expect(deconvs.map((l) => l.kind === 'conv2dTranspose' && [l.outputShape, l.outputPadding])).toEqual([
+      [[7, 7, 16], 0],
+      [[14, 14, 8], 1],
+      [[28, 28, 1], 1],
+    ]);
+    expect(spec.encoder.mu.inFeatures).toBe(512);
+  });
+
+  it('pads base (k4) so that it really decodes 28x28, with output padding 1,0,0', () => {
+    const spec = buildArchSpec({ arch: 'base' });
+    const deconvs = spec.decoder.filter((l) => l.kind === 'conv2dTranspose');
+    expect(deconvs.map((l) => l.kind === 'conv2dTranspose' && l.outputPadding)).toEqual([1, 0, 0]);
+    expect(deconvs.at(-1)!.kind === 'conv2dTranspose' && deconvs.at(-1)!.outputShape).toEqual([28, 28, 1]);
+    expect(spec.encoder.mu.inFeatures).toBe(3 * 3 * 128);
+  });
+
+  it('builds mlp 784-400-20-400-784', () => {
+    const shapes = weightShapes(buildArchSpec({ arch: 'mlp' }));
+    expect(shapes.get('encoder/fc1/kernel')).toEqual([784, 400]);
+    expect(shapes.get('encoder/mu/kernel')).toEqual([400, 20]);
+    expect(shapes.get('decoder/out/kernel')).toEqual([400, 784]);
+  });
+
+  it('counts 61k parameters for small, like the PyTorch peer', () => {
+    const n = [...weightShapes(buildArchSpec({ arch: 'small' })).values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+    expect(n).toBeGreaterThan(60_000);
+    expect(n).toBeLessThan(62_000);
+  });
+
+  it('rejects an unknown arch with the list of valid ones', () => {
+    expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(ArchConfigError);
+    expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(/small, base, mlp/);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * Platform-free description of the VAE architectures.
+ *
+ * The same spec drives the tfjs model (trainer), is stored in every checkpoint,
+ * and is what the ONNX exporter translates, so the exporter never needs tfjs or
+ * the trainer's model code. Shapes are channels-last (NHWC) as in tfjs; weight
+ * layouts follow tfjs conventions:
+ * - conv2d kernel `[kh, kw, in, out]`
+ * - conv2dTranspose kernel `[kh, kw, out, in]`
+ * - dense kernel `[in, out]`
+ */
+
+/** Names of the architectures the trainer can build. */
+export type ArchName = 'small' | 'base' | 'mlp';
+
+/** Bumped whenever the meaning of a spec or a weight layout changes. */
+export const ARCH_VERSION = 1;
+
+/** Image shape as `[height, width, channels]` (NHWC without the batch). */
+export type ImageShape = [number, number, number];
+
+/** Hyper-parameters that select and size an architecture. */
+export interface ArchConfig {
+  arch: ArchName;
+  /** Latent dimensionality. */
+  latent: number;
+  /** Conv channel widths per encoder stage (conv archs), or hidden widths (mlp). */
+  channels: number[];
+  /** Square kernel size of every conv (ignored by `mlp`). */
+  kernel: number;
+  /** Input image shape, `[28, 28, 1]` for MNIST. */
+  imageShape: ImageShape;
+}
+
+/** Explicit padding in pixels. */
+export interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Activation applied after a layer. */
+export type Activation = 'relu' | 'linear';
+
+/** A 2-D convolution (`y = act(conv(x, W) + b)`). */
+export interface Conv2DSpec {
+  kind: 'conv2d';
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  pads: Pads;
+  inputShape: ImageShape;
+  outputShape: ImageShape;
+  activation: Activation;
+}
+
+/**
+ * A transposed convolution, described PyTorch-style: output size is
+ * `(in - 1) * stride - 2 * padding + kernelSize + outputPadding`.
+ * In tfjs it is `conv2dTranspose(x, W, outputShape, stride, padding)`.
+ */
+export interface Conv2DTransposeSpec {
+  kind: 'conv2dTranspose';
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  padding: number;
+  outputPadding: number;
+  inputShape: ImageShape;
+  outputShape: ImageShape;
+  activation: Activation;
+}
+
+/** A fully connected layer (`y = act(x W + b)`). */
+export interface DenseSpec {
+  kind: 'dense';
+  name: string;
+  inFeatures: number;
+  outFeatures: number;
+  activation: Activation;
+}
+
+/** Flattens an NHWC feature map in (h, w, c) order. */
+export interface FlattenSpec {
+  kind: 'flatten';
+  name: string;
+  inputShape: ImageShape;
+}
+
+/** Reshapes a vector into an NHWC feature map (h, w, c order). */
+export interface ReshapeSpec {
+  kind: 'reshape';
+  name: string;
+  outputShape: ImageShape;
+}
+
+/** Any layer of the trunk or decoder. */
+export type LayerSpec = Conv2DSpec | Conv2DTransposeSpec | DenseSpec | FlattenSpec | ReshapeSpec;
+
+/** The full model: encoder trunk with two dense heads, and a decoder producing logits. */
+export interface ArchSpec {
+  archVersion: number;
+  config: ArchConfig;
+  encoder: {
+    /** Image (NHWC) to a flat feature vector. */
+    trunk: LayerSpec[];
+    mu: DenseSpec;
+    logvar: DenseSpec;
+    /** `logvar` is clipped to `[min, max]` to keep `exp` finite. */
+    logvarClamp: [number, number];
+  };
+  /** Latent to Bernoulli logits, NHWC `imageShape`; `sigmoid(logits)` is the image. */
+  decoder: LayerSpec[];
+}
+
+/** Defaults per architecture. */
+export const ARCH_DEFAULTS: Readonly<Record<ArchName, Omit<ArchConfig, 'arch'>>> = Object.freeze({
+  small: { latent: 32, channels: [8, 16, 32], kernel: 3, imageShape: [28, 28, 1] as ImageShape },
+  base: { latent: 32, channels: [32, 64, 128], kernel: 4, imageShape: [28, 28, 1] as ImageShape },
+  mlp: { latent: 20, channels: [400], kernel: 0, imageShape: [28, 28, 1] as ImageShape },
+});
+
+/** The range `logvar` is clipped to, in every architecture. */
+export const LOGVAR_CLAMP: [number, number] = [-20, 10];
+
+/** Thrown when an architecture cannot be built from the given config. */
+export class ArchConfigError extends Error {
+  override name = 'ArchConfigError';
+}
+
+/** Fills in defaults for anything the caller left out. */
+export function resolveArchConfig(partial: Partial<ArchConfig> & { arch?: ArchName }): ArchConfig {
+  const arch = partial.arch ?? 'small';
+  const defaults = ARCH_DEFAULTS[arch];
+  if (!defaults) {
+    throw new ArchConfigError(`unknown arch "${String(arch)}"; expected one of ${Object.keys(ARCH_DEFAULTS).join(', ')}`);
+  }
+  return {
+    arch,
+    latent: partial.latent ?? defaults.latent,
+    channels: partial.channels ?? [...defaults.channels],
+    kernel: partial.kernel ?? defaults.kernel,
+    imageShape: partial.imageShape ?? ([...defaults.imageShape] as ImageShape),
+  };
+}
+
+const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
+
+/**
+ * Builds the layer spec of an architecture.
+ *
+ * Conv archs use stride-2 convs with padding `floor((k - 1) / 2)`; the decoder
+ * mirrors the encoder's spatial sizes exactly, choosing each transposed conv's
+ * `outputPadding` so that 28 -> 14 -> 7 -> 4 (k3) or 28 -> 14 -> 7 -> 3 (k4)
+ * is undone precisely.
+ */
+export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }): ArchSpec {
+  const config = resolveArchConfig(input);
+  const { latent, channels, kernel, imageShape } = config;
+  if (!Number.isInteger(latent) || latent < 1) throw new ArchConfigError(`latent must be a positive integer, got ${latent}`);
+  if (channels.length === 0 || channels.some((c) => !Number.isInteger(c) || c < 1)) {
+    throw new ArchConfigError(`channels must be positive integers, got [${channels.join(', ')}]`);
+  }
+  const [H, W, C] = imageShape;
+  const pixels = H * W * C;
+
+  if (config.arch === 'mlp') {
+    const trunk: LayerSpec[] = [{ kind: 'flatten', name: 'encoder/flatten', inputShape: imageShape }];
+    let width = pixels;
+    channels.forEach((h, i) => {
+      trunk.push({ kind: 'dense', name: `encoder/fc${i + 1}`, inFeatures: width, outFeatures: h, activation: 'relu' });
+      width = h;
+    });
+    const decoder: LayerSpec[] = [];
+    let dw = latent;
+    [...channels].reverse().forEach((h, i) => {
+      decoder.push({ kind: 'dense', name: `decoder/fc${i + 1}`, inFeatures: dw, outFeatures: h, activation: 'relu' });
+      dw = h;
+    });
+    decoder.push({ kind: 'dense', name: 'decoder/out', inFeatures: dw, outFeatures: pixels, activation: 'linear' });
+    decoder.push({ kind: 'reshape', name: 'decoder/reshape', outputShape: imageShape });
+    return {
+      archVersion: ARCH_VERSION,
+      config,
+      encoder: {
+        trunk,
+        mu: { kind: 'dense', name: 'encoder/mu', inFeatures: width, outFeatures: latent, activation: 'linear' },
+        logvar: { kind: 'dense', name: 'encoder/logvar', inFeatures: width, outFeatures: latent, activation: 'linear' },
+        logvarClamp: [...LOGVAR_CLAMP],
+      },
+      decoder,
+    };
+  }
+
+  if (!Number.isInteger(kernel) || kernel < 2) throw new ArchConfigError(`kernel must be an integer >= 2, got ${kernel}`);
+  const stride = 2;
+  const pad = Math.floor((kernel - 1) / 2);
+  const trunk: LayerSpec[] = [];
+  const sizes: [number, number][] = [[H, W]];
+  let inC = C;
+  let [h, w] = [H, W];
+  channels.forEach((outC, i) => {
+    const oh = convOut(h, kernel, stride, pad);
+    const ow = convOut(w, kernel, stride, pad);
+    if (oh < 1 || ow < 1) throw new ArchConfigError(`too many conv stages for a ${H}x${W} image`);
+    trunk.push({
+      kind: 'conv2d',
+      name: `encoder/conv${i + 1}`,
+      inChannels: inC,
+      outChannels: outC,
+      kernelSize: kernel,
+      stride,
+      pads: { top: pad, bottom: pad, left: pad, right: pad },
+      inputShape: [h, w, inC],
+      outputShape: [oh, ow, outC],
+      activation: 'relu',
+    });
+    [h, w, inC] = [oh, ow, outC];
+    sizes.push([h, w]);
+  });
+  const featShape: ImageShape = [h, w, inC];
+  const features = h * w * inC;
+  trunk.push({ kind: 'flatten', name: 'encoder/flatten', inputShape: featShape });
+
+  const decoder: LayerSpec[] = [
+    { kind: 'dense', name: 'decoder/fc', inFeatures: latent, outFeatures: features, activation: 'relu' },
+    { kind: 'reshape', name: 'decoder/reshape', outputShape: featShape },
+  ];
+  const rev = [...channels].reverse();
+  for (let i = 0; i < rev.length; i++) {
+    const cin = rev[i];
+    const cout = i + 1 < rev.length ? rev[i + 1] : C;
+    const [ih, iw] = sizes[sizes.length - 1 - i];
+    const [th, tw] = sizes[sizes.length - 2 - i];
+    const base = (ih - 1) * stride - 2 * pad + kernel;
+    const oph = th - base;
+    const opw = tw - (iw - 1) * stride + 2 * pad - kernel;
+    if (oph < 0 || oph >= stride || oph !== opw) {
+      throw new ArchConfigError(`cannot invert conv stage ${i}: ${ih}->${th} needs output padding ${oph}`);
+    }
+    const last = i + 1 === rev.length;
+    decoder.push({
+      kind: 'conv2dTranspose',
+      name: `decoder/deconv${i + 1}`,
+      inChannels: cin,
+      outChannels: cout,
+      kernelSize: kernel,
+      stride,
+      padding: pad,
+      outputPadding: oph,
+      inputShape: [ih, iw, cin],
+      outputShape: [th, tw, cout],
+      activation: last ? 'linear' : 'relu',
+    });
+  }
+  return {
+    archVersion: ARCH_VERSION,
+    config,
+    encoder: {
+      trunk,
+      mu: { kind: 'dense', name: 'encoder/mu', inFeatures: features, outFeatures: latent, activation: 'linear' },
+      logvar: { kind: 'dense', name: 'encoder/logvar', inFeatures: features, outFeatures: latent, activation: 'linear' },
+      logvarClamp: [...LOGVAR_CLAMP],
+    },
+    decoder,
+  };
+}
+
+/** Every parametrised layer of a spec, in a stable order. */
+export function parametrisedLayers(spec: ArchSpec): (Conv2DSpec | Conv2DTransposeSpec | DenseSpec)[] {
+  const all = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
+  return all.filter((l): l is Conv2DSpec | Conv2DTransposeSpec | DenseSpec => l.kind !== 'flatten' && l.kind !== 'reshape');
+}
+
+/** Shape of each weight tensor, keyed `"<layer>/kernel"` and `"<layer>/bias"`, tfjs layouts. */
+export function weightShapes(spec: ArchSpec): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const l of parametrisedLayers(spec)) {
+    if (l.kind === 'dense') {
+      out.set(`${l.name}/kernel`, [l.inFeatures, l.outFeatures]);
+    } else if (l.kind === 'conv2d') {
+      out.set(`${l.name}/kernel`, [l.kernelSize, l.kernelSize, l.inChannels, l.outChannels]);
+    } else {
+      out.set(`${l.name}/kernel`, [l.kernelSize, l.kernelSize, l.outChannels, l.inChannels]);
+    }
+    out.set(`${l.name}/bias`, [l.kind === 'dense' ? l.outFeatures : l.outChannels]);
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, so a stale dist/ can't mask a bug.
+    alias: [
+      { find: /^@vae\/trainer\/checkpoint$/, replacement: src('./packages/trainer/src/checkpoint/index.ts') },
+      { find: /^@vae\/trainer$/, replacement: src('./packages/trainer/src/index.ts') },
+      { find: /^@vae\/onnx-export$/, replacement: src('./packages/onnx-export/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
