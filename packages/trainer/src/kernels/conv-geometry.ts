@@ -1,0 +1,129 @@
+/**
+ * Shared NHWC convolution plumbing: geometry from tfjs attributes and the
+ * im2col / col2im transforms that turn a convolution into a GEMM.
+ */
+import { backend_util } from '@tensorflow/tfjs-core';
+
+/** tfjs' resolved convolution geometry. */
+export type Conv2DInfo = backend_util.Conv2DInfo;
+
+/**
+ * Whether the project's kernels handle this convolution; anything else (NCHW,
+ * dilation) goes to tfjs' own kernel, which is slow but general.
+ */
+export function isFastPathConv(info: Conv2DInfo): boolean {
+  return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1;
+}
+
+/**
+ * Writes the im2col matrix of an NHWC input: one row per output pixel
+ * `(b, oh, ow)`, one column per filter tap `(kh, kw, ci)` — the same order as
+ * a tfjs `[kh, kw, in, out]` filter flattened to `[kh*kw*in, out]`. Taps that
+ * fall into padding are written as zeros.
+ */
+export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const ci = inChannels;
+  const rowLen = filterWidth * ci;
+  let dst = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const xb = b * inHeight * inWidth * ci;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const ih0 = oh * strideHeight - top;
+      for (let ow = 0; ow < outWidth; ow++) {
+        const iw0 = ow * strideWidth - left;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= inHeight) {
+            cols.fill(0, dst, dst + rowLen);
+            dst += rowLen;
+            continue;
+          }
+          const xRow = xb + ih * inWidth * ci;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const iw = iw0 + kw;
+            if (iw < 0 || iw >= inWidth) {
+              for (let c = 0; c < ci; c++) cols[dst++] = 0;
+              continue;
+            }
+            const src = xRow + iw * ci;
+            for (let c = 0; c < ci; c++) cols[dst++] = x[src + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of {@link im2col}: adds every column entry back onto the input
+ * pixel it was read from (entries that came from padding are dropped).
+ * `dx` must be zeroed by the caller.
+ */
+export function col2im(cols: Float32Array, info: Conv2DInfo, dx: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const ci = inChannels;
+  const rowLen = filterWidth * ci;
+  let src = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const xb = b * inHeight * inWidth * ci;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const ih0 = oh * strideHeight - top;
+      for (let ow = 0; ow < outWidth; ow++) {
+        const iw0 = ow * strideWidth - left;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= inHeight) {
+            src += rowLen;
+            continue;
+          }
+          const xRow = xb + ih * inWidth * ci;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const iw = iw0 + kw;
+            if (iw < 0 || iw >= inWidth) {
+              src += ci;
+              continue;
+            }
+            const d = xRow + iw * ci;
+            for (let c = 0; c < ci; c++) dx[d + c] += cols[src++];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Geometry of an NHWC/NCHW conv from tfjs' attribute set (dilations default to 1). */
+export function convInfo(
+  inShape: readonly number[],
+  filterShape: readonly number[],
+  strides: number | [number, number],
+  pad: 'same' | 'valid' | number | backend_util.ExplicitPadding,
+  dataFormat: 'NHWC' | 'NCHW',
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  dilations: number | [number, number] = 1,
+): Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+}
+
+// im2col scratch, reused across calls: kernels run synchronously one at a time.
+let colsBuf = new Float32Array(0);
+
+/** A scratch buffer of at least `n` floats (contents undefined). */
+export function colsScratch(n: number): Float32Array {
+  if (colsBuf.length < n) colsBuf = new Float32Array(n);
+  return colsBuf.length === n ? colsBuf : colsBuf.subarray(0, n);
+}

@@ -1,0 +1,41 @@
+/**
+ * `Conv2DBackpropInput` for the cpu backend: `dx = col2im(dy · Wᵀ)`.
+ *
+ * tfjs also uses this kernel for the forward pass of `conv2dTranspose`, so
+ * the decoder's transposed convolutions run through it in both directions.
+ */
+import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2DBackpropInput } from '@tensorflow/tfjs-core';
+import { col2im, colsScratch, convInfo, isFastPathConv } from './conv-geometry.js';
+import type { KernelArgs } from './fallback.js';
+import { callOriginal, f32 } from './fallback.js';
+import { gemmNN, transpose } from './gemm.js';
+
+/** Computes the input gradient of an NHWC conv2d, or defers to tfjs. */
+export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const { dy, filter } = inputs;
+  const info = convInfo(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
+  if (!isFastPathConv(info) || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
+    return callOriginal(Conv2DBackpropInput, args) as TensorInfo;
+  }
+  const M = info.batchSize * info.outHeight * info.outWidth;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const N = info.outChannels;
+  // Wᵀ is filter-sized, so transposing it is cheap and makes the product a
+  // plain row-major GEMM with contiguous inner loops.
+  const wT = transpose(K, N, f32(backend, filter));
+  const cols = colsScratch(M * K);
+  gemmNN(M, K, N, f32(backend, dy), wT, cols);
+  const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
+  col2im(cols, info, dx);
+  return backend.makeTensorInfo(info.inShape, 'float32', dx);
+}
+
+/** Replaces tfjs' cpu `Conv2DBackpropInput`. */
+export const conv2dBackpropInputConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'cpu',
+  kernelFunc: conv2dBackpropInputFast as unknown as KernelFunc,
+};

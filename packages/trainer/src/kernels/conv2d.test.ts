@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2dConfig } from './conv2d.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { originalKernel } from './fallback.js';
+import { registerFastCpuKernels } from './register-fast-cpu-kernels.js';
+import type { Agreement } from './test-util.js';
+import { compareWithTfjs, FLOAT32_TOLERANCE, randInt, randTensor, rng, setupCpu } from './test-util.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  xShape: [number, number, number, number];
+  filterShape: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+}
+
+/** Random NHWC conv geometries: kernels 1–4, strides 1–3, every padding style. */
+function randomCases(seed: number, n: number): Case[] {
+  const r = rng(seed);
+  const cases: Case[] = [];
+  while (cases.length < n) {
+    const kh = randInt(r, 1, 4);
+    const kw = randInt(r, 1, 4);
+    const style = randInt(r, 0, 3);
+    const pad: Pad = style === 0 ? 'same' : style === 1 ? 'valid' : style === 2 ? randInt(r, 0, 2)
+      : [[0, 0], [randInt(r, 0, 2), randInt(r, 0, 2)], [randInt(r, 0, 2), randInt(r, 0, 2)], [0, 0]];
+    const c: Case = {
+      xShape: [randInt(r, 1, 3), randInt(r, 1, 12), randInt(r, 1, 12), randInt(r, 1, 9)],
+      filterShape: [kh, kw, 0, randInt(r, 1, 9)],
+      strides: [randInt(r, 1, 3), randInt(r, 1, 3)],
+      pad,
+    };
+    c.filterShape[2] = c.xShape[3];
+    // Skip geometries with no output pixel (tfjs rejects them too).
+    const info = outShape(c);
+    if (info[1] < 1 || info[2] < 1) continue;
+    cases.push(c);
+  }
+  return cases;
+}
+
+function outShape(c: Case): number[] {
+  try {
+    return tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad).outShape;
+  } catch {
+    return [0, 0, 0, 0];
+  }
+}
+
+/** The VAE's own layers (small arch, batch 4): k3 s2 p1, with the decoder's transposed shapes. */
+const vaeCases: Case[] = [
+  { xShape: [4, 28, 28, 1], filterShape: [3, 3, 1, 8], strides: [2, 2], pad: 1 },
+  { xShape: [4, 14, 14, 8], filterShape: [3, 3, 8, 16], strides: [2, 2], pad: 1 },
+  { xShape: [4, 7, 7, 16], filterShape: [3, 3, 16, 32], strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { xShape: [4, 28, 28, 1], filterShape: [4, 4, 1, 32], strides: [2, 2], pad: 1 },
+];
+
+const worst: Record<string, number> = {};
+function check(name: string, a: Agreement): void {
+  worst[name] = Math.max(worst[name] ?? 0, a.scaledDiff);
+  expect(a.scaledDiff).toBeLessThanOrEqual(FLOAT32_TOLERANCE);
+}
+
+let backend: MathBackendCPU;
+beforeAll(async () => {
+  backend = await setupCpu();
+});
+afterAll(() => {
+  console.log(`conv kernels, worst scaled diff vs tfjs: ${JSON.stringify(worst)}`);
+});
+
+const allCases = [...vaeCases, ...randomCases(1234, 60)];
+
+describe('Conv2D matches tfjs for NHWC inputs of any stride and padding', () => {
+  it.each(allCases.map((c, i) => [i, c] as const))('case %i', (i, c) => {
+    const r = rng(100 + i);
+    const x = randTensor(r, c.xShape);
+    const filter = randTensor(r, c.filterShape, 0);
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as NamedAttrMap;
+    check('Conv2D', compareWithTfjs(backend, conv2dConfig, { x, filter }, attrs));
+    tf.dispose([x, filter]);
+  });
+});
+
+describe('Conv2DBackpropFilter matches tfjs for NHWC inputs of any stride and padding', () => {
+  it.each(allCases.map((c, i) => [i, c] as const))('case %i', (i, c) => {
+    const r = rng(200 + i);
+    const x = randTensor(r, c.xShape);
+    const dy = randTensor(r, outShape(c));
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filterShape } as unknown as NamedAttrMap;
+    check('Conv2DBackpropFilter', compareWithTfjs(backend, conv2dBackpropFilterConfig, { x, dy }, attrs));
+    tf.dispose([x, dy]);
+  });
+});
+
+describe('Conv2DBackpropInput (and so conv2dTranspose) matches tfjs for any stride and padding', () => {
+  it.each(allCases.map((c, i) => [i, c] as const))('case %i', (i, c) => {
+    const r = rng(300 + i);
+    const dy = randTensor(r, outShape(c));
+    const filter = randTensor(r, c.filterShape, 0);
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape } as unknown as NamedAttrMap;
+    check('Conv2DBackpropInput', compareWithTfjs(backend, conv2dBackpropInputConfig, { dy, filter }, attrs));
+    tf.dispose([dy, filter]);
+  });
+});
+
+describe('cases the fast path does not handle fall back to tfjs', () => {
+  it('dilated Conv2D gives tfjs\' result', () => {
+    const r = rng(7);
+    const x = randTensor(r, [2, 9, 9, 3]);
+    const filter = randTensor(r, [3, 3, 3, 4], 0);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2 } as unknown as NamedAttrMap;
+    const a = compareWithTfjs(backend, conv2dConfig, { x, filter }, attrs);
+    expect(a.maxAbsDiff).toBe(0);
+    tf.dispose([x, filter]);
+  });
+
+});
+
+describe('registerFastCpuKernels', () => {
+  it('is idempotent: a second call keeps the project kernels and tfjs\' originals as fallbacks', () => {
+    registerFastCpuKernels();
+    expect(tf.getKernel(conv2dConfig.kernelName, 'cpu')?.kernelFunc).toBe(conv2dConfig.kernelFunc);
+    expect(originalKernel(conv2dConfig.kernelName)).toBeDefined();
+    expect(originalKernel(conv2dConfig.kernelName)).not.toBe(conv2dConfig.kernelFunc);
+  });
+});
