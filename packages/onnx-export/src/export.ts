@@ -1,0 +1,238 @@
+/**
+ * Checkpoint -> `encoder.onnx`, `decoder.onnx`, `model.json`.
+ */
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Checkpoint, EpochMetrics } from '@vae/trainer/checkpoint';
+import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/trainer/checkpoint';
+import type { ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/sdk';
+import { ExportError } from './errors.js';
+import type { ModelProto, ValueInfoProto } from './onnx-schema.js';
+import { DataType, encodeModel } from './onnx-schema.js';
+import { irVersionForOpset, OPSET_RANGE, PRODUCER, translateArch } from './translate.js';
+import type { ValidationReport } from './validate.js';
+import { formatReport, validateModelBytes } from './validate.js';
+
+/** File names inside the output folder. */
+export const EXPORT_FILES = { encoder: 'encoder.onnx', decoder: 'decoder.onnx', manifest: 'model.json' } as const;
+
+/** Options shared by {@link buildExport} and {@link exportCheckpoint}. */
+export interface BuildOptions {
+  /** Model name written into the manifest (default: the output folder's name). */
+  name?: string;
+  /** ONNX opset, 13..21, default 17 (IR version follows: 17 -> 8). */
+  opset?: number;
+  /** `fp16` stores float16 weights (half the size); inputs and outputs stay float32. */
+  precision?: 'fp32' | 'fp16';
+  /** Metrics per epoch (`metrics.jsonl`); the last one is the final test metrics. */
+  metrics?: EpochMetrics[];
+  /** Creation time (default now), for reproducible output in tests. */
+  createdAt?: Date;
+}
+
+/** An export held in memory: the graph bytes and the manifest describing them. */
+export interface BuiltExport {
+  encoder: Uint8Array;
+  decoder: Uint8Array;
+  manifest: ModelManifest;
+  /** Validator reports of both graphs (warnings included). */
+  reports: { encoder: ValidationReport; decoder: ValidationReport };
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function valueInfo(v: ValueInfoProto): ManifestValueInfo {
+  const tt = v.type!.tensor_type!;
+  return {
+    name: v.name!,
+    shape: (tt.shape?.dim ?? []).map((d) => (d.dim_param ? d.dim_param : Number(d.dim_value))),
+    dtype: tt.elem_type === DataType.FLOAT16 ? 'float16' : 'float32',
+  };
+}
+
+function graphEntry(file: string, bytes: Uint8Array, model: ModelProto): ManifestGraph {
+  return {
+    file,
+    sha256: sha256(bytes),
+    bytes: bytes.length,
+    inputs: (model.graph!.input ?? []).map(valueInfo),
+    outputs: (model.graph!.output ?? []).map(valueInfo),
+  };
+}
+
+function finalMetrics(ckpt: Checkpoint, metrics: EpochMetrics[] | undefined): ManifestMetrics | null {
+  const last = metrics?.length ? metrics[metrics.length - 1] : ckpt.header.metrics;
+  if (!last) return null;
+  const out: ManifestMetrics = { testLoss: Number(last.testLoss), testRecon: Number(last.testRecon), testKL: Number(last.testKL) };
+  for (const k of ['epoch', 'trainLoss', 'trainRecon', 'trainKL', 'imagesPerSec'] as const) {
+    if (typeof last[k] === 'number' && Number.isFinite(last[k])) out[k] = last[k] as number;
+  }
+  if (metrics?.length) out.trainSeconds = Math.round(metrics.reduce((s, m) => s + (Number(m.seconds) || 0), 0) * 10) / 10;
+  if (Number.isFinite(ckpt.header.step)) out.steps = ckpt.header.step;
+  return out;
+}
+
+/**
+ * Translates, serialises and validates a decoded checkpoint entirely in
+ * memory; nothing touches the disk.
+ *
+ * @throws {@link ExportError} (`unsupported-layer`, `non-finite`, `checkpoint`, `usage`, `invalid-graph`)
+ */
+export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): BuiltExport {
+  const { header } = ckpt;
+  const spec = header.arch;
+  const opset = options.opset ?? OPSET_RANGE.default;
+  const precision = options.precision ?? 'fp32';
+  const name = options.name ?? 'model';
+  const metrics = finalMetrics(ckpt, options.metrics);
+  const createdAt = (options.createdAt ?? new Date()).toISOString();
+  const [H, W, C] = spec?.config?.imageShape ?? [0, 0, 0];
+  const dataset = header.train?.dataset ?? 'unknown';
+  const metadata: Record<string, string> = {
+    'vae.name': name,
+    'vae.arch': String(spec?.config?.arch),
+    'vae.arch_config': JSON.stringify(spec?.config ?? null),
+    'vae.latent': String(spec?.encoder?.mu?.outFeatures),
+    'vae.image_shape': `[${C},${H},${W}]`,
+    'vae.dataset': dataset,
+    'vae.epochs': String(header.epoch),
+    'vae.test_loss': metrics ? String(metrics.testLoss) : 'unknown',
+    'vae.precision': precision,
+    'vae.created_at': createdAt,
+  };
+  const models = translateArch(spec, checkpointParams(ckpt), {
+    opset,
+    precision,
+    metadata,
+    docPrefix: `${name}: `,
+  });
+  models.encoder.metadata_props!.push({ key: 'vae.graph', value: 'encoder' });
+  models.decoder.metadata_props!.push({ key: 'vae.graph', value: 'decoder' });
+  const encoder = encodeModel(models.encoder);
+  const decoder = encodeModel(models.decoder);
+  const reports = { encoder: validateModelBytes(encoder), decoder: validateModelBytes(decoder) };
+  for (const [which, r] of Object.entries(reports)) {
+    if (!r.ok) throw new ExportError('invalid-graph', `the generated ${which} graph fails validation (an exporter bug):\n${formatReport(r, which)}`);
+  }
+  const manifest: ModelManifest = {
+    format: 'vae-onnx-model',
+    formatVersion: 1,
+    name,
+    arch: spec.config.arch,
+    archConfig: { ...spec.config } as unknown as Record<string, unknown>,
+    latent: spec.encoder.mu.outFeatures,
+    imageShape: [C, H, W],
+    dataset,
+    training: { epochs: header.epoch, metrics },
+    precision,
+    onnx: { opset, irVersion: irVersionForOpset(opset), producer: { name: PRODUCER.name, version: PRODUCER.version } },
+    graphs: {
+      encoder: graphEntry(EXPORT_FILES.encoder, encoder, models.encoder),
+      decoder: graphEntry(EXPORT_FILES.decoder, decoder, models.decoder),
+    },
+    createdAt,
+  };
+  return { encoder, decoder, manifest, reports };
+}
+
+/** Reads `metrics.jsonl`; a missing file gives `undefined`, unreadable lines are skipped. */
+export async function readMetrics(path: string): Promise<EpochMetrics[] | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const out: EpochMetrics[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const m = JSON.parse(line);
+      if (m && typeof m === 'object' && typeof m.testLoss === 'number') out.push(m);
+    } catch {
+      // a torn last line from an interrupted run: ignore it
+    }
+  }
+  return out.length ? out : undefined;
+}
+
+/** Options of {@link exportCheckpoint}. */
+export interface ExportOptions extends Omit<BuildOptions, 'metrics'> {
+  /** Run directory (with `checkpoint.vaeckpt` and `metrics.jsonl`) or checkpoint file. */
+  checkpoint: string;
+  /** Output folder; created if missing. */
+  out: string;
+  /** Progress lines, for a CLI. */
+  onProgress?: (line: string) => void;
+}
+
+/** What {@link exportCheckpoint} wrote. */
+export interface ExportResult extends BuiltExport {
+  files: { encoder: string; decoder: string; manifest: string };
+}
+
+function wrapCheckpointError(e: unknown): never {
+  if (e instanceof CheckpointError) {
+    throw new ExportError(e.code === 'version' ? 'arch-version' : 'checkpoint', e.message, { cause: e });
+  }
+  throw e;
+}
+
+/**
+ * Reads a checkpoint and writes `encoder.onnx`, `decoder.onnx` and `model.json`
+ * into `out`. Everything is built and validated in memory first; each file is
+ * then written atomically (temp file + rename), the manifest last. If a write
+ * fails, the files this call already wrote are removed again, so `out` never
+ * holds a partial export.
+ *
+ * @throws {@link ExportError} with a `code` saying what went wrong
+ */
+export async function exportCheckpoint(options: ExportOptions): Promise<ExportResult> {
+  const progress = options.onProgress ?? (() => {});
+  const ckptPath = await resolveCheckpointPath(options.checkpoint).catch(wrapCheckpointError);
+  const ckpt = await readCheckpoint(ckptPath).catch(wrapCheckpointError);
+  const { header } = ckpt;
+  progress(`read ${ckptPath}: arch ${header.arch?.config?.arch}, epoch ${header.epoch}, step ${header.step}, ${header.tensors.length} tensors`);
+  const metricsPath = join(dirname(ckptPath), 'metrics.jsonl');
+  const metrics = await readMetrics(metricsPath);
+  progress(metrics ? `read ${metrics.length} epochs of metrics from ${metricsPath}` : `no ${metricsPath}; using the checkpoint's own metrics`);
+  const out = resolve(options.out);
+  const built = buildExport(ckpt, { ...options, name: options.name ?? basename(out), metrics });
+  for (const which of ['encoder', 'decoder'] as const) {
+    const r = built.reports[which];
+    const g = built.manifest.graphs[which];
+    progress(`${which}: ${r.stats.nodes} nodes, ${r.stats.initializers} initializers, ${g.bytes} bytes, opset ${r.stats.opset}, IR ${r.stats.irVersion}, valid${r.problems.length ? ` (${r.problems.length} warnings)` : ''}`);
+  }
+
+  try {
+    await fs.mkdir(out, { recursive: true });
+    const st = await fs.stat(out);
+    if (!st.isDirectory()) throw new Error('not a directory');
+    await fs.access(out, fsConstants.W_OK);
+  } catch (e) {
+    throw new ExportError('output', `cannot write to output folder ${out}: ${(e as Error).message}`, { cause: e });
+  }
+  const files = {
+    encoder: join(out, EXPORT_FILES.encoder),
+    decoder: join(out, EXPORT_FILES.decoder),
+    manifest: join(out, EXPORT_FILES.manifest),
+  };
+  const plan: [string, Uint8Array | string][] = [
+    [files.encoder, built.encoder],
+    [files.decoder, built.decoder],
+    [files.manifest, `${JSON.stringify(built.manifest, null, 2)}\n`],
+  ];
+  const written: string[] = [];
+  try {
+    for (const [path, bytes] of plan) {
+      await writeFileAtomic(path, bytes);
+      written.push(path);
+      progress(`wrote ${path} (${typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length} bytes)`);
+    }
+  } catch (e) {
+    await Promise.all(written.map((p) => fs.rm(p, { force: true }).catch(() => {})));
+    throw new ExportError('output', `writing the export to ${out} failed (${(e as Error).message}); removed the ${written.length} file(s) already written`, { cause: e });
+  }
+  return { ...built, files };
+}

@@ -1,0 +1,16 @@
+/**
+ * `@vae/onnx-export`: turns a trainer checkpoint into ONNX encoder/decoder
+ * graphs plus a `model.json` manifest, with protobufjs and no Python.
+ *
+ * @packageDocumentation
+ */
+export { exportCheckpoint, buildExport, readMetrics, EXPORT_FILES } from './export.js';
+export type { BuildOptions, BuiltExport, ExportOptions, ExportResult } from './export.js';
+export { ExportError } from './errors.js';
+export type { ExportErrorCode } from './errors.js';
+export { translateArch, irVersionForOpset, OPSET_RANGE, PRODUCER, BATCH_DIM } from './translate.js';
+export type { TranslateOptions, TranslatedModel } from './translate.js';
+export { validateModel, validateModelBytes, formatReport } from './validate.js';
+export type { ValidationProblem, ValidationReport } from './validate.js';
+export { encodeModel, decodeModel, DataType, ONNX_PROTO_SOURCE } from './onnx-schema.js';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeProto } from './onnx-schema.js';

@@ -1,0 +1,76 @@
+/**
+ * Test checkpoints built with the trainer's own `encodeCheckpoint` and seeded
+ * random weights, so exporter tests need neither tfjs nor a training run.
+ */
+import type { ArchName, ArchSpec, CheckpointHeader, EpochMetrics } from '@vae/trainer/checkpoint';
+import { buildArchSpec, decodeCheckpoint, encodeCheckpoint, weightShapes } from '@vae/trainer/checkpoint';
+
+/** mulberry32: small seeded PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform weights scaled by fan-in, and non-zero biases so that bias layout bugs show. */
+export function randomParams(spec: ArchSpec, seed = 1): Map<string, Float32Array> {
+  const r = rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const [name, shape] of weightShapes(spec)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const fanIn = shape.length === 4 ? shape[0] * shape[1] * (name.includes('deconv') ? shape[3] : shape[2]) : shape[0];
+    const scale = name.endsWith('/bias') ? 0.1 : Math.sqrt(6 / fanIn);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
+    out.set(name, a);
+  }
+  return out;
+}
+
+/** Fake but plausible metrics of one epoch. */
+export function fakeMetrics(epoch: number): EpochMetrics {
+  return { epoch, trainLoss: 120 - epoch, trainRecon: 100 - epoch, trainKL: 20, testLoss: 118 - epoch, testRecon: 98 - epoch, testKL: 20, imagesPerSec: 400, seconds: 12.5, backend: 'cpu' };
+}
+
+/** Options of {@link makeCheckpointBytes}. */
+export interface FixtureOptions {
+  arch?: ArchName;
+  seed?: number;
+  /** Edit the spec before encoding (e.g. to add an unsupported layer). */
+  editSpec?: (spec: ArchSpec) => void;
+  /** Edit the parameters before encoding (e.g. to add a NaN). */
+  editParams?: (params: Map<string, Float32Array>) => void;
+  params?: Map<string, Float32Array>;
+}
+
+/** A complete, valid checkpoint file as bytes. */
+export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
+  const spec = buildArchSpec({ arch: opts.arch ?? 'small' });
+  opts.editSpec?.(spec);
+  const params = opts.params ?? randomParams(buildArchSpec({ arch: opts.arch ?? 'small' }), opts.seed ?? 1);
+  opts.editParams?.(params);
+  const header: Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'> = {
+    arch: spec,
+    train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null },
+    epoch: 3,
+    step: 1407,
+    optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+    metrics: fakeMetrics(3),
+    backend: 'cpu',
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
+  return encodeCheckpoint(
+    header,
+    [...params].map(([name, data]) => ({ name, group: 'params' as const, shape: weightShapes(spec).get(name) ?? [data.length], data })),
+  );
+}
+
+/** The same, decoded. */
+export function makeCheckpoint(opts: FixtureOptions = {}) {
+  return decodeCheckpoint(makeCheckpointBytes(opts));
+}
