@@ -1,6 +1,14 @@
 /**
- * `@vae/sdk` platform-free core. The `node` and `web` entry points re-export
- * everything here after registering their ONNX Runtime backend.
+ * `@vae/sdk` platform-free core. The `node` and `browser` entry points
+ * re-export everything here after registering their ONNX Runtime backend; the
+ * core itself imports no runtime and no platform module.
+ *
+ * @example
+ * ```ts
+ * import { VAE, tile } from '@vae/sdk';
+ * const vae = await VAE.load();
+ * const grid = tile(await vae.sample(64, { seed: 1 }), 8);
+ * ```
  *
  * @packageDocumentation
  */
@@ -12,3 +20,20 @@ export type {
   ManifestValueInfo,
 } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
+export { VAE } from './vae.js';
+export type { LoadOptions, VAEInfo, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions } from './vae.js';
+export { VAEError, VAEInputError, VAEModelError, VAEDeviceError, VAESourceError, VAEDisposedError } from './errors.js';
+export type { VAEErrorCode, DeviceFailure } from './errors.js';
+export type { Device, ConcreteDevice } from './backends/types.js';
+export { DEVICE_TO_EXECUTION_PROVIDER } from './backends/registry.js';
+export { env } from './env.js';
+export type { SdkEnv } from './env.js';
+export type { ModelSource, ModelBytes } from './model-source.js';
+export { parseManifest } from './model-source.js';
+export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
+export { imageAt } from './tensors.js';
+export { tile, toGray8, toImageData, fromImageData } from './images.js';
+export type { TileOptions, ImageDataLike, FromPixelsOptions } from './images.js';
+export { lerp, slerp } from './interpolate.js';
+export { gaussianLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';
+export type { LatentSampleOptions } from './random.js';

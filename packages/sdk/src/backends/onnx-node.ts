@@ -1,0 +1,93 @@
+/**
+ * The only module that imports `onnxruntime-node`. It is loaded lazily on the
+ * first `VAE.load`, so importing `@vae/sdk` stays cheap and a broken native
+ * install surfaces as a {@link VAEDeviceError} rather than an import crash.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as OrtNode from 'onnxruntime-node';
+import { wrapSession } from './session-adapter.js';
+import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
+
+type Ort = typeof OrtNode;
+let ortPromise: Promise<Ort> | undefined;
+
+/** Loads onnxruntime-node once. */
+function loadOrt(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default?.InferenceSession ? (m as { default: Ort }).default : m));
+  return ortPromise;
+}
+
+/** Where onnxruntime-node keeps its native libraries for this platform. */
+function nativeDir(): string | null {
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+export const CUDA_INSTALL_HINT =
+  'onnxruntime-node ships the CUDA execution provider separately; reinstall it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm i onnxruntime-node` (needs an NVIDIA GPU, CUDA 12 and cuDNN 9)';
+
+async function precheck(device: ConcreteDevice): Promise<string | null> {
+  if (device === 'wasm') return "'wasm' is the browser device; in Node use 'cpu'";
+  let ort: Ort;
+  try {
+    ort = await loadOrt();
+  } catch (e) {
+    return `onnxruntime-node failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  const supported = ort.listSupportedBackends?.() ?? [];
+  const entry = supported.find((b) => b.name === device);
+  if (!entry) return `this onnxruntime-node build has no '${device}' execution provider`;
+  if (device === 'cuda' && !entry.bundled) {
+    // Trying it would make the native side log a load failure; check the file first.
+    const dir = nativeDir();
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    if (!dir || !existsSync(join(dir, lib))) return `CUDA execution provider not installed (${lib} missing): ${CUDA_INSTALL_HINT}`;
+  }
+  return null;
+}
+
+async function createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
+  const ort = await loadOrt();
+  let session: OrtNode.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      executionProviders: [device],
+      graphOptimizationLevel: 'all',
+      // The graphs are tiny; more inter-op threads only add wake-up latency.
+      interOpNumThreads: 1,
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (device === 'cuda') throw new Error(`${msg.split('\n')[0]} — ${CUDA_INSTALL_HINT}`);
+    throw e;
+  }
+  return wrapSession(ort, session);
+}
+
+/** The Node backend: `cpu`, `cuda` (when installed) and `webgpu` (Dawn). */
+export const nodeBackend: Backend = Object.freeze({
+  runtime: 'onnxruntime-node',
+  devices: Object.freeze(['auto', 'cpu', 'cuda', 'webgpu'] as const),
+  // WebGPU is not in auto: for graphs this small a CPU beats GPU dispatch
+  // latency, and on machines without a GPU Dawn falls back to a slow software
+  // adapter. Ask for it explicitly.
+  autoOrder: Object.freeze(['cuda', 'cpu'] as const),
+  precheck,
+  createSession,
+  async capabilities() {
+    try {
+      const ort = await loadOrt();
+      return { runtime: 'onnxruntime-node', version: ort.env.versions?.common, backends: ort.listSupportedBackends() };
+    } catch (e) {
+      return { runtime: 'onnxruntime-node', error: (e as Error).message };
+    }
+  },
+});

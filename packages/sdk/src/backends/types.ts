@@ -1,0 +1,54 @@
+/**
+ * The contract between the platform-free core and a platform's ONNX Runtime
+ * binding. Only `onnx-node.ts` and `onnx-web.ts` know which runtime is behind it.
+ */
+
+/** Devices a user can ask for. `auto` picks the best one that starts. */
+export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm';
+
+/** A concrete device (everything but `auto`). */
+export type ConcreteDevice = Exclude<Device, 'auto'>;
+
+/** Name, element type and (possibly symbolic) shape of a graph input or output. */
+export interface ValueMeta {
+  name: string;
+  type: string;
+  shape: readonly (number | string)[];
+}
+
+/** Options a backend needs to start a session. */
+export interface SessionOptions {
+  /** Intra-op threads (Node) or WASM threads (browser); undefined = runtime default. */
+  threads?: number;
+}
+
+/** A started inference session on one device. */
+export interface BackendSession {
+  readonly inputs: readonly ValueMeta[];
+  readonly outputs: readonly ValueMeta[];
+  /**
+   * Runs the graph on one float32 input and returns the requested outputs.
+   * `data` is handed to the runtime without a copy.
+   */
+  run(input: string, data: Float32Array, dims: readonly number[], fetches: readonly string[]): Promise<Record<string, Float32Array>>;
+  release(): Promise<void>;
+}
+
+/** One ONNX Runtime binding (onnxruntime-node or onnxruntime-web). */
+export interface Backend {
+  /** Package name of the runtime, e.g. `onnxruntime-node`. */
+  readonly runtime: string;
+  /** Devices this platform accepts, `auto` first. */
+  readonly devices: readonly Device[];
+  /** Order `auto` tries, best first. */
+  readonly autoOrder: readonly ConcreteDevice[];
+  /**
+   * Cheap check before trying a device: a reason it cannot work (and what to
+   * install), or null when it is worth trying.
+   */
+  precheck(device: ConcreteDevice): Promise<string | null>;
+  /** Starts a session on a device; throws with the runtime's reason when it can't. */
+  createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession>;
+  /** Capabilities detected on this platform, for `env`. */
+  capabilities(): Promise<Record<string, unknown>>;
+}

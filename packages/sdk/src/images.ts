@@ -1,0 +1,171 @@
+/**
+ * Platform-free image helpers: grids, 8-bit conversion, and RGBA pixels (from
+ * a decoded PNG or a canvas `ImageData`) to model input.
+ */
+import { VAEInputError } from './errors.js';
+import type { ImageBatch } from './tensors.js';
+
+/** Options for {@link tile}. */
+export interface TileOptions {
+  /** Columns in the grid; default `ceil(sqrt(N))`. */
+  cols?: number;
+  /** Pixels between cells; default 2. */
+  padding?: number;
+  /** Value of the padding, in [0, 1]; default 0 (black, like MNIST's background). */
+  background?: number;
+}
+
+/**
+ * Lays a batch out as one grid image (a batch of one).
+ *
+ * @example
+ * ```ts
+ * const grid = tile(await vae.sample(64, { seed: 1 }), { cols: 8 });
+ * ```
+ */
+export function tile(images: ImageBatch, options: TileOptions | number = {}): ImageBatch {
+  const opts = typeof options === 'number' ? { cols: options } : options;
+  const [n, c, h, w] = images.shape;
+  const cols = opts.cols ?? Math.ceil(Math.sqrt(n));
+  if (!Number.isInteger(cols) || cols <= 0) throw new VAEInputError(`cols must be a positive integer, got ${cols}`);
+  const pad = opts.padding ?? 2;
+  if (!Number.isInteger(pad) || pad < 0) throw new VAEInputError(`padding must be an integer >= 0, got ${pad}`);
+  const rows = Math.ceil(n / cols);
+  const useCols = Math.min(cols, n);
+  const W = useCols * w + (useCols + 1) * pad;
+  const H = rows * h + (rows + 1) * pad;
+  const out = new Float32Array(c * H * W).fill(opts.background ?? 0);
+  for (let i = 0; i < n; i++) {
+    const y0 = pad + Math.floor(i / cols) * (h + pad);
+    const x0 = pad + (i % cols) * (w + pad);
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) {
+        const src = ((i * c + ch) * h + y) * w;
+        out.set(images.data.subarray(src, src + w), (ch * H + y0 + y) * W + x0);
+      }
+    }
+  }
+  return { data: out, shape: [1, c, H, W] };
+}
+
+/** Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped). */
+export function toGray8(images: ImageBatch, index = 0): { data: Uint8ClampedArray; width: number; height: number } {
+  const [n, , h, w] = images.shape;
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new VAEInputError(`index must be an integer in [0, ${n - 1}], got ${index}`);
+  const size = h * w;
+  // Channel 0 only: the SDK's models are greyscale.
+  const src = images.data.subarray(index * images.shape[1] * size, index * images.shape[1] * size + size);
+  const out = new Uint8ClampedArray(size);
+  for (let i = 0; i < size; i++) out[i] = Math.round(src[i] * 255);
+  return { data: out, width: w, height: h };
+}
+
+/** The structural part of the DOM `ImageData` the SDK reads and writes. */
+export interface ImageDataLike {
+  readonly data: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Image `index` as RGBA pixels: a real `ImageData` where the global exists
+ * (browsers, workers), else a plain object of the same shape, so the call
+ * works in Node too.
+ *
+ * @example
+ * ```ts
+ * ctx.putImageData(toImageData(tile(await vae.sample(16, { seed: 1 }))), 0, 0);
+ * ```
+ */
+export function toImageData(images: ImageBatch, index = 0): ImageDataLike {
+  const g = toGray8(images, index);
+  const rgba = new Uint8ClampedArray(g.width * g.height * 4);
+  for (let i = 0; i < g.data.length; i++) {
+    const v = g.data[i];
+    rgba[4 * i] = v;
+    rgba[4 * i + 1] = v;
+    rgba[4 * i + 2] = v;
+    rgba[4 * i + 3] = 255;
+  }
+  const Ctor = (globalThis as { ImageData?: new (d: Uint8ClampedArray, w: number, h: number) => ImageDataLike }).ImageData;
+  return Ctor ? new Ctor(rgba, g.width, g.height) : { data: rgba, width: g.width, height: g.height };
+}
+
+/** Options for turning arbitrary pixels into model input. */
+export interface FromPixelsOptions {
+  /**
+   * MNIST digits are white on black. `'auto'` (default) inverts when the
+   * border is mostly bright, i.e. a dark digit on a light background.
+   */
+  invert?: boolean | 'auto';
+  /** Target size `[height, width]`; default `[28, 28]`. */
+  size?: readonly [number, number];
+}
+
+/**
+ * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch:
+ * composited over white, converted to luminance, area-resized to 28×28 and
+ * inverted if needed.
+ */
+export function fromImageData(image: ImageDataLike, options: FromPixelsOptions = {}): ImageBatch {
+  const { data, width, height } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data?.length !== width * height * 4) {
+    throw new VAEInputError(`expected RGBA pixels with data.length === width·height·4, got ${width}×${height} and ${data?.length} bytes`);
+  }
+  const gray = new Float32Array(width * height);
+  for (let i = 0; i < gray.length; i++) {
+    const a = data[4 * i + 3] / 255;
+    const lum = (0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]) / 255;
+    // Over white, so a dark stroke on a transparent canvas reads as a dark stroke.
+    gray[i] = lum * a + (1 - a);
+  }
+  const [th, tw] = options.size ?? [28, 28];
+  const out = resizeArea(gray, width, height, tw, th);
+  const invert = options.invert ?? 'auto';
+  if (invert === true || (invert === 'auto' && borderMean(out, tw, th) > 0.5)) {
+    for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
+  }
+  return { data: out, shape: [1, 1, th, tw] };
+}
+
+function borderMean(a: Float32Array, w: number, h: number): number {
+  let s = 0;
+  let k = 0;
+  for (let x = 0; x < w; x++) {
+    s += a[x] + a[(h - 1) * w + x];
+    k += 2;
+  }
+  for (let y = 1; y < h - 1; y++) {
+    s += a[y * w] + a[y * w + w - 1];
+    k += 2;
+  }
+  return s / k;
+}
+
+/** Area-average (box) resize; exact copy when the size already matches. */
+export function resizeArea(src: Float32Array, sw: number, sh: number, tw: number, th: number): Float32Array {
+  if (sw === tw && sh === th) return src.slice();
+  const out = new Float32Array(tw * th);
+  const fx = sw / tw;
+  const fy = sh / th;
+  for (let ty = 0; ty < th; ty++) {
+    const y0 = ty * fy;
+    const y1 = y0 + fy;
+    for (let tx = 0; tx < tw; tx++) {
+      const x0 = tx * fx;
+      const x1 = x0 + fx;
+      let acc = 0;
+      let wsum = 0;
+      for (let sy = Math.floor(y0); sy < Math.min(Math.ceil(y1), sh); sy++) {
+        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
+        for (let sx = Math.floor(x0); sx < Math.min(Math.ceil(x1), sw); sx++) {
+          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
+          acc += src[sy * sw + sx] * wx * wy;
+          wsum += wx * wy;
+        }
+      }
+      out[ty * tw + tx] = wsum > 0 ? acc / wsum : 0;
+    }
+  }
+  return out;
+}

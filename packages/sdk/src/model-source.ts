@@ -1,0 +1,247 @@
+/**
+ * Reading a model (manifest + two graphs) from a folder, a URL or bytes, and
+ * checking that the bytes are what the manifest promises before ONNX Runtime
+ * ever parses them.
+ */
+import { VAEModelError, VAESourceError } from './errors.js';
+import type { ManifestGraph, ManifestValueInfo, ModelManifest } from './manifest.js';
+import { MANIFEST_FORMAT_VERSION } from './manifest.js';
+import { platform } from './platform.js';
+import type { ValueMeta } from './backends/types.js';
+
+/** Model bytes held in memory, e.g. from a bundler asset or IndexedDB. */
+export interface ModelBytes {
+  /** Contents of `model.json`: parsed, as text, or as bytes. */
+  manifest: ModelManifest | string | Uint8Array;
+  encoder: Uint8Array | ArrayBuffer;
+  decoder: Uint8Array | ArrayBuffer;
+}
+
+/**
+ * Where to load a model from: a folder path (Node), a URL (string or `URL`,
+ * `http(s):`/`file:`; the folder holding `model.json`, or `model.json` itself),
+ * or {@link ModelBytes}.
+ */
+export type ModelSource = string | URL | ModelBytes;
+
+/** A manifest with both graphs' bytes, verified against each other. */
+export interface LoadedModel {
+  manifest: ModelManifest;
+  encoder: Uint8Array;
+  decoder: Uint8Array;
+  /** Human-readable origin, for `info`. */
+  origin: string;
+}
+
+const te = new TextDecoder('utf-8', { fatal: false });
+
+/** Reads and verifies a model from any {@link ModelSource}. */
+export async function readModel(source: ModelSource | undefined): Promise<LoadedModel> {
+  if (source === undefined) {
+    if (!platform.defaultModel) throw new VAESourceError('no model source given and this platform has no bundled model; expected a folder, URL or bytes');
+    source = platform.defaultModel();
+  }
+  if (typeof source === 'object' && !(source instanceof URL)) {
+    if (!source || !('manifest' in source) || !('encoder' in source) || !('decoder' in source)) {
+      throw new VAESourceError('model bytes must be { manifest, encoder, decoder }; expected model.json contents and both ONNX graphs');
+    }
+    const manifest = parseManifest(source.manifest);
+    const encoder = asBytes(source.encoder, 'encoder');
+    const decoder = asBytes(source.decoder, 'decoder');
+    await verifyGraphBytes(manifest, 'encoder', encoder);
+    await verifyGraphBytes(manifest, 'decoder', decoder);
+    return { manifest, encoder, decoder, origin: 'bytes' };
+  }
+  const { read, base, manifestName, origin } = locate(source);
+  const manifest = parseManifest(await read(manifestName));
+  const encoder = await read(graphFile(manifest, 'encoder'));
+  await verifyGraphBytes(manifest, 'encoder', encoder);
+  const decoder = await read(graphFile(manifest, 'decoder'));
+  await verifyGraphBytes(manifest, 'decoder', decoder);
+  void base;
+  return { manifest, encoder, decoder, origin };
+}
+
+function asBytes(v: unknown, what: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new VAESourceError(`${what} must be a Uint8Array or ArrayBuffer of ONNX bytes`);
+}
+
+function locate(source: string | URL): { read: (name: string) => Promise<Uint8Array>; base: string; manifestName: string; origin: string } {
+  const isUrl = source instanceof URL || /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^(data|blob):/i.test(source);
+  if (!isUrl && platform.stringsArePaths) {
+    const path = source as string;
+    const readFile = platform.readFile!;
+    const [dir, manifestName] = path.endsWith('.json') ? splitPath(path) : [path.replace(/[\\/]+$/, ''), 'model.json'];
+    return {
+      base: dir,
+      manifestName,
+      origin: dir,
+      read: async (name) => {
+        const full = `${dir}/${name}`;
+        try {
+          return await readFile(full);
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          throw new VAESourceError(
+            code === 'ENOENT'
+              ? `model file not found: ${full}; expected a folder with model.json, encoder.onnx and decoder.onnx`
+              : `cannot read ${full}: ${(e as Error).message}`,
+            { cause: e },
+          );
+        }
+      },
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(String(source), (globalThis as { location?: { href: string } }).location?.href);
+  } catch (e) {
+    throw new VAESourceError(`invalid model URL ${JSON.stringify(String(source))}; expected an absolute URL or a folder path`, { cause: e });
+  }
+  let manifestUrl = url;
+  if (!url.pathname.endsWith('.json')) {
+    manifestUrl = new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+    manifestUrl = new URL('model.json', manifestUrl);
+  }
+  if (url.protocol === 'file:' && platform.readFile) {
+    const p = decodeURIComponent(manifestUrl.pathname);
+    return locate(p);
+  }
+  return {
+    base: manifestUrl.href,
+    manifestName: 'model.json',
+    origin: new URL('.', manifestUrl).href,
+    read: async (name) => {
+      const target = new URL(name, manifestUrl);
+      let res: Response;
+      try {
+        res = await fetch(target);
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        throw new VAESourceError(
+          `could not fetch ${target.href} (${cause?.code ?? cause?.message ?? (e as Error).message}); expected a reachable URL serving model.json, encoder.onnx and decoder.onnx`,
+          { cause: e },
+        );
+      }
+      if (!res.ok) throw new VAESourceError(`GET ${target.href} returned HTTP ${res.status}; expected 200 with the model file`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+function splitPath(p: string): [string, string] {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return i < 0 ? ['.', p] : [p.slice(0, i) || '/', p.slice(i + 1)];
+}
+
+function graphFile(m: ModelManifest, which: 'encoder' | 'decoder'): string {
+  return m.graphs[which].file;
+}
+
+/** Parses and structurally validates `model.json`. */
+export function parseManifest(input: ModelManifest | string | Uint8Array): ModelManifest {
+  let m: unknown = input;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const text = typeof input === 'string' ? input : te.decode(input);
+    try {
+      m = JSON.parse(text);
+    } catch (e) {
+      throw new VAEModelError(`model.json is not valid JSON (${(e as Error).message}); expected a vae-onnx-model manifest`, { cause: e });
+    }
+  }
+  const bad = (what: string) => new VAEModelError(`model.json: ${what}`);
+  const o = m as Partial<ModelManifest> | null;
+  if (!o || typeof o !== 'object') throw bad('expected a JSON object');
+  if (o.format !== 'vae-onnx-model') throw bad(`format is ${JSON.stringify(o.format)}, expected "vae-onnx-model"`);
+  if (o.formatVersion !== MANIFEST_FORMAT_VERSION) throw bad(`formatVersion is ${JSON.stringify(o.formatVersion)}, expected ${MANIFEST_FORMAT_VERSION}`);
+  if (!Number.isInteger(o.latent) || (o.latent as number) < 1) throw bad(`latent is ${JSON.stringify(o.latent)}, expected a positive integer`);
+  const s = o.imageShape;
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v > 0)) {
+    throw bad(`imageShape is ${JSON.stringify(s)}, expected [channels, height, width] of positive integers`);
+  }
+  if (!o.graphs || typeof o.graphs !== 'object') throw bad('graphs is missing, expected { encoder, decoder }');
+  const latent = o.latent as number;
+  const [C, H, W] = s;
+  checkGraphEntry(o.graphs.encoder, 'encoder', [io('x', ['N', C, H, W])], [io('mu', ['N', latent]), io('logvar', ['N', latent])]);
+  checkGraphEntry(o.graphs.decoder, 'decoder', [io('z', ['N', latent])], [io('x', ['N', C, H, W]), io('logits', ['N', C, H, W])]);
+  return o as ModelManifest;
+}
+
+function io(name: string, shape: (number | string)[]): ManifestValueInfo {
+  return { name, shape, dtype: 'float32' };
+}
+
+const fmt = (shape: readonly (number | string)[]) => `[${shape.join(',')}]`;
+
+/** Numbers must match; a string (symbolic) dimension matches any symbol or -1. */
+function sameShape(actual: readonly (number | string)[], expected: readonly (number | string)[]): boolean {
+  return (
+    actual.length === expected.length &&
+    actual.every((d, i) => (typeof expected[i] === 'string' ? typeof d === 'string' || d === -1 : d === expected[i]))
+  );
+}
+
+function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: ManifestValueInfo[], outputs: ManifestValueInfo[]): void {
+  const bad = (what: string) => new VAEModelError(`model.json graphs.${which}: ${what}`);
+  if (!g || typeof g !== 'object') throw bad('missing, expected { file, sha256, bytes, inputs, outputs }');
+  if (typeof g.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(g.file)) {
+    throw bad(`file is ${JSON.stringify(g.file)}, expected a plain file name beside model.json`);
+  }
+  if (typeof g.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(g.sha256)) throw bad('sha256 must be 64 lower-case hex digits');
+  if (!Number.isInteger(g.bytes) || g.bytes <= 0) throw bad(`bytes is ${JSON.stringify(g.bytes)}, expected a positive integer`);
+  for (const [kind, got, want] of [['inputs', g.inputs, inputs], ['outputs', g.outputs, outputs]] as const) {
+    if (!Array.isArray(got)) throw bad(`${kind} missing, expected ${want.map((w) => `${w.name}${fmt(w.shape)}`).join(', ')}`);
+    for (const w of want) {
+      const v = got.find((x) => x?.name === w.name);
+      if (!v) throw bad(`${kind} lack "${w.name}", expected ${w.name}${fmt(w.shape)}`);
+      if (v.dtype !== 'float32') throw bad(`${w.name} has dtype ${JSON.stringify(v.dtype)}, expected "float32"`);
+      if (!Array.isArray(v.shape) || !sameShape(v.shape, w.shape)) {
+        throw bad(`${w.name} has shape ${fmt(v.shape ?? [])}, expected ${fmt(w.shape)} (latent ${w.shape.length === 2 ? w.shape[1] : 'from imageShape'})`);
+      }
+    }
+  }
+}
+
+/** Hex sha256 via WebCrypto (global in Node ≥ 20 and in browsers). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (!subtle) throw new VAEModelError('cannot verify model checksums: crypto.subtle is unavailable (browsers expose it only in secure contexts)');
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as BufferSource));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** Length and sha256 of a graph against the manifest: catches truncation, corruption and swapped models. */
+export async function verifyGraphBytes(m: ModelManifest, which: 'encoder' | 'decoder', bytes: Uint8Array): Promise<void> {
+  const g = m.graphs[which];
+  if (bytes.length !== g.bytes) {
+    throw new VAEModelError(
+      `${g.file} is ${bytes.length} bytes, expected ${g.bytes} as model.json says${bytes.length < g.bytes ? ' (truncated?)' : ''}`,
+    );
+  }
+  const sha = await sha256Hex(bytes);
+  if (sha !== g.sha256) {
+    throw new VAEModelError(`${g.file} has sha256 ${sha.slice(0, 16)}…, expected ${g.sha256.slice(0, 16)}… from model.json: a different or corrupted model`);
+  }
+}
+
+/** A started session's real inputs/outputs against the manifest's promise. */
+export function verifySessionIo(m: ModelManifest, which: 'encoder' | 'decoder', inputs: readonly ValueMeta[], outputs: readonly ValueMeta[]): void {
+  const g = m.graphs[which];
+  for (const [kind, declared, actual] of [['input', g.inputs, inputs], ['output', g.outputs, outputs]] as const) {
+    for (const d of declared) {
+      const a = actual.find((x) => x.name === d.name);
+      if (!a) {
+        throw new VAEModelError(`${g.file} has no ${kind} "${d.name}" (it has ${actual.map((x) => x.name).join(', ') || 'none'}); expected ${d.name}${fmt(d.shape)} as model.json says`);
+      }
+      if (a.type !== 'float32') throw new VAEModelError(`${g.file} ${kind} "${d.name}" is ${a.type}, expected float32`);
+      // An empty shape means the graph doesn't declare one; ORT checks at run time.
+      if (a.shape.length && !sameShape(a.shape, d.shape)) {
+        throw new VAEModelError(`${g.file} ${kind} "${d.name}" has shape ${fmt(a.shape)}, expected ${fmt(d.shape)} as model.json says`);
+      }
+    }
+  }
+}

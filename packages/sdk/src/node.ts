@@ -1,0 +1,52 @@
+/**
+ * Node entry point of `@vae/sdk`: registers the onnxruntime-node backend,
+ * local file reading and the bundled model, then re-exports the core plus the
+ * PNG helpers. `import '@vae/sdk'` resolves here under Node.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { VAE, tile, encodePng } from '@vae/sdk';
+ *
+ * const vae = await VAE.load();
+ * await writeFile('samples.png', encodePng(tile(await vae.sample(64, { seed: 1 }), 8)));
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeBackend } from './backends/onnx-node.js';
+import { registerBackend } from './backends/registry.js';
+import { setPlatformName } from './env.js';
+import { setPlatform } from './platform.js';
+
+/**
+ * Folder of the MNIST model shipped in the package. The build copies the
+ * repository's `models/mnist` to `<package>/models/mnist`; `dist/` and `src/`
+ * are both one level below the package root, so the same relative path works
+ * from the ESM build, the CJS build (tsup shims `import.meta.url`) and the
+ * sources. Inside the monorepo before a build, the repository copy is used.
+ */
+export function bundledModelDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '..', 'models', 'mnist'), resolve(here, '..', '..', '..', 'models', 'mnist')];
+  return candidates.find((d) => existsSync(join(d, 'model.json'))) ?? candidates[0];
+}
+
+registerBackend(nodeBackend);
+setPlatformName('node');
+setPlatform({
+  stringsArePaths: true,
+  readFile: async (p) => {
+    const b = await readFile(p);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  },
+  defaultModel: bundledModelDir,
+});
+
+export * from './index.js';
+export { encodePng, decodePng, imagesFromPng } from './node/png.js';
+export { CUDA_INSTALL_HINT } from './backends/onnx-node.js';

@@ -1,0 +1,21 @@
+/**
+ * Hooks a platform entry point fills in, so the core never touches `node:fs`
+ * or browser globals directly.
+ * @internal
+ */
+export interface PlatformHooks {
+  /** Reads a local file (Node only). */
+  readFile?: (path: string) => Promise<Uint8Array>;
+  /** Where the model shipped inside the package lives (a folder path or URL). */
+  defaultModel?: () => string | URL;
+  /** Whether a plain string source is a local path (Node) rather than a relative URL (browser). */
+  stringsArePaths: boolean;
+}
+
+/** @internal */
+export const platform: PlatformHooks = { stringsArePaths: false };
+
+/** @internal */
+export function setPlatform(hooks: Partial<PlatformHooks>): void {
+  Object.assign(platform, hooks);
+}

@@ -1,0 +1,152 @@
+/**
+ * The SDK's documented random numbers, so any runtime (Python, a browser, C)
+ * can reproduce `sample()`'s latents from a seed:
+ *
+ * 1. **Seeding — splitmix32.** `s = seed >>> 0`; four times:
+ *    `s = (s + 0x9e3779b9) >>> 0; z = s; z = imul(z ^ (z >>> 16), 0x85ebca6b); z = imul(z ^ (z >>> 13), 0xc2b2ae35); z ^= z >>> 16`
+ *    gives the state words `a, b, c, d` (all uint32). If all four are 0, `a = 1`.
+ * 2. **Uniforms — xoshiro128\*\*.** `r = rotl(imul(b, 5), 7) * 9`, then
+ *    `t = b << 9; c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11)`; all uint32.
+ * 3. **Gaussians — Box–Muller, in float64.** Draw `r1, r2`;
+ *    `u1 = (r1 + 1) / 2^32` (in (0, 1], so the log is finite), `u2 = r2 / 2^32`;
+ *    `g1 = sqrt(-2 ln u1) · cos(2π u2)`, `g2 = sqrt(-2 ln u1) · sin(2π u2)`.
+ *    Values are used in the order g1, g2, g1, g2, …
+ * 4. **Latents.** Element `k` of latent `i` is Gaussian number `i·latent + k`,
+ *    times `temperature`, rounded to float32.
+ *
+ * `Math.log/cos/sin` may differ by an ulp between JS engines and libms; after
+ * rounding to float32 the latents agree except in rare last-bit cases.
+ */
+import { VAEInputError } from './errors.js';
+
+/** Largest accepted seed (seeds are uint32). */
+export const MAX_SEED = 0xffffffff;
+
+/** xoshiro128** seeded with splitmix32; see the module docs for the exact algorithm. */
+export class Xoshiro128 {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  /** @param seed - an integer in [0, 2^32 - 1] */
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** Next uint32. */
+  nextUint32(): number {
+    const b = this.b;
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    this.c ^= this.a;
+    this.d ^= b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return r;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * Fills `out` with standard normal numbers (Box–Muller over {@link Xoshiro128}),
+ * multiplied by `scale`.
+ */
+export function fillGaussian(rng: Xoshiro128, out: Float32Array, scale = 1): Float32Array {
+  const n = out.length;
+  for (let i = 0; i < n; i += 2) {
+    const u1 = (rng.nextUint32() + 1) / TWO_POW_32;
+    const u2 = rng.nextUint32() / TWO_POW_32;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const th = 2 * Math.PI * u2;
+    out[i] = r * Math.cos(th) * scale;
+    if (i + 1 < n) out[i + 1] = r * Math.sin(th) * scale;
+  }
+  return out;
+}
+
+/** Options for {@link gaussianLatents}. */
+export interface LatentSampleOptions {
+  /** uint32 seed; omitted → a fresh random seed (reported by `sample`). */
+  seed?: number;
+  /** Standard deviation of the prior, `z ~ N(0, temperature²·I)`. Default 1. */
+  temperature?: number;
+}
+
+/** Throws unless `seed` is an integer in [0, 2^32 - 1]. */
+export function checkSeed(seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new VAEInputError(`seed must be an integer in [0, ${MAX_SEED}], got ${describe(seed)}`);
+  }
+  return seed;
+}
+
+/** Throws unless `t` is a finite number ≥ 0. */
+export function checkTemperature(t: unknown): number {
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
+    throw new VAEInputError(`temperature must be a finite number >= 0, got ${describe(t)}`);
+  }
+  return t;
+}
+
+/** Throws unless `n` is a positive integer (within `max`). */
+export function checkCount(name: string, n: unknown, max = 1 << 24): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > max) {
+    throw new VAEInputError(`${name} must be a positive integer <= ${max}, got ${describe(n)}`);
+  }
+  return n;
+}
+
+/** A random uint32 seed from the platform's CSPRNG. */
+export function randomSeed(): number {
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint32Array): Uint32Array } }).crypto;
+  if (c?.getRandomValues) return c.getRandomValues(new Uint32Array(1))[0];
+  return Math.floor(Math.random() * TWO_POW_32) >>> 0;
+}
+
+/**
+ * The latents `sample(n, { seed, temperature })` decodes: `n × latent` float32
+ * values from the documented generator.
+ *
+ * @example
+ * ```ts
+ * import { gaussianLatents } from '@vae/sdk';
+ * const z = gaussianLatents(4, 32, { seed: 1 }); // Float32Array(128), same in every runtime
+ * ```
+ */
+export function gaussianLatents(n: number, latent: number, options: LatentSampleOptions = {}): Float32Array {
+  checkCount('n', n);
+  checkCount('latent', latent);
+  const seed = options.seed === undefined ? randomSeed() : checkSeed(options.seed);
+  const t = options.temperature === undefined ? 1 : checkTemperature(options.temperature);
+  return fillGaussian(new Xoshiro128(seed), new Float32Array(n * latent), t);
+}
+
+/** Short, safe description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as { length: number }).length}`;
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v;
+}

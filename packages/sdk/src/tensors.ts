@@ -1,0 +1,198 @@
+/**
+ * Batches the SDK returns, and the normalisation of everything it accepts as
+ * images or latents into contiguous float32 batches (without copying when the
+ * input already is one).
+ */
+import { VAEInputError } from './errors.js';
+import { describe } from './random.js';
+
+/** A batch of images, NCHW float32 in [0, 1]: `data.length === N·C·H·W`. */
+export interface ImageBatch {
+  readonly data: Float32Array;
+  readonly shape: readonly [n: number, channels: number, height: number, width: number];
+}
+
+/** A batch of latent vectors, row-major: `data.length === N·latent`. */
+export interface LatentBatch {
+  readonly data: Float32Array;
+  readonly shape: readonly [n: number, latent: number];
+}
+
+/**
+ * Anything accepted as images:
+ * - a flat `Float32Array`/`Float64Array`/`number[]` of N·784 values in [0, 1];
+ * - a flat `Uint8Array`/`Uint8ClampedArray` of N·784 bytes (scaled by 1/255);
+ * - `number[][]` (or an array of typed arrays), one 784-value image per row;
+ * - a tensor-like `{ data, shape | dims }` with shape `[N, 1, 28, 28]` (e.g. an {@link ImageBatch}).
+ */
+export type ImagesInput =
+  | Float32Array
+  | Float64Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | readonly number[]
+  | readonly (readonly number[] | Float32Array | Uint8Array | Uint8ClampedArray | Float64Array)[]
+  | { readonly data: ArrayLike<number>; readonly shape?: readonly number[]; readonly dims?: readonly number[] };
+
+/**
+ * Anything accepted as latents: a flat `Float32Array`/`Float64Array`/`number[]`
+ * of N·latent values, `number[][]` rows, or `{ data, shape: [N, latent] }`.
+ */
+export type LatentsInput =
+  | Float32Array
+  | Float64Array
+  | readonly number[]
+  | readonly (readonly number[] | Float32Array | Float64Array)[]
+  | { readonly data: ArrayLike<number>; readonly shape?: readonly number[]; readonly dims?: readonly number[] };
+
+type Kind = 'images' | 'latents';
+
+function isRowArray(v: unknown): v is readonly ArrayLike<number>[] {
+  return Array.isArray(v) && v.length > 0 && (Array.isArray(v[0]) || ArrayBuffer.isView(v[0]));
+}
+
+/** Checks finiteness (and range for images) in one pass; returns the first bad index or -1. */
+function firstBad(data: ArrayLike<number>, lo: number, hi: number): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // `!(v >= lo && v <= hi)` is also true for NaN.
+    if (!(v >= lo && v <= hi)) return i;
+  }
+  return -1;
+}
+
+function toFloat32(kind: Kind, data: ArrayLike<number>, what: string): { f32: Float32Array; bytes: boolean } {
+  if (data instanceof Float32Array) return { f32: data, bytes: false };
+  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
+    if (kind === 'latents') throw new VAEInputError(`latents must be float values (Float32Array, Float64Array or number[]), got ${what}`);
+    const out = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
+    return { f32: out, bytes: true };
+  }
+  if (data instanceof Float64Array || Array.isArray(data)) {
+    const out = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (typeof v !== 'number') {
+        throw new VAEInputError(`${kind} must contain numbers; element ${i} is ${describe(v)}`);
+      }
+      out[i] = v;
+    }
+    return { f32: out, bytes: false };
+  }
+  const expected = kind === 'images' ? 'Float32Array, Uint8Array, Uint8ClampedArray, Float64Array or number[]' : 'Float32Array, Float64Array or number[]';
+  throw new VAEInputError(`${kind} have the wrong dtype: got ${what}; expected ${expected}`);
+}
+
+function validate(kind: Kind, f32: Float32Array, rowSize: number, rowDesc: string, what: string, checkRange: boolean): number {
+  if (f32.length === 0 || f32.length % rowSize !== 0) {
+    throw new VAEInputError(`${kind} have the wrong length: ${f32.length} values from ${what}; expected a positive multiple of ${rowSize} (${rowDesc})`);
+  }
+  const bad = checkRange ? firstBad(f32, 0, 1) : firstBad(f32, -Infinity, Infinity);
+  if (bad >= 0 || (!checkRange && hasNonFinite(f32))) {
+    const i = bad >= 0 ? bad : f32.findIndex((v) => !Number.isFinite(v));
+    const v = f32[i];
+    const expect = checkRange ? 'finite values in [0, 1]' : 'finite values';
+    throw new VAEInputError(`${kind} contain ${v} at index ${i} (item ${Math.floor(i / rowSize)}); expected ${expect}`);
+  }
+  return f32.length / rowSize;
+}
+
+function hasNonFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return true;
+  return false;
+}
+
+/**
+ * Normalises images to an NCHW float32 batch, checking shape, dtype, length
+ * and values. A valid `Float32Array` is used without copying.
+ * @internal
+ */
+export function toImageBatch(input: unknown, imageShape: readonly [number, number, number]): ImageBatch {
+  const [C, H, W] = imageShape;
+  const size = C * H * W;
+  const rowDesc = `N images of ${C}×${H}×${W}`;
+  let data: ArrayLike<number>;
+  let what = describe(input);
+  if (input === null || input === undefined || typeof input !== 'object') {
+    throw new VAEInputError(`images must be a Float32Array, Uint8Array, number[][] or a [N,${C},${H},${W}] tensor, got ${what}`);
+  }
+  if (isRowArray(input)) {
+    data = flattenRows('images', input, size);
+    what = `${input.length} rows`;
+  } else if (!Array.isArray(input) && !ArrayBuffer.isView(input) && 'data' in input) {
+    const t = input as { data: ArrayLike<number>; shape?: readonly number[]; dims?: readonly number[] };
+    const shape = t.shape ?? t.dims;
+    if (!shape || shape.length !== 4 || shape[1] !== C || shape[2] !== H || shape[3] !== W) {
+      throw new VAEInputError(`image tensor has shape [${shape ? shape.join(',') : '?'}]; expected [N,${C},${H},${W}]`);
+    }
+    data = t.data;
+    what = `a tensor of shape [${shape.join(',')}]`;
+    if (data?.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new VAEInputError(`image tensor data has ${data?.length} values but shape [${shape.join(',')}] needs ${shape.reduce((a, b) => a * b, 1)}`);
+    }
+  } else {
+    data = input as ArrayLike<number>;
+  }
+  const { f32, bytes } = toFloat32('images', data, what);
+  const n = validate('images', f32, size, rowDesc, what, !bytes);
+  return { data: f32, shape: [n, C, H, W] };
+}
+
+/**
+ * Normalises latents to an `[N, latent]` float32 batch. A single vector
+ * (`number[]` of length `latent`) is a batch of one.
+ * @internal
+ */
+export function toLatentBatch(input: unknown, latent: number): LatentBatch {
+  let data: ArrayLike<number>;
+  let what = describe(input);
+  if (input === null || input === undefined || typeof input !== 'object') {
+    throw new VAEInputError(`latents must be a Float32Array, number[] or number[][] of ${latent}-vectors, got ${what}`);
+  }
+  if (isRowArray(input)) {
+    data = flattenRows('latents', input, latent);
+    what = `${input.length} rows`;
+  } else if (!Array.isArray(input) && !ArrayBuffer.isView(input) && 'data' in input) {
+    const t = input as { data: ArrayLike<number>; shape?: readonly number[]; dims?: readonly number[] };
+    const shape = t.shape ?? t.dims;
+    if (!shape || shape.length !== 2 || shape[1] !== latent) {
+      throw new VAEInputError(`latent tensor has shape [${shape ? shape.join(',') : '?'}]; expected [N,${latent}]`);
+    }
+    data = t.data;
+    what = `a tensor of shape [${shape.join(',')}]`;
+    if (data?.length !== shape[0] * shape[1]) {
+      throw new VAEInputError(`latent tensor data has ${data?.length} values but shape [${shape.join(',')}] needs ${shape[0] * shape[1]}`);
+    }
+  } else {
+    data = input as ArrayLike<number>;
+  }
+  const { f32 } = toFloat32('latents', data, what);
+  if (f32.length % latent !== 0 || f32.length === 0) {
+    throw new VAEInputError(`latents have the wrong size: ${f32.length} values from ${what}; expected a positive multiple of the latent size ${latent} (N latent vectors of ${latent})`);
+  }
+  const n = validate('latents', f32, latent, `N vectors of ${latent}`, what, false);
+  return { data: f32, shape: [n, latent] };
+}
+
+function flattenRows(kind: Kind, rows: readonly ArrayLike<number>[], size: number): Float32Array | number[] {
+  const allBytes = rows.every((r) => r instanceof Uint8Array || r instanceof Uint8ClampedArray);
+  const out = allBytes ? new Uint8Array(rows.length * size) : new Float32Array(rows.length * size);
+  rows.forEach((r, i) => {
+    if (!r || typeof r.length !== 'number' || r.length !== size) {
+      throw new VAEInputError(`${kind}[${i}] has ${r && typeof r.length === 'number' ? r.length : 'no'} values; expected ${size} per row`);
+    }
+    for (let j = 0; j < size; j++) {
+      const v = r[j];
+      if (typeof v !== 'number') throw new VAEInputError(`${kind}[${i}][${j}] is ${describe(v)}; expected a number`);
+      out[i * size + j] = v;
+    }
+  });
+  return out as unknown as Float32Array;
+}
+
+/** Image `i` of a batch as a view (no copy). */
+export function imageAt(batch: ImageBatch, i: number): Float32Array {
+  const size = batch.shape[1] * batch.shape[2] * batch.shape[3];
+  return batch.data.subarray(i * size, (i + 1) * size);
+}
