@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/**
+ * `vae`: sample, interpolate, reconstruct and inspect a VAE from the shell.
+ *
+ * @example
+ * ```sh
+ * vae sample --n 64 --seed 1 --out samples.png
+ * vae interpolate --from 3.png --to 8.png --steps 10 --out lerp.png
+ * vae reconstruct --in digit.png --out recon.png
+ * vae info --device cpu
+ * ```
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { Device, ImageBatch } from './node.js';
+import { VAE, VAEError, encodePng, imagesFromPng, tile } from './node.js';
+
+const HELP = `vae — sample, interpolate and reconstruct MNIST digits with a VAE (ONNX Runtime)
+
+Usage:
+  vae sample      --n 64 --seed 1 [--temperature 1] [--cols 8] --out samples.png
+  vae interpolate --from 3.png --to 8.png [--steps 10] [--method linear|slerp] --out lerp.png
+  vae reconstruct --in digit.png [--sample --seed 1] --out recon.png
+  vae info        [--json]
+
+Options for every command:
+  --model DIR|URL   model folder or URL with model.json (default: the MNIST model in the package)
+  --device NAME     auto (default), cpu, cuda or webgpu
+  --threads N       intra-op threads (default: ONNX Runtime's)
+  --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
+  -h, --help        show this help
+  -v, --version     print the SDK version
+
+Input PNGs may be any size or colour; they are greyed, resized to 28×28 and
+inverted if they are dark digits on a light background.`;
+
+/** A usage problem: print it with a hint and exit 2. */
+class UsageError extends Error {}
+
+function int(name: string, v: string | undefined, dflt?: number): number {
+  if (v === undefined) {
+    if (dflt === undefined) throw new UsageError(`--${name} is required`);
+    return dflt;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function num(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function need(name: string, v: string | undefined): string {
+  if (!v) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+/** Nearest-neighbour upscale so a 28-pixel digit is visible in an image viewer. */
+function upscale(img: ImageBatch, k: number): ImageBatch {
+  if (k === 1) return img;
+  const [, c, h, w] = img.shape;
+  const out = new Float32Array(c * h * k * w * k);
+  for (let y = 0; y < h * k; y++) for (let x = 0; x < w * k; x++) out[y * w * k + x] = img.data[Math.floor(y / k) * w + Math.floor(x / k)];
+  return { data: out, shape: [1, c, h * k, w * k] };
+}
+
+async function writePng(path: string, grid: ImageBatch, scale: number, log: (s: string) => void): Promise<void> {
+  const up = upscale(grid, scale);
+  await writeFile(path, encodePng(up));
+  log(`wrote ${path} (${up.shape[3]}×${up.shape[2]})`);
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and returns the
+ * exit code. Exported so tests drive it in-process.
+ */
+export async function main(argv: string[], io: { log: (s: string) => void; error: (s: string) => void } = console): Promise<number> {
+  let vae: VAE | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        n: { type: 'string' },
+        seed: { type: 'string' },
+        temperature: { type: 'string' },
+        cols: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        steps: { type: 'string' },
+        method: { type: 'string' },
+        in: { type: 'string', short: 'i' },
+        sample: { type: 'boolean' },
+        json: { type: 'boolean' },
+        model: { type: 'string', short: 'm' },
+        device: { type: 'string', short: 'd' },
+        threads: { type: 'string' },
+        scale: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+    const command = positionals[0];
+    if (values.version) {
+      io.log(SDK_VERSION);
+      return 0;
+    }
+    if (values.help || !command || command === 'help') {
+      io.log(HELP);
+      return command || values.help ? 0 : 2;
+    }
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+    if (!['sample', 'interpolate', 'reconstruct', 'info'].includes(command)) {
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected sample, interpolate, reconstruct or info`);
+    }
+    const scale = int('scale', values.scale, 2);
+    if (scale < 1 || scale > 16) throw new UsageError(`--scale must be in [1, 16], got ${scale}`);
+    const load = () =>
+      VAE.load(values.model, {
+        device: (values.device ?? 'auto') as Device,
+        ...(values.threads !== undefined ? { threads: int('threads', values.threads) } : {}),
+      });
+
+    if (command === 'sample') {
+      const n = int('n', values.n, 64);
+      const seed = values.seed === undefined ? undefined : int('seed', values.seed);
+      const out = need('out', values.out);
+      vae = await load();
+      const s = await vae.sample(n, { seed, temperature: num('temperature', values.temperature, 1) });
+      const cols = values.cols === undefined ? Math.ceil(Math.sqrt(n)) : int('cols', values.cols);
+      await writePng(out, tile(s, { cols }), scale, io.log);
+      io.log(`${n} samples, seed ${s.seed}, device ${vae.info.device}`);
+    } else if (command === 'interpolate') {
+      const [from, to, out] = [need('from', values.from), need('to', values.to), need('out', values.out)];
+      const steps = int('steps', values.steps, 10);
+      const method = values.method ?? 'linear';
+      if (method !== 'linear' && method !== 'slerp') throw new UsageError(`--method must be linear or slerp, got ${JSON.stringify(method)}`);
+      const [a, b] = await Promise.all([readPng(from), readPng(to)]);
+      vae = await load();
+      const path = await vae.interpolate(a, b, { steps, method, input: 'image' });
+      await writePng(out, tile(path, { cols: steps }), scale, io.log);
+    } else if (command === 'reconstruct') {
+      const [input, out] = [need('in', values.in), need('out', values.out)];
+      const img = await readPng(input);
+      vae = await load();
+      const seed = values.seed === undefined ? undefined : int('seed', values.seed);
+      const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed });
+      await writePng(out, recon, scale, io.log);
+    } else {
+      vae = await load();
+      const i = vae.info;
+      if (values.json) io.log(JSON.stringify(i, null, 2));
+      else {
+        const m = i.manifest;
+        io.log(
+          [
+            `model        ${m.name} (${m.arch}, latent ${m.latent}, image ${m.imageShape.join('×')}, ${m.precision})`,
+            `source       ${i.source}`,
+            `trained      ${m.training.epochs} epochs on ${m.dataset}${m.training.metrics ? `, test NELBO ${m.training.metrics.testLoss.toFixed(2)} nats` : ''}`,
+            `device       ${i.device} (execution provider ${i.executionProvider}, ${i.runtime})`,
+            ...i.skipped.map((s) => `skipped      ${s.device}: ${s.reason}`),
+          ].join('\n'),
+        );
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      io.error(`vae: ${(e as Error).message}\nRun \`vae --help\` for usage.`);
+      return 2;
+    }
+    io.error(`vae: ${e instanceof VAEError ? `${e.name}: ${e.message}` : (e as Error)?.stack ?? String(e)}`);
+    return 1;
+  } finally {
+    await vae?.dispose();
+  }
+}
+
+async function readPng(path: string): Promise<ImageBatch> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected a PNG file`);
+  }
+  return imagesFromPng(bytes);
+}
+
+declare const __SDK_VERSION__: string | undefined;
+const SDK_VERSION = typeof __SDK_VERSION__ === 'string' ? __SDK_VERSION__ : '0.0.0-dev';
+
+// Run when executed as a script (the `vae` bin), not when imported by tests.
+const invokedAs = process.argv[1] ?? '';
+if (/(^|[\\/])(vae|cli\.(c?js|mjs))$/.test(invokedAs)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
