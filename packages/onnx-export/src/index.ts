@@ -14,3 +14,4 @@ export { validateModel, validateModelBytes, formatReport } from './validate.js';
 export type { ValidationProblem, ValidationReport } from './validate.js';
 export { encodeModel, decodeModel, DataType, ONNX_PROTO_SOURCE } from './onnx-schema.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeProto } from './onnx-schema.js';
+export { chwToHwcPermutation, permuteConvKernel, permuteConvTransposeKernel } from './translate.js';

@@ -54,16 +54,18 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
   opts.editSpec?.(spec);
   const params = opts.params ?? randomParams(buildArchSpec({ arch: opts.arch ?? 'small' }), opts.seed ?? 1);
   opts.editParams?.(params);
-  const header: Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'> = {
+  // Cast: the trainer's header gains fields over time; these are all the exporter reads.
+  const header = {
     arch: spec,
-    train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null },
+    train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
     epoch: 3,
     step: 1407,
     optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
     metrics: fakeMetrics(3),
+    history: [fakeMetrics(1), fakeMetrics(2), fakeMetrics(3)],
     backend: 'cpu',
     createdAt: '2024-01-01T00:00:00.000Z',
-  };
+  } as unknown as Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'>;
   return encodeCheckpoint(
     header,
     [...params].map(([name, data]) => ({ name, group: 'params' as const, shape: weightShapes(spec).get(name) ?? [data.length], data })),

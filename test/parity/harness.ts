@@ -1,0 +1,138 @@
+/**
+ * Helpers for the parity tests: ONNX Runtime on cpu (in process) and webgpu
+ * (SwiftShader, in a child process), MNIST test images, and max-abs-diff.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+
+/** SwiftShader's Vulkan driver, from Debian's `chromium` package. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+/** Chromium's own Vulkan loader (`libvulkan.so.1`), used when the system has none. */
+export const CHROMIUM_LIB_DIR = '/usr/lib/chromium';
+
+/** A float32 tensor as plain data. */
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Largest absolute difference; Infinity on a size mismatch or a NaN. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** NCHW -> NHWC copy, so ONNX images compare with tfjs element by element. */
+export function nchwToNhwc(t: Tensor): Float32Array {
+  const [n, c, h, w] = t.dims;
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((i * h + y) * w + x) * c + ch] = t.data[((i * c + ch) * h + y) * w + x];
+  return out;
+}
+
+/** NHWC -> NCHW copy (to feed tfjs-layout images to ONNX). */
+export function nhwcToNchw(data: Float32Array, [n, h, w, c]: number[]): Tensor {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((i * c + ch) * h + y) * w + x] = data[((i * h + y) * w + x) * c + ch];
+  return { data: out, dims: [n, c, h, w] };
+}
+
+/** Runs a model on onnxruntime-node's cpu provider. */
+export async function runCpu(model: Uint8Array, feeds: Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const out: Record<string, Tensor>[] = [];
+  for (const f of feeds) {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, t] of Object.entries(f)) ortFeeds[k] = new ort.Tensor('float32', t.data, t.dims);
+    const r = await session.run(ortFeeds);
+    const o: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(r)) o[k] = { data: new Float32Array(t.data as Float32Array), dims: [...t.dims] };
+    out.push(o);
+  }
+  await session.release();
+  return out;
+}
+
+/** Why WebGPU cannot run here, or null when it can be tried. */
+export function webgpuUnavailableReason(): string | null {
+  if (!existsSync(SWIFTSHADER_ICD)) return `${SWIFTSHADER_ICD} is missing (install Debian's chromium for SwiftShader)`;
+  return null;
+}
+
+/** A batch of WebGPU work: models and the feeds to run through each. */
+export class WebGpuBatch {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'vae-webgpu-'));
+  private readonly models: { file: string; runs: { id: string; inputs: Record<string, { file: string; dims: number[] }> }[] }[] = [];
+  private n = 0;
+
+  /** Queues `feeds` through `model`; returns run ids in feed order. */
+  add(model: Uint8Array, feeds: Record<string, Tensor>[]): string[] {
+    const file = `model${this.models.length}.onnx`;
+    writeFileSync(join(this.dir, file), model);
+    const runs = feeds.map((f) => {
+      const id = `run${this.n++}`;
+      const inputs: Record<string, { file: string; dims: number[] }> = {};
+      for (const [k, t] of Object.entries(f)) {
+        const inFile = `${id}.${k}.in.bin`;
+        writeFileSync(join(this.dir, inFile), new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        inputs[k] = { file: inFile, dims: t.dims };
+      }
+      return { id, inputs };
+    });
+    this.models.push({ file, runs });
+    return runs.map((r) => r.id);
+  }
+
+  /** Runs everything in one child process; results keyed by run id. */
+  run(): Map<string, Record<string, Tensor>> {
+    const jobs = join(this.dir, 'jobs.json');
+    writeFileSync(jobs, JSON.stringify({ dir: this.dir, models: this.models }));
+    const runner = fileURLToPath(new URL('./ort-webgpu-runner.mjs', import.meta.url));
+    const env = {
+      ...process.env,
+      VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+      LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, CHROMIUM_LIB_DIR].filter(Boolean).join(':'),
+    };
+    const r = spawnSync(process.execPath, [runner, jobs], { env, encoding: 'utf8', timeout: 300_000, cwd: fileURLToPath(new URL('.', import.meta.url)) });
+    if (r.status !== 0) throw new Error(`webgpu runner failed (status ${r.status}):\n${r.stderr}\n${r.stdout}`);
+    const results = JSON.parse(readFileSync(join(this.dir, 'results.json'), 'utf8')) as { id: string; outputs: Record<string, { file: string; dims: number[] }> }[];
+    const out = new Map<string, Record<string, Tensor>>();
+    for (const res of results) {
+      const o: Record<string, Tensor> = {};
+      for (const [k, { file, dims }] of Object.entries(res.outputs)) {
+        const b = readFileSync(join(this.dir, file));
+        o[k] = { data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), dims };
+      }
+      out.set(res.id, o);
+    }
+    return out;
+  }
+}
+
+/** Seeded standard normals (Box-Muller on mulberry32). */
+export function normals(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
