@@ -21,13 +21,13 @@ export function isFastPathConv(info: Conv2DInfo): boolean {
  * a tfjs `[kh, kw, in, out]` filter flattened to `[kh*kw*in, out]`. Taps that
  * fall into padding are written as zeros.
  */
-export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array): void {
+export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array, colsOff = 0): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const ci = inChannels;
   const rowLen = filterWidth * ci;
-  let dst = 0;
+  let dst = colsOff;
   for (let b = 0; b < batchSize; b++) {
     const xb = b * inHeight * inWidth * ci;
     for (let oh = 0; oh < outHeight; oh++) {
@@ -62,13 +62,13 @@ export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array): v
  * pixel it was read from (entries that came from padding are dropped).
  * `dx` must be zeroed by the caller.
  */
-export function col2im(cols: Float32Array, info: Conv2DInfo, dx: Float32Array): void {
+export function col2im(cols: Float32Array, colsOff: number, info: Conv2DInfo, dx: Float32Array): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const ci = inChannels;
   const rowLen = filterWidth * ci;
-  let src = 0;
+  let src = colsOff;
   for (let b = 0; b < batchSize; b++) {
     const xb = b * inHeight * inWidth * ci;
     for (let oh = 0; oh < outHeight; oh++) {
@@ -117,13 +117,4 @@ export function convInfo(
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
-}
-
-// im2col scratch, reused across calls: kernels run synchronously one at a time.
-let colsBuf = new Float32Array(0);
-
-/** A scratch buffer of at least `n` floats (contents undefined). */
-export function colsScratch(n: number): Float32Array {
-  if (colsBuf.length < n) colsBuf = new Float32Array(n);
-  return colsBuf.length === n ? colsBuf : colsBuf.subarray(0, n);
 }

@@ -6,10 +6,10 @@
  */
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2DBackpropInput } from '@tensorflow/tfjs-core';
-import { col2im, colsScratch, convInfo, isFastPathConv } from './conv-geometry.js';
+import { col2im, convInfo, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
-import { gemmNN, transpose } from './gemm.js';
+import { getGemm, transposeInto } from './gemm.js';
 
 /** Computes the input gradient of an NHWC conv2d, or defers to tfjs. */
 export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
@@ -23,13 +23,15 @@ export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
   const M = info.batchSize * info.outHeight * info.outWidth;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const N = info.outChannels;
-  // Wᵀ is filter-sized, so transposing it is cheap and makes the product a
-  // plain row-major GEMM with contiguous inner loops.
-  const wT = transpose(K, N, f32(backend, filter));
-  const cols = colsScratch(M * K);
-  gemmNN(M, K, N, f32(backend, dy), wT, cols);
+  const g = getGemm();
+  const { ptrs: [pDy, pWT, pCols], heap } = g.arena([M * N, N * K, M * K]);
+  heap.set(f32(backend, dy), pDy >> 2);
+  // Wᵀ is filter-sized, so transposing it is cheap and keeps the product a
+  // plain row-major GEMM.
+  transposeInto(K, N, f32(backend, filter), 0, heap, pWT >> 2);
+  g.gemm(M, K, N, pDy, N, pWT, K, pCols, K, 0);
   const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-  col2im(cols, info, dx);
+  col2im(heap, pCols >> 2, info, dx);
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 }
 

@@ -58,6 +58,8 @@ const vaeCases: Case[] = [
   { xShape: [4, 14, 14, 8], filterShape: [3, 3, 8, 16], strides: [2, 2], pad: 1 },
   { xShape: [4, 7, 7, 16], filterShape: [3, 3, 16, 32], strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   { xShape: [4, 28, 28, 1], filterShape: [4, 4, 1, 32], strides: [2, 2], pad: 1 },
+  // Training-sized: the filter gradient sums over 64·7·7 = 3,136 output pixels.
+  { xShape: [64, 14, 14, 8], filterShape: [3, 3, 8, 16], strides: [2, 2], pad: 1 },
 ];
 
 const worst: Record<string, number> = {};

@@ -1,16 +1,16 @@
 /**
- * `Conv2D` for the cpu backend: im2col + GEMM, NHWC.
+ * `Conv2D` for the cpu backend: im2col + SIMD GEMM, NHWC.
  *
  * tfjs' kernel walks the filter per output element with strided index maths;
- * turning the convolution into one `[pixels × taps] · [taps × out]` product
- * keeps every inner loop on contiguous memory.
+ * as one `[pixels × taps] · [taps × out]` product the arithmetic runs in the
+ * vectorised GEMM with contiguous loads.
  */
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2D } from '@tensorflow/tfjs-core';
-import { colsScratch, convInfo, im2col, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2col, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
-import { gemmNN } from './gemm.js';
+import { getGemm } from './gemm.js';
 
 /** Computes an NHWC conv2d into a new float32 tensor, or defers to tfjs. */
 export function conv2dFast(args: KernelArgs): TensorInfo {
@@ -24,18 +24,13 @@ export function conv2dFast(args: KernelArgs): TensorInfo {
   const M = info.batchSize * info.outHeight * info.outWidth;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const N = info.outChannels;
-  const out = new Float32Array(M * N);
-  const xv = f32(backend, x);
-  const wv = f32(backend, filter);
-  if (info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1
-    && info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth) {
-    // A 1×1 stride-1 unpadded conv is already a GEMM on the input itself.
-    gemmNN(M, N, K, xv, wv, out);
-  } else {
-    const cols = colsScratch(M * K);
-    im2col(xv, info, cols);
-    gemmNN(M, N, K, cols, wv, out);
-  }
+  const g = getGemm();
+  const { ptrs: [pCols, pW, pOut], heap } = g.arena([M * K, K * N, M * N]);
+  im2col(f32(backend, x), info, heap, pCols >> 2);
+  // A tfjs filter [kh, kw, in, out] is already the [taps × out] matrix.
+  heap.set(f32(backend, filter), pW >> 2);
+  g.gemm(M, N, K, pCols, K, pW, N, pOut, N, 0);
+  const out = heap.slice(pOut >> 2, (pOut >> 2) + M * N);
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }
 

@@ -3,9 +3,26 @@
  */
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { absConfig } from './abs.js';
+import { addConfig } from './add.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { expConfig } from './exp.js';
+import { logConfig } from './log.js';
+import { log1pConfig } from './log1p.js';
+import { multiplyConfig } from './multiply.js';
+import { negConfig } from './neg.js';
+import { realDivConfig } from './real-div.js';
+import { reluConfig } from './relu.js';
+import { sigmoidConfig } from './sigmoid.js';
+import { softplusConfig } from './softplus.js';
+import { sqrtConfig } from './sqrt.js';
+import { squareConfig } from './square.js';
+import { stepConfig } from './step.js';
+import { subConfig } from './sub.js';
+import { sumConfig } from './sum.js';
 import { rememberOriginal } from './fallback.js';
 
 /** Every kernel the project replaces, in registration order. */
@@ -13,6 +30,23 @@ export const FAST_CPU_KERNELS: readonly KernelConfig[] = [
   conv2dBackpropFilterConfig,
   conv2dConfig,
   conv2dBackpropInputConfig,
+  batchMatMulConfig,
+  sumConfig,
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  realDivConfig,
+  reluConfig,
+  stepConfig,
+  negConfig,
+  expConfig,
+  logConfig,
+  log1pConfig,
+  absConfig,
+  squareConfig,
+  sqrtConfig,
+  sigmoidConfig,
+  softplusConfig,
 ];
 
 /**

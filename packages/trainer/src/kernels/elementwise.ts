@@ -1,0 +1,109 @@
+/**
+ * Shared plumbing of the element-wise kernels. tfjs' generic element-wise
+ * kernels call a closure per element and, when broadcasting, convert every
+ * flat index to coordinates and back (~30 ns/element); these loops are plain
+ * typed-array passes. Each kernel file keeps its own loop so every loop stays
+ * monomorphic for V8.
+ */
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelArgs } from './fallback.js';
+import { callOriginal, f32 } from './fallback.js';
+
+/** Applies a float32 → float32 loop, deferring other dtypes to tfjs. */
+export function unaryFloat32(
+  kernelName: string,
+  args: KernelArgs,
+  loop: (x: Float32Array, out: Float32Array, n: number) => void,
+): TensorInfo {
+  const x = args.inputs.x;
+  if (x.dtype !== 'float32') return callOriginal(kernelName, args) as TensorInfo;
+  const xv = f32(args.backend, x);
+  const out = new Float32Array(xv.length);
+  loop(xv, out, xv.length);
+  return args.backend.makeTensorInfo(x.shape, 'float32', out);
+}
+
+/**
+ * How a binary op's two operands line up with its output, when one operand
+ * has the output's shape and the other is that shape with 1s everywhere
+ * outside one contiguous run of axes (scalars, biases `[C]` against
+ * `[N,H,W,C]`, per-row values `[N,1]` against `[N,D]`, same shapes). Then the
+ * small operand's flat index is `floor(i / inner) % small`.
+ */
+export interface BlockBroadcast {
+  /** Which input is full-sized. */
+  full: 'a' | 'b';
+  /** Size of the smaller operand. */
+  small: number;
+  /** Output elements per step of the smaller operand. */
+  inner: number;
+  outShape: number[];
+}
+
+/** Classifies a broadcast as a {@link BlockBroadcast}, or `null` for anything more general. */
+export function blockBroadcast(aShape: readonly number[], bShape: readonly number[]): BlockBroadcast | null {
+  const rank = Math.max(aShape.length, bShape.length);
+  const pad = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const a = pad(aShape);
+  const b = pad(bShape);
+  const out: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    if (a[d] !== b[d] && a[d] !== 1 && b[d] !== 1) return null;
+    out.push(Math.max(a[d], b[d]));
+  }
+  const aFull = a.every((v, d) => v === out[d]);
+  const bFull = b.every((v, d) => v === out[d]);
+  if (!aFull && !bFull) return null;
+  const full = aFull ? 'a' : 'b';
+  const s = aFull ? b : a;
+  // Axes where the small operand is not broadcast (size > 1 there).
+  let first = -1;
+  let last = -1;
+  for (let d = 0; d < rank; d++) {
+    if (s[d] !== 1) {
+      if (first < 0) first = d;
+      last = d;
+    }
+  }
+  let small = 1;
+  let inner = 1;
+  if (first >= 0) {
+    for (let d = first; d <= last; d++) {
+      // A broadcast axis inside the run makes the pattern non-contiguous.
+      if (s[d] !== out[d]) return null;
+      small *= s[d];
+    }
+    for (let d = last + 1; d < rank; d++) inner *= out[d];
+  } else {
+    inner = out.reduce((p, v) => p * v, 1);
+  }
+  return { full, small, inner, outShape: out };
+}
+
+/** The loops one binary operation provides: `out = a op b` with `b` broadcast, and with `a` broadcast. */
+export interface BinaryLoops {
+  /** `a` full-sized, `b[floor(i / inner) % small]`. */
+  bSmall(a: Float32Array, b: Float32Array, out: Float32Array, small: number, inner: number): void;
+  /** `a[floor(i / inner) % small]`, `b` full-sized. */
+  aSmall(a: Float32Array, b: Float32Array, out: Float32Array, small: number, inner: number): void;
+}
+
+/** Runs a float32 binary op through its block-broadcast loops, or defers to tfjs. */
+export function binaryFloat32(kernelName: string, args: KernelArgs, loops: BinaryLoops): TensorInfo {
+  const { a, b } = args.inputs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return callOriginal(kernelName, args) as TensorInfo;
+  const bb = blockBroadcast(a.shape, b.shape);
+  if (!bb) return callOriginal(kernelName, args) as TensorInfo;
+  const av = f32(args.backend, a);
+  const bv = f32(args.backend, b);
+  const n = bb.outShape.reduce((p, v) => p * v, 1);
+  const out = new Float32Array(n);
+  if (n > 0) {
+    if (bb.full === 'a') loops.bSmall(av, bv, out, bb.small, bb.inner);
+    else loops.aSmall(av, bv, out, bb.small, bb.inner);
+  }
+  return args.backend.makeTensorInfo(bb.outShape, 'float32', out);
+}
+
+/** Casts a typed kernel function to tfjs' `KernelFunc`. */
+export const asKernelFunc = (f: (args: KernelArgs) => TensorInfo): KernelFunc => f as unknown as KernelFunc;

@@ -1,0 +1,27 @@
+/**
+ * `Neg` for the cpu backend on float32: -x, as one typed-array pass
+ * instead of tfjs' per-element closure call.
+ */
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { Neg } from '@tensorflow/tfjs-core';
+import { asKernelFunc, unaryFloat32 } from './elementwise.js';
+import type { KernelArgs } from './fallback.js';
+
+function loop(xs: Float32Array, out: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = xs[i];
+    out[i] = -x;
+  }
+}
+
+/** Element-wise `Neg`. */
+export function negFast(args: KernelArgs): TensorInfo {
+  return unaryFloat32(Neg, args, loop);
+}
+
+/** Replaces tfjs' cpu `Neg`. */
+export const negConfig: KernelConfig = {
+  kernelName: Neg,
+  backendName: 'cpu',
+  kernelFunc: asKernelFunc(negFast),
+};

@@ -1,0 +1,72 @@
+/**
+ * `Sum` for the cpu backend on float32, over any contiguous run of axes.
+ *
+ * tfjs transposes the reduced axes to the end before summing; for bias
+ * gradients (`[N,H,W,C]` summed over N,H,W) that transpose is most of the
+ * cost. Viewing the input as `[outer, reduced, inner]` sums in place,
+ * accumulating in float64 like tfjs.
+ */
+import type { KernelConfig, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { Sum, util } from '@tensorflow/tfjs-core';
+import { asKernelFunc } from './elementwise.js';
+import type { KernelArgs } from './fallback.js';
+import { callOriginal, f32 } from './fallback.js';
+
+let accBuf = new Float64Array(256);
+
+/** Sums a float32 tensor over a contiguous block of axes, or defers to tfjs. */
+export function sumFast(args: KernelArgs): TensorInfo {
+  const x = args.inputs.x;
+  const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+  if (x.dtype !== 'float32') return callOriginal(Sum, args) as TensorInfo;
+  const rank = x.shape.length;
+  const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+  if (axes.length === 0 || axes.some((v, i) => i > 0 && v !== axes[i - 1] + 1)) {
+    return callOriginal(Sum, args) as TensorInfo;
+  }
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  let outer = 1;
+  let red = 1;
+  let inner = 1;
+  for (let d = 0; d < rank; d++) {
+    if (d < first) outer *= x.shape[d];
+    else if (d <= last) red *= x.shape[d];
+    else inner *= x.shape[d];
+  }
+  const outShape = keepDims
+    ? x.shape.map((s, d) => (d >= first && d <= last ? 1 : s))
+    : x.shape.filter((_, d) => d < first || d > last);
+  const xs = f32(args.backend, x);
+  const out = new Float32Array(outer * inner);
+  if (inner === 1) {
+    // Reducing trailing axes: contiguous row sums.
+    for (let o = 0; o < outer; o++) {
+      let s = 0;
+      const off = o * red;
+      for (let r = 0; r < red; r++) s += xs[off + r];
+      out[o] = s;
+    }
+  } else {
+    // Reducing leading/middle axes: add whole rows of `inner` into an accumulator.
+    if (accBuf.length < inner) accBuf = new Float64Array(inner);
+    const acc = accBuf;
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0, 0, inner);
+      let i = o * red * inner;
+      for (let r = 0; r < red; r++) {
+        for (let t = 0; t < inner; t++, i++) acc[t] += xs[i];
+      }
+      const dst = o * inner;
+      for (let t = 0; t < inner; t++) out[dst + t] = acc[t];
+    }
+  }
+  return args.backend.makeTensorInfo(outShape, 'float32', out);
+}
+
+/** Replaces tfjs' cpu `Sum`. */
+export const sumConfig: KernelConfig = {
+  kernelName: Sum,
+  backendName: 'cpu',
+  kernelFunc: asKernelFunc(sumFast),
+};
