@@ -45,18 +45,30 @@ export class NonFiniteLossError extends Error {
  * caller controls (and can replay) every random number of a run.
  */
 export class TrainStep {
-  private readonly optimizer: tf.AdamOptimizer;
-  private readonly varList: tf.Variable[];
   private readonly names: string[];
+  private readonly varList: tf.Variable[];
+  // Adam moments as plain variables: tfjs' AdamOptimizer keeps beta powers as
+  // running float32 products, which a restored run cannot reproduce bit for
+  // bit. Here the bias corrections come from the step count in float64, as in
+  // torch.optim.Adam, so a resumed run matches an uninterrupted one exactly.
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  private t = 0;
 
   constructor(
     readonly model: VaeModel,
     readonly adam: AdamConfig,
     readonly recon: ReconLoss = 'bernoulli',
   ) {
-    this.optimizer = tf.train.adam(adam.lr, adam.beta1, adam.beta2, adam.epsilon);
     this.names = [...model.params.keys()];
     this.varList = this.names.map((n) => model.params.get(n)!);
+    this.m = tf.tidy(() => this.varList.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.v = tf.tidy(() => this.varList.map((p) => tf.variable(tf.zerosLike(p), false)));
+  }
+
+  /** Number of optimizer steps taken so far. */
+  get iterations(): number {
+    return this.t;
   }
 
   /**
@@ -90,8 +102,7 @@ export class TrainStep {
           `loss became ${obj[0]} (recon ${rec[0]}, KL ${kl[0]}); try a lower --lr or a longer --kl-warmup. The last checkpoint is untouched.`,
         );
       }
-      // Adam's typings ask for a variable map; gradients keyed by variable name are what it reads.
-      this.optimizer.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer["applyGradients"]>[0]);
+      this.applyAdam(grads);
       tf.dispose(grads);
       return { objective: obj[0], recon: rec[0], kl: kl[0] };
     } finally {
@@ -101,39 +112,52 @@ export class TrainStep {
     }
   }
 
-  /** Reads Adam's step count and moment estimates (empty before the first step). */
+  private applyAdam(grads: tf.NamedTensorMap): void {
+    this.t++;
+    const { lr, beta1, beta2, epsilon } = this.adam;
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2 = 1 - beta2 ** this.t;
+    const stepSize = lr / bc1;
+    const sqrtBc2 = Math.sqrt(bc2);
+    tf.tidy(() => {
+      this.varList.forEach((p, i) => {
+        const g = grads[p.name];
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), epsilon);
+        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
+      });
+    });
+  }
+
+  /** Reads Adam's step count and moment estimates. */
   async getState(): Promise<OptimizerState> {
-    const weights = await this.optimizer.getWeights();
     const slots = new Map<string, Float32Array>();
-    let iterations = 0;
-    if (weights.length === 0) return { iterations, slots };
-    iterations = (await weights[0].tensor.data())[0];
-    const k = this.names.length;
-    const moments = weights.slice(1);
-    for (let i = 0; i < moments.length; i++) {
-      const which = i < k ? 'm' : 'v';
-      slots.set(`${this.names[i % k]}/${which}`, (await moments[i].tensor.data()) as Float32Array);
+    for (let i = 0; i < this.names.length; i++) {
+      slots.set(`${this.names[i]}/m`, (await this.m[i].data()) as Float32Array);
+      slots.set(`${this.names[i]}/v`, (await this.v[i].data()) as Float32Array);
     }
-    return { iterations, slots };
+    return { iterations: this.t, slots };
   }
 
   /** Restores a state read by {@link getState}; moments must exist for every parameter. */
   async setState(state: OptimizerState): Promise<void> {
-    if (state.slots.size === 0) return;
-    const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.iterations, 'int32') }];
-    for (const which of ['m', 'v']) {
-      for (const name of this.names) {
+    this.names.forEach((name, i) => {
+      for (const [which, vars] of [['m', this.m], ['v', this.v]] as const) {
         const data = state.slots.get(`${name}/${which}`);
-        if (!data) throw new Error(`optimizer state lacks ${name}/${which}`);
-        named.push({ name: `${this.model.params.get(name)!.name}/${which}`, tensor: tf.tensor(data, this.model.params.get(name)!.shape) });
+        if (!data || data.length !== vars[i].size) {
+          throw new Error(`optimizer state lacks ${name}/${which} with ${vars[i].size} values`);
+        }
+        tf.tidy(() => vars[i].assign(tf.tensor(data, vars[i].shape)));
       }
-    }
-    await this.optimizer.setWeights(named);
-    tf.dispose(named.map((t) => t.tensor));
+    });
+    this.t = state.iterations;
   }
 
   /** Releases the optimizer's tensors. */
   dispose(): void {
-    this.optimizer.dispose();
+    tf.dispose([...this.m, ...this.v]);
   }
 }
