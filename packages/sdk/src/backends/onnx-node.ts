@@ -32,6 +32,16 @@ function nativeDir(): string | null {
 export const CUDA_INSTALL_HINT =
   'onnxruntime-node ships the CUDA execution provider separately; reinstall it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm i onnxruntime-node` (needs an NVIDIA GPU, CUDA 12 and cuDNN 9)';
 
+export const WEBGPU_HINT =
+  'Dawn found no GPU adapter: install a Vulkan driver (libvulkan1 plus your GPU\'s ICD); without a GPU, SwiftShader works with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (Debian chromium; its libvulkan.so.1 is in /usr/lib/chromium)';
+
+/** ORT prefixes messages with a source location; keep the human part. */
+function lastLine(msg: string): string {
+  const first = msg.split('\n')[0];
+  const i = first.indexOf(' was false. ');
+  return i >= 0 ? first.slice(i + ' was false. '.length) : first;
+}
+
 async function precheck(device: ConcreteDevice): Promise<string | null> {
   if (device === 'wasm') return "'wasm' is the browser device; in Node use 'cpu'";
   let ort: Ort;
@@ -67,6 +77,7 @@ async function createSession(model: Uint8Array, device: ConcreteDevice, options:
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (device === 'cuda') throw new Error(`${msg.split('\n')[0]} — ${CUDA_INSTALL_HINT}`);
+    if (device === 'webgpu' && /adapter/i.test(msg)) throw new Error(`${lastLine(msg)} — ${WEBGPU_HINT}`);
     throw e;
   }
   return wrapSession(ort, session);
