@@ -109,6 +109,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
   });
   models.encoder.metadata_props!.push({ key: 'vae.graph', value: 'encoder' });
   models.decoder.metadata_props!.push({ key: 'vae.graph', value: 'decoder' });
+  const command = (header as { command?: unknown }).command;
   const encoder = encodeModel(models.encoder);
   const decoder = encodeModel(models.decoder);
   const reports = { encoder: validateModelBytes(encoder), decoder: validateModelBytes(decoder) };
@@ -124,7 +125,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     latent: spec.encoder.mu.outFeatures,
     imageShape: [C, H, W],
     dataset,
-    training: { epochs: header.epoch, metrics },
+    training: { epochs: header.epoch, metrics, ...(typeof command === 'string' && command ? { command } : {}) },
     precision,
     onnx: { opset, irVersion: irVersionForOpset(opset), producer: { name: PRODUCER.name, version: PRODUCER.version } },
     graphs: {
@@ -206,9 +207,9 @@ export async function exportCheckpoint(options: ExportOptions): Promise<ExportRe
   }
 
   try {
+    const existing = await fs.stat(out).catch(() => null);
+    if (existing && !existing.isDirectory()) throw new Error('it exists and is not a directory');
     await fs.mkdir(out, { recursive: true });
-    const st = await fs.stat(out);
-    if (!st.isDirectory()) throw new Error('not a directory');
     await fs.access(out, fsConstants.W_OK);
   } catch (e) {
     throw new ExportError('output', `cannot write to output folder ${out}: ${(e as Error).message}`, { cause: e });

@@ -15,3 +15,5 @@ export type { ValidationProblem, ValidationReport } from './validate.js';
 export { encodeModel, decodeModel, DataType, ONNX_PROTO_SOURCE } from './onnx-schema.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeProto } from './onnx-schema.js';
 export { chwToHwcPermutation, permuteConvKernel, permuteConvTransposeKernel } from './translate.js';
+export { runCli } from './run-cli.js';
+export type { CliIo } from './run-cli.js';
