@@ -1,0 +1,105 @@
+/**
+ * The built package, as a user gets it: imported by name from ESM and from
+ * CJS in separate Node processes, the `vae` bin, the exports map, and the
+ * browser build's freedom from onnxruntime-node.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureModel } from './fixtures.js';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(pkgDir, 'dist');
+const fx = fixtureModel();
+
+function newestSource(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
+    const p = join(dir, e.name);
+    return Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }, 0);
+}
+
+beforeAll(() => {
+  // Build only when dist is missing or older than the sources: tsup's d.ts pass is slow on 2 cores.
+  const built = existsSync(join(dist, 'node.js')) ? statSync(join(dist, 'node.js')).mtimeMs : 0;
+  if (built < newestSource(join(pkgDir, 'src'))) {
+    execFileSync('npx', ['-y', 'pnpm@10.34.9', 'run', 'build'], { cwd: pkgDir, stdio: 'pipe' });
+  }
+}, 300_000);
+
+function node(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+const program = (load: string) => `
+  const sdk = ${load};
+  const vae = await sdk.VAE.load(process.env.MODEL, { device: process.env.DEVICE || 'auto' });
+  const s = await vae.sample(4, { seed: 1 });
+  const png = sdk.encodePng(sdk.tile(s, 2));
+  console.log(JSON.stringify({
+    exports: Object.keys(sdk).sort(),
+    device: vae.info.executionProvider,
+    pixels: Array.from(s.data.subarray(300, 306)),
+    png: png.length,
+    bundled: sdk.bundledModelDir(),
+    platform: sdk.env.platform,
+  }));
+  await vae.dispose();`;
+
+describe('built package', () => {
+  it('imports by name from ESM and CJS in separate processes, with identical results', () => {
+    const esm = JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { MODEL: fx.dir }));
+    const cjs = JSON.parse(node(['-e', `(async () => { ${program("require('@vae/sdk')")} })().catch((e) => { console.error(e); process.exit(1); })`], { MODEL: fx.dir }));
+    expect(esm.device).toBe('cpu');
+    expect(esm.platform).toBe('node');
+    expect(cjs.pixels).toEqual(esm.pixels);
+    expect(cjs.exports).toEqual(esm.exports);
+    expect(esm.exports).toEqual(expect.arrayContaining(['VAE', 'VAEInputError', 'VAEDeviceError', 'VAEModelError', 'tile', 'encodePng', 'imagesFromPng', 'toImageData', 'env', 'gaussianLatents']));
+    // Both module formats find the bundled model next to dist/ (CJS through tsup's import.meta.url shim).
+    expect(cjs.bundled).toBe(esm.bundled);
+    expect(esm.bundled.endsWith(join('models', 'mnist'))).toBe(true);
+  });
+
+  it('the exports map puts node first, browser/default after, with types in every branch', () => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+    const root = pkg.exports['.'];
+    expect(Object.keys(root)).toEqual(['node', 'browser', 'default']);
+    for (const branch of Object.values(root) as Record<string, string>[]) {
+      expect(Object.keys(branch)[0]).toBe('types');
+      for (const f of Object.values(branch)) expect(existsSync(join(pkgDir, f))).toBe(true);
+    }
+    expect(root.browser.import).toBe('./dist/web.js');
+    expect(pkg.bin.vae).toBe('./dist/cli.js');
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'models']));
+  });
+
+  it('the browser build never contains onnxruntime-node or node: modules', () => {
+    for (const f of ['web.js', 'web.cjs']) {
+      const code = readFileSync(join(dist, f), 'utf8');
+      expect(code).not.toMatch(/onnxruntime-node/);
+      expect(code).not.toMatch(/["']node:|require\(["'](fs|path|zlib|crypto)["']\)/);
+      expect(code).toMatch(/onnxruntime-web/);
+    }
+  });
+
+  it('the vae bin runs', () => {
+    expect(node([join(dist, 'cli.js'), '--help'])).toMatch(/vae sample/);
+    expect(node([join(dist, 'cli.js'), 'info', '--model', fx.dir])).toMatch(/execution provider cpu/);
+    expect(node([join(dist, 'cli.js'), '--version']).trim()).toBe(JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version);
+  });
+
+  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  it.skipIf(!existsSync(icd))('Node webgpu (SwiftShader) matches cpu within 1e-4', () => {
+    const env = { MODEL: fx.dir, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: '/usr/lib/chromium' };
+    const gpu = JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { ...env, DEVICE: 'webgpu' }));
+    const cpu = JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { ...env, DEVICE: 'cpu' }));
+    expect(gpu.device).toBe('webgpu');
+    const diff = Math.max(...gpu.pixels.map((v: number, i: number) => Math.abs(v - cpu.pixels[i])));
+    console.log(`Node webgpu vs cpu max abs diff: ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
+  });
+});
