@@ -2,6 +2,9 @@
  * Registers the project's fast kernels on tfjs' `cpu` backend.
  */
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+// tfjs' cpu kernels must be registered before ours replace them: imported
+// here so the originals (our fallbacks) always exist, whatever the caller imported.
+import '@tensorflow/tfjs-backend-cpu';
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { absConfig } from './abs.js';
 import { addConfig } from './add.js';

