@@ -206,6 +206,7 @@ function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: Ma
 
 /** Hex sha256 via WebCrypto (global in Node ≥ 20 and in browsers). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  if (platform.sha256) return platform.sha256(bytes);
   const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
   if (!subtle) throw new VAEModelError('cannot verify model checksums: crypto.subtle is unavailable (browsers expose it only in secure contexts)');
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as BufferSource));

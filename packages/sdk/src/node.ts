@@ -14,6 +14,7 @@
  *
  * @packageDocumentation
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -45,6 +46,7 @@ setPlatform({
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   },
   defaultModel: bundledModelDir,
+  sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
 });
 
 export * from './index.js';

@@ -8,6 +8,8 @@ export interface PlatformHooks {
   readFile?: (path: string) => Promise<Uint8Array>;
   /** Where the model shipped inside the package lives (a folder path or URL). */
   defaultModel?: () => string | URL;
+  /** Hex sha256; Node's native hash starts faster than WebCrypto (cold start matters). */
+  sha256?: (bytes: Uint8Array) => string;
   /** Whether a plain string source is a local path (Node) rather than a relative URL (browser). */
   stringsArePaths: boolean;
 }

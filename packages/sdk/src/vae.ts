@@ -147,14 +147,16 @@ export class VAE {
     const model = await readModel(source);
     const m = model.manifest;
     const started = await startOnDevice(options.device, async (backend, device) => {
-      const enc = await startGraph(() => backend.createSession(model.encoder, device, { threads }), m.graphs.encoder.file, device);
-      let dec: BackendSession;
-      try {
-        dec = await startGraph(() => backend.createSession(model.decoder, device, { threads }), m.graphs.decoder.file, device);
-      } catch (e) {
-        await enc.release().catch(noop);
-        throw e;
+      // Both sessions start together: graph optimisation of one overlaps the other (cold start).
+      const [e, d] = await Promise.allSettled([
+        startGraph(() => backend.createSession(model.encoder, device, { threads }), m.graphs.encoder.file, device),
+        startGraph(() => backend.createSession(model.decoder, device, { threads }), m.graphs.decoder.file, device),
+      ]);
+      if (e.status === 'rejected' || d.status === 'rejected') {
+        await Promise.all([e, d].map((r) => (r.status === 'fulfilled' ? r.value.release().catch(noop) : undefined)));
+        throw e.status === 'rejected' ? e.reason : (d as PromiseRejectedResult).reason;
       }
+      const [enc, dec] = [e.value, d.value];
       try {
         verifySessionIo(m, 'encoder', enc.inputs, enc.outputs);
         verifySessionIo(m, 'decoder', dec.inputs, dec.outputs);

@@ -30,7 +30,17 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
   return null;
 }
 
-async function createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
+// onnxruntime-web initialises its WASM/WebGPU runtime on the first create;
+// creating sessions one at a time keeps that initialisation single.
+let creating: Promise<unknown> = Promise.resolve();
+
+function createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
+  const next = creating.then(() => createSessionNow(model, device, options));
+  creating = next.catch(() => {});
+  return next;
+}
+
+async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
   const ort = await loadOrt();
   // numThreads is process-wide in onnxruntime-web and only read before the
   // first session starts; threads > 1 also need cross-origin isolation.
