@@ -34,23 +34,25 @@ export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array, co
       const ih0 = oh * strideHeight - top;
       for (let ow = 0; ow < outWidth; ow++) {
         const iw0 = ow * strideWidth - left;
+        // Taps kw in [kw0, kw1) land inside the image; in NHWC they are one
+        // contiguous run of (kw1 - kw0) * ci floats of the input row.
+        const kw0 = iw0 < 0 ? -iw0 : 0;
+        const kw1 = Math.min(filterWidth, inWidth - iw0);
+        const head = kw0 * ci;
+        const run = kw1 > kw0 ? (kw1 - kw0) * ci : 0;
         for (let kh = 0; kh < filterHeight; kh++) {
           const ih = ih0 + kh;
-          if (ih < 0 || ih >= inHeight) {
-            cols.fill(0, dst, dst + rowLen);
+          if (ih < 0 || ih >= inHeight || run === 0) {
+            for (let t = 0; t < rowLen; t++) cols[dst + t] = 0;
             dst += rowLen;
             continue;
           }
-          const xRow = xb + ih * inWidth * ci;
-          for (let kw = 0; kw < filterWidth; kw++) {
-            const iw = iw0 + kw;
-            if (iw < 0 || iw >= inWidth) {
-              for (let c = 0; c < ci; c++) cols[dst++] = 0;
-              continue;
-            }
-            const src = xRow + iw * ci;
-            for (let c = 0; c < ci; c++) cols[dst++] = x[src + c];
-          }
+          for (let t = 0; t < head; t++) cols[dst + t] = 0;
+          const src = xb + (ih * inWidth + iw0 + kw0) * ci;
+          const d = dst + head;
+          for (let t = 0; t < run; t++) cols[d + t] = x[src + t];
+          for (let t = head + run; t < rowLen; t++) cols[dst + t] = 0;
+          dst += rowLen;
         }
       }
     }
@@ -75,22 +77,18 @@ export function col2im(cols: Float32Array, colsOff: number, info: Conv2DInfo, dx
       const ih0 = oh * strideHeight - top;
       for (let ow = 0; ow < outWidth; ow++) {
         const iw0 = ow * strideWidth - left;
+        const kw0 = iw0 < 0 ? -iw0 : 0;
+        const kw1 = Math.min(filterWidth, inWidth - iw0);
+        const head = kw0 * ci;
+        const run = kw1 > kw0 ? (kw1 - kw0) * ci : 0;
         for (let kh = 0; kh < filterHeight; kh++) {
           const ih = ih0 + kh;
-          if (ih < 0 || ih >= inHeight) {
-            src += rowLen;
-            continue;
+          if (ih >= 0 && ih < inHeight && run > 0) {
+            const d = xb + (ih * inWidth + iw0 + kw0) * ci;
+            const s = src + head;
+            for (let t = 0; t < run; t++) dx[d + t] += cols[s + t];
           }
-          const xRow = xb + ih * inWidth * ci;
-          for (let kw = 0; kw < filterWidth; kw++) {
-            const iw = iw0 + kw;
-            if (iw < 0 || iw >= inWidth) {
-              src += ci;
-              continue;
-            }
-            const d = xRow + iw * ci;
-            for (let c = 0; c < ci; c++) dx[d + c] += cols[src++];
-          }
+          src += rowLen;
         }
       }
     }
