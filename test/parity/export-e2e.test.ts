@@ -53,3 +53,18 @@ it('vae-export --checkpoint RUN --out models/mnist works on a real trainer check
   expect(diffs.x).toBeLessThanOrEqual(1e-5);
   model.dispose();
 });
+
+it.each([13, 17, 19, 21])('ONNX Runtime runs the opset %i export with the same results as opset 17', async (opset) => {
+  const { buildExport } = await import('@vae/onnx-export');
+  const { makeCheckpoint } = await import('../../packages/onnx-export/test/fixtures.js');
+  const ckpt = makeCheckpoint({ arch: 'small', seed: 3 });
+  const a = buildExport(ckpt, { opset: 17 });
+  const b = buildExport(ckpt, { opset });
+  expect(b.manifest.onnx.opset).toBe(opset);
+  const z = { data: Float32Array.from({ length: 4 * 32 }, (_, i) => Math.sin(i)), dims: [4, 32] };
+  const [[da], [db]] = await Promise.all([runCpu(a.decoder, [{ z }]), runCpu(b.decoder, [{ z }])]);
+  expect(maxAbsDiff(da.x.data, db.x.data)).toBeLessThanOrEqual(1e-6);
+  const img = { data: Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 7) / 7), dims: [2, 1, 28, 28] };
+  const [[ea], [eb]] = await Promise.all([runCpu(a.encoder, [{ x: img }]), runCpu(b.encoder, [{ x: img }])]);
+  expect(maxAbsDiff(ea.mu.data, eb.mu.data)).toBeLessThanOrEqual(1e-6);
+});
