@@ -37,3 +37,5 @@ export type { TileOptions, ImageDataLike, FromPixelsOptions } from './images.js'
 export { lerp, slerp } from './interpolate.js';
 export { gaussianLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';
 export type { LatentSampleOptions } from './random.js';
+export { negativeElbo } from './elbo.js';
+export type { ElboResult } from './elbo.js';

