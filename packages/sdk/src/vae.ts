@@ -93,6 +93,8 @@ export interface DecodeOptions {
 }
 
 const noop = () => {};
+const FETCH_X = Object.freeze(['x']);
+const FETCH_LOGITS = Object.freeze(['logits']);
 
 /**
  * A loaded variational autoencoder.
@@ -115,6 +117,7 @@ export class VAE {
   readonly #info: VAEInfo;
   readonly #imageSize: number;
   #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
   #disposed = false;
 
   private constructor(info: VAEInfo, enc: BackendSession, dec: BackendSession) {
@@ -194,13 +197,24 @@ export class VAE {
   /** Runs `task` after every earlier call on this instance has finished. */
   #enqueue<T>(method: string, task: () => Promise<T>): Promise<T> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError(method));
-    const run = this.#tail.then(task);
-    this.#tail = run.then(noop, noop);
+    // Idle queue: start now instead of one microtask later (batch-1 latency).
+    let run: Promise<T>;
+    try {
+      run = this.#pending === 0 ? task() : this.#tail.then(task);
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    this.#pending++;
+    this.#tail = run.then(this.#settle, this.#settle);
     return run;
   }
 
+  readonly #settle = (): void => {
+    this.#pending--;
+  };
+
   /** Runs one graph over `n` rows in chunks of at most `batchSize`, writing into one output per fetch. */
-  async #runBatched(
+  #runBatched(
     session: BackendSession,
     input: string,
     data: Float32Array,
@@ -212,6 +226,20 @@ export class VAE {
   ): Promise<Record<string, Float32Array>> {
     const bs = this.#info.batchSize;
     if (n <= bs) return session.run(input, data, [n, ...tail], fetches);
+    return this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+  }
+
+  async #runChunks(
+    session: BackendSession,
+    input: string,
+    data: Float32Array,
+    n: number,
+    rowIn: number,
+    tail: readonly number[],
+    fetches: readonly string[],
+    rowsOut: readonly number[],
+    bs: number,
+  ): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
     fetches.forEach((f, i) => (out[f] = new Float32Array(n * rowsOut[i])));
     for (let s = 0; s < n; s += bs) {
@@ -275,10 +303,13 @@ export class VAE {
     return this.#enqueue('decode', () => this.#decodeNow(batch.data, batch.shape[0], output));
   }
 
-  async #decodeNow(z: Float32Array, n: number, output: 'x' | 'logits' = 'x'): Promise<ImageBatch> {
+  #decodeNow(z: Float32Array, n: number, output: 'x' | 'logits' = 'x'): Promise<ImageBatch> {
     const [c, h, w] = this.#info.imageShape;
-    const r = await this.#runBatched(this.#dec, 'z', z, n, this.#info.latent, [this.#info.latent], [output], [this.#imageSize]);
-    return { data: r[output], shape: [n, c, h, w] };
+    const fetches = output === 'x' ? FETCH_X : FETCH_LOGITS;
+    return this.#runBatched(this.#dec, 'z', z, n, this.#info.latent, [this.#info.latent], fetches, [this.#imageSize]).then((r) => ({
+      data: r[output],
+      shape: [n, c, h, w] as const,
+    }));
   }
 
   /**

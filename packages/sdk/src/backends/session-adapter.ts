@@ -23,12 +23,13 @@ export function wrapSession(
   return {
     inputs: meta(session.inputMetadata),
     outputs: meta(session.outputMetadata),
-    async run(input, data, dims, fetches) {
-      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) }, fetches as string[]);
-      const out: Record<string, Float32Array> = {};
-      // The tensors' CPU buffers are returned as-is: no copy on the hot path.
-      for (const name of fetches) out[name] = result[name].data as Float32Array;
-      return out;
+    run(input, data, dims, fetches) {
+      return session.run({ [input]: new ort.Tensor('float32', data, dims) }, fetches as string[]).then((result) => {
+        const out: Record<string, Float32Array> = {};
+        // The tensors' CPU buffers are returned as-is: no copy on the hot path.
+        for (const name of fetches) out[name] = result[name].data as Float32Array;
+        return out;
+      });
     },
     release: () => session.release(),
   };
