@@ -99,6 +99,9 @@ function probeWebgpu(): Promise<Probe> {
       detail: software ? `software adapter ${desc}` : desc,
       activate: async () => {
         await import('@tensorflow/tfjs-backend-webgpu');
+        // Run every op on the GPU: tfjs otherwise hands small ops to the CPU
+        // backend, which would hide WebGPU kernel bugs from the parity tests.
+        tf.env().set('WEBGPU_CPU_FORWARD', false);
         if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailableError('tfjs-backend-webgpu failed to initialise on this adapter');
       },
     };
@@ -107,6 +110,9 @@ function probeWebgpu(): Promise<Probe> {
 }
 
 async function activateCpu(): Promise<void> {
+  // Prod mode skips tfjs' debug-only checks and its "install tfjs-node" banner,
+  // which would be wrong advice here: the project's kernels are the fast path.
+  tf.enableProdMode();
   registerFastCpuKernels();
   await tf.setBackend('cpu');
 }

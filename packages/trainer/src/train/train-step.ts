@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately from ops; training needs them all.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import type { VaeModel } from '../model/vae.js';
 import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
