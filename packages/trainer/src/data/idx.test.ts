@@ -70,3 +70,18 @@ describe('IDX reader', () => {
     await expect(loadDataset('/nonexistent/dir')).rejects.toThrow(/expected "mnist", "fashion", or a directory/);
   });
 });
+
+describe('Fashion-MNIST', () => {
+  it('loads with a fixed, stratified, seeded split of about 60k/10k', async () => {
+    const { loadFashionMnist } = await import('./datasets.js');
+    const a = await loadFashionMnist();
+    expect(a.train.count + a.test.count).toBeGreaterThan(69_000);
+    expect(a.test.count / (a.train.count + a.test.count)).toBeCloseTo(1 / 7, 2);
+    const counts = new Array(10).fill(0);
+    for (const l of a.test.labels) counts[l]++;
+    expect(Math.min(...counts)).toBeGreaterThan(900); // every class held out
+    const b = await loadFashionMnist();
+    expect(b.test.images.subarray(0, 784 * 5)).toEqual(a.test.images.subarray(0, 784 * 5));
+    expect([...b.train.labels.subarray(0, 50)]).toEqual([...a.train.labels.subarray(0, 50)]);
+  }, 120_000);
+});
