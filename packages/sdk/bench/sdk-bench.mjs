@@ -66,7 +66,7 @@ async function timeRound(fn, calls) {
   return performance.now() - t0;
 }
 
-console.log('decode throughput (images/s, median of 7 interleaved rounds)');
+console.log('decode throughput (images/s, best of 9 interleaved rounds: other processes on the shared cores only ever slow a round down)');
 const throughput = {};
 for (const batch of [1, 64, 1024]) {
   const z = sdk.gaussianLatents(batch, L, { seed: batch });
@@ -80,10 +80,10 @@ for (const batch of [1, 64, 1024]) {
   const t1 = await timeRound(contenders.raw, 5);
   const calls = Math.max(5, Math.round((5 * 120) / Math.max(t1, 1e-3)));
   const rates = { sdk: [], raw: [], rawAll: [] };
-  for (let r = 0; r < 7; r++) {
+  for (let r = 0; r < 9; r++) {
     for (const [k, f] of Object.entries(contenders)) rates[k].push((batch * calls) / ((await timeRound(f, calls)) / 1000));
   }
-  const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
+  const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Math.max(...v)]));
   throughput[batch] = m;
   row(`batch ${batch}: SDK vae.decode`, fmt(m.sdk), `${fmt((1000 * batch) / m.sdk, 4)} ms/call`);
   row(`batch ${batch}: raw ORT session.run (x only)`, fmt(m.raw), `${fmt((1000 * batch) / m.raw, 4)} ms/call`);

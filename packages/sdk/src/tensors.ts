@@ -88,19 +88,23 @@ function validate(kind: Kind, f32: Float32Array, rowSize: number, rowDesc: strin
   if (f32.length === 0 || f32.length % rowSize !== 0) {
     throw new VAEInputError(`${kind} have the wrong length: ${f32.length} values from ${what}; expected a positive multiple of ${rowSize} (${rowDesc})`);
   }
-  const bad = checkRange ? firstBad(f32, 0, 1) : firstBad(f32, -Infinity, Infinity);
-  if (bad >= 0 || (!checkRange && hasNonFinite(f32))) {
-    const i = bad >= 0 ? bad : f32.findIndex((v) => !Number.isFinite(v));
-    const v = f32[i];
+  // One pass over the data: the latents check runs on every decode call.
+  const bad = checkRange ? firstBad(f32, 0, 1) : firstNonFinite(f32);
+  if (bad >= 0) {
+    const v = f32[bad];
     const expect = checkRange ? 'finite values in [0, 1]' : 'finite values';
-    throw new VAEInputError(`${kind} contain ${v} at index ${i} (item ${Math.floor(i / rowSize)}); expected ${expect}`);
+    throw new VAEInputError(`${kind} contain ${v} at index ${bad} (item ${Math.floor(bad / rowSize)}); expected ${expect}`);
   }
   return f32.length / rowSize;
 }
 
-function hasNonFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return true;
-  return false;
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    // NaN and ±Infinity are the only values for which v - v is not 0.
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 /**
