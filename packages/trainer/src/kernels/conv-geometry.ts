@@ -116,3 +116,50 @@ export function convInfo(
     backend_util.convertConv2DDataFormat(dataFormat),
   );
 }
+
+/**
+ * A few recent im2col matrices, keyed by the input's tfjs data id and the
+ * conv geometry.
+ *
+ * Training computes im2col of the same tensor twice: an encoder conv's
+ * forward `Conv2D(x, W)` and its filter gradient `Conv2DBackpropFilter(x, dy)`
+ * both read `x`; a decoder transposed conv's input gradient `Conv2D(g, W)`
+ * and filter gradient `Conv2DBackpropFilter(g, h)` both read `g`. Copying a
+ * remembered matrix is several times cheaper than rebuilding it. tfjs data
+ * ids are never reused for new values while referenced, and this cache holds
+ * the id object itself, so a hit always means identical input values.
+ */
+const IM2COL_CACHE_SIZE = 8;
+const im2colCache: { dataId: object; key: string; cols: Float32Array }[] = [];
+
+function geometryKey(info: Conv2DInfo): string {
+  const p = info.padInfo;
+  return `${info.inShape.join(',')}|${info.filterHeight},${info.filterWidth}|${info.strideHeight},${info.strideWidth}|${p.top},${p.left}|${info.outHeight},${info.outWidth}`;
+}
+
+/**
+ * {@link im2col} of tensor `dataId` (values `x`) into `cols` at `colsOff`,
+ * reusing a remembered matrix when the same tensor was just expanded with the
+ * same geometry.
+ */
+export function im2colCached(dataId: object, x: Float32Array, info: Conv2DInfo, cols: Float32Array, colsOff: number): void {
+  const key = geometryKey(info);
+  const n = info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels;
+  for (let i = im2colCache.length - 1; i >= 0; i--) {
+    const e = im2colCache[i];
+    if (e.dataId === dataId && e.key === key) {
+      cols.set(e.cols, colsOff);
+      // Each expansion is wanted once more (forward, then backward); drop it after.
+      im2colCache.splice(i, 1);
+      return;
+    }
+  }
+  im2col(x, info, cols, colsOff);
+  im2colCache.push({ dataId, key, cols: cols.slice(colsOff, colsOff + n) });
+  if (im2colCache.length > IM2COL_CACHE_SIZE) im2colCache.shift();
+}
+
+/** Forgets every remembered im2col matrix (tests; or to release memory). */
+export function clearIm2colCache(): void {
+  im2colCache.length = 0;
+}

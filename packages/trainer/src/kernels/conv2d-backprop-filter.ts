@@ -7,7 +7,7 @@
  */
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
-import { convInfo, im2col, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colCached, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm, transposeInto } from './gemm.js';
@@ -33,7 +33,7 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   const N = info.outChannels;
   const g = getGemm();
   const { ptrs: [pCols, pDyT, pPart], heap } = g.arena([M * K, N * M, N * K]);
-  im2col(f32(backend, x), info, heap, pCols >> 2);
+  im2colCached(x.dataId, f32(backend, x), info, heap, pCols >> 2);
   // dWᵀ[N×K] = dyᵀ[N×M] · cols[M×K]: transposing dy (N ≤ a few dozen
   // columns) is cheaper than transposing the im2col matrix.
   transposeInto(M, N, f32(backend, dy), 0, heap, pDyT >> 2);

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered separately from ops in tfjs-core.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,5 +132,69 @@ describe('registerFastCpuKernels', () => {
     expect(tf.getKernel(conv2dConfig.kernelName, 'cpu')?.kernelFunc).toBe(conv2dConfig.kernelFunc);
     expect(originalKernel(conv2dConfig.kernelName)).toBeDefined();
     expect(originalKernel(conv2dConfig.kernelName)).not.toBe(conv2dConfig.kernelFunc);
+  });
+});
+
+describe('the im2col cache shared by Conv2D and Conv2DBackpropFilter', () => {
+  it('reuses the forward expansion of the same tensor for its filter gradient, exactly as if rebuilt', () => {
+    const r = rng(11);
+    const x = randTensor(r, [3, 9, 9, 4]);
+    const filter = randTensor(r, [3, 3, 4, 5], 0);
+    const conv = { strides: [2, 2], pad: 1, dataFormat: 'NHWC', dilations: 1 } as unknown as NamedAttrMap;
+    check('Conv2D', compareWithTfjs(backend, conv2dConfig, { x, filter }, conv));
+    const dy = randTensor(r, [3, 5, 5, 5]);
+    const grad = { strides: [2, 2], pad: 1, dataFormat: 'NHWC', filterShape: [3, 3, 4, 5] } as unknown as NamedAttrMap;
+    check('Conv2DBackpropFilter', compareWithTfjs(backend, conv2dBackpropFilterConfig, { x, dy }, grad));
+    tf.dispose([x, filter, dy]);
+  });
+
+  it('does not reuse an expansion of the same tensor made with another geometry', () => {
+    const r = rng(12);
+    const x = randTensor(r, [2, 8, 8, 3]);
+    const filter = randTensor(r, [3, 3, 3, 4], 0);
+    const conv = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: 1 } as unknown as NamedAttrMap;
+    check('Conv2D', compareWithTfjs(backend, conv2dConfig, { x, filter }, conv));
+    // Same tensor, same filter size, different stride and padding.
+    const dy = randTensor(r, [2, 3, 3, 4]);
+    const grad = { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as NamedAttrMap;
+    check('Conv2DBackpropFilter', compareWithTfjs(backend, conv2dBackpropFilterConfig, { x, dy }, grad));
+    tf.dispose([x, filter, dy]);
+  });
+
+  it('keeps training gradients equal to tfjs\' through a conv → conv2dTranspose chain', () => {
+    const r = rng(13);
+    const x = randTensor(r, [2, 10, 10, 2]) as tf.Tensor4D;
+    const w1 = randTensor(r, [3, 3, 2, 4], 0) as tf.Tensor4D;
+    const w2 = randTensor(r, [3, 3, 2, 4], 0) as tf.Tensor4D;
+    const loss = (a: tf.Tensor4D, b: tf.Tensor4D) =>
+      tf.sum(tf.square(tf.conv2dTranspose(tf.relu(tf.conv2d(x, a, 2, 1)), b, [2, 10, 10, 2], 2, 1)));
+    const ours = tf.grads((a, b) => loss(a as tf.Tensor4D, b as tf.Tensor4D))([w1, w2]);
+    // Reference: the same gradients with tfjs' own kernels swapped back in.
+    const names = [conv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
+    for (const c of names) {
+      tf.unregisterKernel(c.kernelName, 'cpu');
+      tf.registerKernel({ kernelName: c.kernelName, backendName: 'cpu', kernelFunc: originalKernel(c.kernelName)! });
+    }
+    let ref: tf.Tensor[];
+    try {
+      ref = tf.grads((a, b) => loss(a as tf.Tensor4D, b as tf.Tensor4D))([w1, w2]);
+    } finally {
+      for (const c of names) {
+        tf.unregisterKernel(c.kernelName, 'cpu');
+        tf.registerKernel(c);
+      }
+    }
+    for (let i = 0; i < 2; i++) {
+      const a = ours[i].dataSync();
+      const b = ref[i].dataSync();
+      let maxDiff = 0;
+      let maxRef = 0;
+      for (let j = 0; j < b.length; j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a[j] - b[j]));
+        maxRef = Math.max(maxRef, Math.abs(b[j]));
+      }
+      expect(maxDiff / Math.max(1, maxRef)).toBeLessThanOrEqual(FLOAT32_TOLERANCE);
+    }
+    tf.dispose([x, w1, w2, ...ours, ...ref]);
   });
 });

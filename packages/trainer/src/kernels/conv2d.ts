@@ -7,7 +7,7 @@
  */
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2D } from '@tensorflow/tfjs-core';
-import { convInfo, im2col, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colCached, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm } from './gemm.js';
@@ -26,7 +26,7 @@ export function conv2dFast(args: KernelArgs): TensorInfo {
   const N = info.outChannels;
   const g = getGemm();
   const { ptrs: [pCols, pW, pOut], heap } = g.arena([M * K, K * N, M * N]);
-  im2col(f32(backend, x), info, heap, pCols >> 2);
+  im2colCached(x.dataId, f32(backend, x), info, heap, pCols >> 2);
   // A tfjs filter [kh, kw, in, out] is already the [taps × out] matrix.
   heap.set(f32(backend, filter), pW >> 2);
   g.gemm(M, N, K, pCols, K, pW, N, pOut, N, 0);
