@@ -130,7 +130,24 @@ export function convInfo(
  * the id object itself, so a hit always means identical input values.
  */
 const IM2COL_CACHE_SIZE = 8;
-const im2colCache: { dataId: object; key: string; cols: Float32Array }[] = [];
+const im2colCache: { dataId: object; key: string; n: number; cols: Float32Array }[] = [];
+// Buffers of consumed or evicted entries, reused so that remembering an
+// expansion does not allocate megabytes per conv call (fresh allocations cost
+// page faults and push V8 into frequent full GCs).
+const spare: Float32Array[] = [];
+
+function release(buf: Float32Array): void {
+  if (spare.length < IM2COL_CACHE_SIZE) spare.push(buf);
+}
+
+function acquire(n: number): Float32Array {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) {
+    if (spare[i].length >= n && (best < 0 || spare[i].length < spare[best].length)) best = i;
+  }
+  if (best >= 0) return spare.splice(best, 1)[0];
+  return new Float32Array(n);
+}
 
 function geometryKey(info: Conv2DInfo): string {
   const p = info.padInfo;
@@ -148,18 +165,22 @@ export function im2colCached(dataId: object, x: Float32Array, info: Conv2DInfo, 
   for (let i = im2colCache.length - 1; i >= 0; i--) {
     const e = im2colCache[i];
     if (e.dataId === dataId && e.key === key) {
-      cols.set(e.cols, colsOff);
+      cols.set(e.n === e.cols.length ? e.cols : e.cols.subarray(0, e.n), colsOff);
       // Each expansion is wanted once more (forward, then backward); drop it after.
       im2colCache.splice(i, 1);
+      release(e.cols);
       return;
     }
   }
   im2col(x, info, cols, colsOff);
-  im2colCache.push({ dataId, key, cols: cols.slice(colsOff, colsOff + n) });
-  if (im2colCache.length > IM2COL_CACHE_SIZE) im2colCache.shift();
+  const buf = acquire(n);
+  buf.set(cols.subarray(colsOff, colsOff + n));
+  im2colCache.push({ dataId, key, n, cols: buf });
+  if (im2colCache.length > IM2COL_CACHE_SIZE) release(im2colCache.shift()!.cols);
 }
 
-/** Forgets every remembered im2col matrix (tests; or to release memory). */
+/** Forgets every remembered im2col matrix and its buffers (tests; or to release memory). */
 export function clearIm2colCache(): void {
   im2colCache.length = 0;
+  spare.length = 0;
 }
