@@ -1,0 +1,374 @@
+/**
+ * The demo page: everything here goes through the public `@vae/sdk` API, the
+ * way any web app would use it. The bundler picks the SDK's browser entry from
+ * its `exports` map; the model and the onnxruntime-web wasm files are served
+ * by this app (see vite.config.ts), so the page works offline.
+ */
+import { VAE, VAEDeviceError, fromImageData, tile, toImageData } from '@vae/sdk';
+import type { Device, ImageBatch, PathResult, SampleResult } from '@vae/sdk';
+import { shippedModel } from './model';
+
+type Endpoint = { kind: 'latent'; data: Float32Array; label: string } | { kind: 'image'; data: Float32Array; label: string };
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  device: $<HTMLSelectElement>('device'),
+  provider: $<HTMLDivElement>('provider'),
+  timing: $<HTMLDivElement>('timing'),
+  notice: $<HTMLDivElement>('notice'),
+  error: $<HTMLDivElement>('error'),
+  seed: $<HTMLInputElement>('seed'),
+  reseed: $<HTMLButtonElement>('reseed'),
+  temperature: $<HTMLInputElement>('temperature'),
+  temperatureValue: $<HTMLOutputElement>('temperature-value'),
+  grid: $<HTMLCanvasElement>('grid'),
+  pad: $<HTMLCanvasElement>('pad'),
+  recon: $<HTMLCanvasElement>('recon'),
+  clear: $<HTMLButtonElement>('clear'),
+  drawA: $<HTMLButtonElement>('draw-a'),
+  drawB: $<HTMLButtonElement>('draw-b'),
+  endA: $<HTMLCanvasElement>('end-a'),
+  endB: $<HTMLCanvasElement>('end-b'),
+  method: $<HTMLSelectElement>('method'),
+  steps: $<HTMLInputElement>('steps'),
+  stepsValue: $<HTMLOutputElement>('steps-value'),
+  interp: $<HTMLCanvasElement>('interp'),
+  latentOut: $<HTMLCanvasElement>('latent-out'),
+  sliders: $<HTMLDivElement>('sliders'),
+  latentZero: $<HTMLButtonElement>('latent-zero'),
+  latentFromA: $<HTMLButtonElement>('latent-from-a'),
+  modelInfo: $<HTMLSpanElement>('model-info'),
+};
+
+const state = {
+  vae: null as VAE | null,
+  grid: null as SampleResult | null,
+  a: null as Endpoint | null,
+  b: null as Endpoint | null,
+  drawn: null as ImageBatch | null,
+  recon: null as PathResult | null,
+  interp: null as PathResult | null,
+  latent: new Float32Array(0),
+  latentImage: null as ImageBatch | null,
+  timings: [] as string[],
+  /** Render tasks in flight (the tests wait for 0). */
+  busy: 0,
+  loading: true,
+  renders: 0,
+  loads: 0,
+};
+
+/** Read-only test hook: the live `VAE` and what the page last rendered. */
+(window as unknown as { __vae: unknown }).__vae = {
+  get vae() {
+    return state.vae;
+  },
+  get state() {
+    return state;
+  },
+};
+
+// ---------------------------------------------------------------- helpers
+
+function draw(canvas: HTMLCanvasElement, images: ImageBatch): void {
+  const img = toImageData(images) as ImageData;
+  if (canvas.width !== img.width || canvas.height !== img.height) {
+    canvas.width = img.width;
+    canvas.height = img.height;
+  }
+  canvas.getContext('2d')!.putImageData(img, 0, 0);
+}
+
+/** Runs one SDK call, records its wall time on the current provider. */
+async function timed<T>(label: string, fn: (vae: VAE) => Promise<T>): Promise<T> {
+  const vae = state.vae;
+  if (!vae) throw new Error('model not loaded');
+  const t0 = performance.now();
+  const out = await fn(vae);
+  const ms = performance.now() - t0;
+  state.timings = [`${label} ${ms.toFixed(1)} ms`, ...state.timings].slice(0, 3);
+  ui.timing.textContent = `${vae.info.executionProvider}: ${state.timings.join(' · ')}`;
+  return out;
+}
+
+function showError(e: unknown): void {
+  console.error(e);
+  ui.error.hidden = false;
+  ui.error.textContent = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function notice(text: string | null): void {
+  ui.notice.hidden = !text;
+  ui.notice.textContent = text ?? '';
+}
+
+/** Coalesces bursts of input events: at most one call in flight, the latest request wins. */
+function latest(task: () => Promise<void>): () => void {
+  let running = false;
+  let again = false;
+  const go = async () => {
+    // While a device switch is loading, skip: the switch re-renders everything when ready.
+    if (!state.vae) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    state.busy++;
+    try {
+      do {
+        again = false;
+        await task();
+      } while (again);
+    } catch (e) {
+      showError(e);
+    } finally {
+      running = false;
+      state.busy--;
+      state.renders++;
+    }
+  };
+  return () => void go();
+}
+
+// ---------------------------------------------------------------- model / device
+
+async function load(requested: Device): Promise<void> {
+  ui.provider.dataset.state = 'loading';
+  ui.provider.textContent = `starting ${requested}…`;
+  ui.error.hidden = true;
+  state.loading = true;
+  const old = state.vae;
+  state.vae = null;
+  await old?.dispose();
+  let fallback: string | null = null;
+  let vae: VAE;
+  try {
+    vae = await VAE.load(await shippedModel(), { device: requested });
+  } catch (e) {
+    if (!(e instanceof VAEDeviceError) || requested !== 'webgpu') throw e;
+    // An explicit WebGPU request on a browser without it: say so and keep working on wasm.
+    fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
+    vae = await VAE.load(await shippedModel(), { device: 'wasm' });
+  }
+  const skippedGpu = vae.info.skipped.find((s) => s.device === 'webgpu');
+  if (!fallback && requested === 'auto' && skippedGpu && vae.info.device !== 'webgpu') fallback = skippedGpu.reason;
+  notice(fallback ? `WebGPU is unavailable here, so the model runs on wasm instead. (${fallback})` : null);
+  state.vae = vae;
+  state.loading = false;
+  state.loads++;
+  const { info } = vae;
+  ui.provider.dataset.state = info.executionProvider;
+  ui.provider.textContent = `${info.executionProvider} · ${info.runtime}`;
+  ui.provider.title = `device ${info.device}; execution provider ${info.executionProvider}`;
+  const m = info.manifest;
+  ui.modelInfo.textContent = `model “${m.name}” · ${m.arch} · latent ${m.latent} · ${((m.graphs.encoder.bytes + m.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · ${crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 wasm thread)'}`;
+  if (state.latent.length !== info.latent) buildSliders(info.latent);
+}
+
+ui.device.addEventListener('change', () => {
+  void (async () => {
+    try {
+      await load(ui.device.value as Device);
+      await renderAll();
+    } catch (e) {
+      showError(e);
+    }
+  })();
+});
+
+// ---------------------------------------------------------------- sample grid
+
+const renderGrid = latest(async () => {
+  const seed = Number(ui.seed.value) >>> 0;
+  const temperature = Number(ui.temperature.value);
+  const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature }));
+  state.grid = grid;
+  draw(ui.grid, tile(grid, { cols: 4, padding: 2 }));
+});
+
+ui.seed.addEventListener('change', renderGrid);
+ui.reseed.addEventListener('click', () => {
+  ui.seed.value = String(Math.floor(Math.random() * 2 ** 32));
+  renderGrid();
+});
+ui.temperature.addEventListener('input', () => {
+  ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2);
+  renderGrid();
+});
+
+function gridLatent(i: number): Endpoint {
+  const L = state.grid!.latents.shape[1];
+  return { kind: 'latent', data: state.grid!.latents.data.slice(i * L, (i + 1) * L), label: `sample #${i}` };
+}
+
+ui.grid.addEventListener('click', (ev) => {
+  if (!state.grid) return;
+  const r = ui.grid.getBoundingClientRect();
+  const px = ((ev.clientX - r.left) / r.width) * ui.grid.width;
+  const py = ((ev.clientY - r.top) / r.height) * ui.grid.height;
+  const col = Math.min(3, Math.floor((px - 1) / 30));
+  const row = Math.min(3, Math.floor((py - 1) / 30));
+  const end = gridLatent(row * 4 + col);
+  if (ev.shiftKey) state.b = end;
+  else state.a = end;
+  renderInterp();
+});
+
+// ---------------------------------------------------------------- drawing pad
+
+const pad = ui.pad.getContext('2d', { willReadFrequently: true })!;
+function clearPad(): void {
+  pad.fillStyle = '#000';
+  pad.fillRect(0, 0, ui.pad.width, ui.pad.height);
+}
+clearPad();
+
+/** The pad as model input: white strokes on black, area-resized to 28×28. */
+function padPixels(): ImageBatch {
+  return fromImageData(pad.getImageData(0, 0, ui.pad.width, ui.pad.height), { invert: false });
+}
+
+const renderRecon = latest(async () => {
+  const drawn = padPixels();
+  const recon = await timed('reconstruct(1)', (vae) => vae.reconstruct(drawn));
+  state.drawn = drawn;
+  state.recon = recon;
+  draw(ui.recon, recon);
+});
+
+let stroke: { x: number; y: number } | null = null;
+function padPoint(ev: PointerEvent): { x: number; y: number } {
+  const r = ui.pad.getBoundingClientRect();
+  return { x: ((ev.clientX - r.left) / r.width) * ui.pad.width, y: ((ev.clientY - r.top) / r.height) * ui.pad.height };
+}
+ui.pad.addEventListener('pointerdown', (ev) => {
+  ui.pad.setPointerCapture(ev.pointerId);
+  stroke = padPoint(ev);
+});
+ui.pad.addEventListener('pointermove', (ev) => {
+  if (!stroke) return;
+  const p = padPoint(ev);
+  pad.strokeStyle = '#fff';
+  pad.lineWidth = 22;
+  pad.lineCap = 'round';
+  pad.lineJoin = 'round';
+  pad.beginPath();
+  pad.moveTo(stroke.x, stroke.y);
+  pad.lineTo(p.x, p.y);
+  pad.stroke();
+  stroke = p;
+  renderRecon();
+});
+const endStroke = () => {
+  if (!stroke) return;
+  stroke = null;
+  renderRecon();
+};
+ui.pad.addEventListener('pointerup', endStroke);
+ui.pad.addEventListener('pointercancel', endStroke);
+ui.clear.addEventListener('click', () => {
+  clearPad();
+  renderRecon();
+});
+ui.drawA.addEventListener('click', () => {
+  state.a = { kind: 'image', data: padPixels().data, label: 'drawing' };
+  renderInterp();
+});
+ui.drawB.addEventListener('click', () => {
+  state.b = { kind: 'image', data: padPixels().data, label: 'drawing' };
+  renderInterp();
+});
+
+// ---------------------------------------------------------------- interpolation
+
+const renderInterp = latest(async () => {
+  const { a, b } = state;
+  if (!a || !b) return;
+  const steps = Number(ui.steps.value);
+  const method = ui.method.value as 'linear' | 'slerp';
+  const path = await timed(`interpolate(${steps})`, (vae) =>
+    vae.interpolate(a.data, b.data, { steps, method, input: a.kind === b.kind ? a.kind : 'auto' }),
+  );
+  state.interp = path;
+  draw(ui.interp, tile(path, { cols: steps, padding: 2 }));
+  // The ends as decoded: for a drawing that is its reconstruction.
+  const L = path.latents.shape[1];
+  const ends = await timed('decode(2)', (vae) =>
+    vae.decode({ data: new Float32Array([...path.latents.data.subarray(0, L), ...path.latents.data.subarray((steps - 1) * L)]), shape: [2, L] }),
+  );
+  draw(ui.endA, { data: ends.data.subarray(0, 784), shape: [1, 1, 28, 28] });
+  draw(ui.endB, { data: ends.data.subarray(784), shape: [1, 1, 28, 28] });
+});
+ui.method.addEventListener('change', renderInterp);
+ui.steps.addEventListener('input', () => {
+  ui.stepsValue.textContent = ui.steps.value;
+  renderInterp();
+});
+
+// ---------------------------------------------------------------- latent sliders
+
+const renderLatent = latest(async () => {
+  const z = state.latent.slice();
+  const img = await timed('decode(1)', (vae) => vae.decode({ data: z, shape: [1, z.length] }));
+  state.latentImage = img;
+  draw(ui.latentOut, img);
+});
+
+function buildSliders(n: number): void {
+  state.latent = new Float32Array(n);
+  ui.sliders.replaceChildren();
+  for (let i = 0; i < n; i++) {
+    const s = document.createElement('input');
+    s.type = 'range';
+    s.min = '-3';
+    s.max = '3';
+    s.step = '0.05';
+    s.value = '0';
+    s.title = `z[${i}]`;
+    s.setAttribute('aria-label', `latent dimension ${i}`);
+    s.dataset.dim = String(i);
+    s.addEventListener('input', () => {
+      state.latent[i] = Number(s.value);
+      renderLatent();
+    });
+    ui.sliders.append(s);
+  }
+}
+
+function setLatent(z: Float32Array): void {
+  state.latent.set(z);
+  ui.sliders.querySelectorAll('input').forEach((s, i) => {
+    s.value = String(z[i]);
+  });
+  renderLatent();
+}
+
+ui.latentZero.addEventListener('click', () => setLatent(new Float32Array(state.latent.length)));
+ui.latentFromA.addEventListener('click', () => {
+  if (state.interp) setLatent(state.interp.latents.data.slice(0, state.latent.length));
+});
+
+// ---------------------------------------------------------------- start
+
+async function renderAll(): Promise<void> {
+  renderGrid();
+  renderInterp();
+  renderLatent();
+  if (state.drawn) renderRecon();
+}
+
+async function start(): Promise<void> {
+  await load(ui.device.value as Device);
+  const seed = Number(ui.seed.value) >>> 0;
+  const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature: Number(ui.temperature.value) }));
+  state.grid = grid;
+  draw(ui.grid, tile(grid, { cols: 4, padding: 2 }));
+  document.body.dataset.firstGrid = String(performance.now());
+  state.a = gridLatent(0);
+  state.b = gridLatent(1);
+  setLatent(state.a.data);
+  renderInterp();
+}
+
+start().catch(showError);
