@@ -359,6 +359,9 @@ async function renderAll(): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // `?device=wasm|webgpu|auto` preselects the device (links, benchmarks).
+  const wanted = new URLSearchParams(location.search).get('device');
+  if (wanted && [...ui.device.options].some((o) => o.value === wanted)) ui.device.value = wanted;
   await load(ui.device.value as Device);
   const seed = Number(ui.seed.value) >>> 0;
   const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature: Number(ui.temperature.value) }));
