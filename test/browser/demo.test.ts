@@ -3,16 +3,16 @@
  * COOP/COEP on 127.0.0.1, driven through playwright-core. Browser `wasm` and
  * `webgpu` (SwiftShader) must match `@vae/sdk` in Node on `cpu` and `webgpu`.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@vae/sdk';
-import { buildApp, chromiumMissing, ensureShippedModel, launch, loadNodeSdk, maxAbsDiff, ROOT, serveApp, SWIFTSHADER_ICD } from './harness.js';
+import { buildApp, chromiumMissing, ensureShippedModel, launch, loadNodeSdk, maxAbsDiff, ROOT, SDK, serveApp, SWIFTSHADER_ICD } from './harness.js';
 
 const TOL = 1e-4;
 type Launched = Awaited<ReturnType<typeof launch>>;
-type PageLog = { errors: string[]; external: string[] };
+type PageLog = { errors: string[]; external: string[]; local: string[] };
 
 /** What `window.__vae` exposes (a read-only view of the demo's state). */
 type Hook = {
@@ -44,14 +44,17 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
   /** Opens the app, recording console errors and any request that leaves 127.0.0.1 (blocked). */
   async function open(b: Launched, hash = ''): Promise<{ page: Page; log: PageLog }> {
     const p = await b.context.newPage();
-    const l: PageLog = { errors: [], external: [] };
+    const l: PageLog = { errors: [], external: [], local: [] };
     p.on('console', (m) => {
       if (m.type() === 'error') l.errors.push(m.text());
     });
     p.on('pageerror', (e) => l.errors.push(`pageerror: ${e.message}`));
     await p.route('**/*', (route) => {
       const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue();
+      if (u.hostname === '127.0.0.1' || u.protocol === 'data:' || u.protocol === 'blob:') {
+        l.local.push(u.pathname);
+        return route.continue();
+      }
       l.external.push(u.href);
       return route.abort();
     });
@@ -129,6 +132,13 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     }));
     expect(s).toMatchObject({ isolated: true, provider: 'webgpu', model: modelName, notice: true });
     expect(s.chip).toContain('webgpu');
+    // The runtime's wasm and the package's model files come from this app, not a CDN.
+    expect(log.local.filter((p) => p.endsWith('.wasm')).length).toBeGreaterThan(0);
+    expect(log.local.filter((p) => /\/(encoder|decoder)-[\w-]+\.onnx$/.test(p)).length).toBe(2);
+    const graphs = await page.evaluate(() => window.__vae.vae!.info.manifest.graphs);
+    const shipped = JSON.parse(readFileSync(join(SDK, 'models/mnist/model.json'), 'utf8')) as Sdk.ModelManifest;
+    expect(graphs.encoder.sha256).toBe(shipped.graphs.encoder.sha256);
+    expect(graphs.decoder.sha256).toBe(shipped.graphs.decoder.sha256);
   });
 
   it('16 digits from seed 1 are identical on browser wasm/webgpu and Node cpu/webgpu', async () => {
