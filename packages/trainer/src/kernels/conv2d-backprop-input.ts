@@ -6,7 +6,7 @@
  */
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2DBackpropInput } from '@tensorflow/tfjs-core';
-import { col2im, convInfo, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colBlockRows, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm, transposeInto } from './gemm.js';
@@ -24,14 +24,21 @@ export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const N = info.outChannels;
   const g = getGemm();
-  const { ptrs: [pDy, pWT, pCols], heap } = g.arena([M * N, N * K, M * K]);
+  const MB = Math.min(M, im2colBlockRows(K));
+  const dxSize = info.batchSize * info.inHeight * info.inWidth * info.inChannels;
+  const { ptrs: [pDy, pWT, pCols, pDx], heap } = g.arena([M * N, N * K, MB * K, dxSize]);
   heap.set(f32(backend, dy), pDy >> 2);
   // Wᵀ is filter-sized, so transposing it is cheap and keeps the product a
   // plain row-major GEMM.
   transposeInto(K, N, f32(backend, filter), 0, heap, pWT >> 2);
-  g.gemm(M, K, N, pDy, N, pWT, K, pCols, K, 0);
-  const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-  col2im(heap, pCols >> 2, info, dx);
+  heap.fill(0, pDx >> 2, (pDx >> 2) + dxSize);
+  // Block by block, so each block of columns is scattered back while cached.
+  for (let m0 = 0; m0 < M; m0 += MB) {
+    const mb = Math.min(MB, M - m0);
+    g.gemm(mb, K, N, pDy + 4 * m0 * N, N, pWT, K, pCols, K, 0);
+    g.col2im(info, pCols, pDx, m0, m0 + mb);
+  }
+  const dx = heap.slice(pDx >> 2, (pDx >> 2) + dxSize);
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 }
 

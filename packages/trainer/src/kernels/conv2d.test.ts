@@ -8,6 +8,7 @@ import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { originalKernel } from './fallback.js';
+import { createJsGemm, setGemm } from './gemm.js';
 import { registerFastCpuKernels } from './register-fast-cpu-kernels.js';
 import type { Agreement } from './test-util.js';
 import { compareWithTfjs, FLOAT32_TOLERANCE, randInt, randTensor, rng, setupCpu } from './test-util.js';
@@ -62,6 +63,8 @@ const vaeCases: Case[] = [
   { xShape: [4, 28, 28, 1], filterShape: [4, 4, 1, 32], strides: [2, 2], pad: 1 },
   // Training-sized: the filter gradient sums over 64·7·7 = 3,136 output pixels.
   { xShape: [64, 14, 14, 8], filterShape: [3, 3, 8, 16], strides: [2, 2], pad: 1 },
+  // Several row blocks that start mid-image (K = 9 gives 1,820-row blocks).
+  { xShape: [24, 28, 28, 1], filterShape: [3, 3, 1, 8], strides: [2, 2], pad: 1 },
 ];
 
 const worst: Record<string, number> = {};
@@ -135,8 +138,8 @@ describe('registerFastCpuKernels', () => {
   });
 });
 
-describe('the im2col cache shared by Conv2D and Conv2DBackpropFilter', () => {
-  it('reuses the forward expansion of the same tensor for its filter gradient, exactly as if rebuilt', () => {
+describe('Conv2D and Conv2DBackpropFilter on the same tensor', () => {
+  it('agree with tfjs when the filter gradient follows the forward conv of the same input', () => {
     const r = rng(11);
     const x = randTensor(r, [3, 9, 9, 4]);
     const filter = randTensor(r, [3, 3, 4, 5], 0);
@@ -148,7 +151,7 @@ describe('the im2col cache shared by Conv2D and Conv2DBackpropFilter', () => {
     tf.dispose([x, filter, dy]);
   });
 
-  it('does not reuse an expansion of the same tensor made with another geometry', () => {
+  it('agree with tfjs when the same input is used with two geometries', () => {
     const r = rng(12);
     const x = randTensor(r, [2, 8, 8, 3]);
     const filter = randTensor(r, [3, 3, 3, 4], 0);
@@ -196,5 +199,25 @@ describe('the im2col cache shared by Conv2D and Conv2DBackpropFilter', () => {
       expect(maxDiff / Math.max(1, maxRef)).toBeLessThanOrEqual(FLOAT32_TOLERANCE);
     }
     tf.dispose([x, w1, w2, ...ours, ...ref]);
+  });
+});
+
+describe('the conv kernels on the pure-JS GEMM fallback (engines without WebAssembly SIMD)', () => {
+  const cases = [...vaeCases, ...randomCases(4321, 20)];
+  it.each(cases.map((c, i) => [i, c] as const))('case %i agrees with tfjs in all three kernels', (i, c) => {
+    setGemm(createJsGemm());
+    try {
+      const r = rng(900 + i);
+      const x = randTensor(r, c.xShape);
+      const filter = randTensor(r, c.filterShape, 0);
+      const dy = randTensor(r, outShape(c));
+      const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+      check('Conv2D', compareWithTfjs(backend, conv2dConfig, { x, filter }, { ...base, dilations: 1 } as unknown as NamedAttrMap));
+      check('Conv2DBackpropFilter', compareWithTfjs(backend, conv2dBackpropFilterConfig, { x, dy }, { ...base, filterShape: c.filterShape } as unknown as NamedAttrMap));
+      check('Conv2DBackpropInput', compareWithTfjs(backend, conv2dBackpropInputConfig, { dy, filter }, { ...base, inputShape: c.xShape } as unknown as NamedAttrMap));
+      tf.dispose([x, filter, dy]);
+    } finally {
+      setGemm(undefined);
+    }
   });
 });

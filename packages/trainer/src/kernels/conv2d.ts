@@ -7,7 +7,7 @@
  */
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2D } from '@tensorflow/tfjs-core';
-import { convInfo, im2colCached, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colBlockRows, isFastPathConv } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm } from './gemm.js';
@@ -25,11 +25,17 @@ export function conv2dFast(args: KernelArgs): TensorInfo {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const N = info.outChannels;
   const g = getGemm();
-  const { ptrs: [pCols, pW, pOut], heap } = g.arena([M * K, K * N, M * N]);
-  im2colCached(x.dataId, f32(backend, x), info, heap, pCols >> 2);
+  const MB = Math.min(M, im2colBlockRows(K));
+  const xv = f32(backend, x);
+  const { ptrs: [pX, pCols, pW, pOut], heap } = g.arena([xv.length, MB * K, K * N, M * N]);
+  heap.set(xv, pX >> 2);
   // A tfjs filter [kh, kw, in, out] is already the [taps × out] matrix.
   heap.set(f32(backend, filter), pW >> 2);
-  g.gemm(M, N, K, pCols, K, pW, N, pOut, N, 0);
+  for (let m0 = 0; m0 < M; m0 += MB) {
+    const mb = Math.min(MB, M - m0);
+    g.im2col(info, pX, pCols, m0, m0 + mb);
+    g.gemm(mb, N, K, pCols, K, pW, N, pOut + 4 * m0 * N, N, 0);
+  }
   const out = heap.slice(pOut >> 2, (pOut >> 2) + M * N);
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }

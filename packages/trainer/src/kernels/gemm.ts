@@ -8,6 +8,7 @@
  * Float32Array for the fallback) so a kernel writes im2col data straight into
  * the place the GEMM reads it from.
  */
+import { col2im, im2col } from './conv-geometry.js';
 import type { WasmGemm } from './wasm/wasm-gemm.js';
 import { wasmGemm } from './wasm/wasm-gemm.js';
 
@@ -52,6 +53,15 @@ export function createJsGemm(): Gemm {
         for (let j = 0; j < N; j++) h[cOff + j] = acc[j];
       }
     },
+    transpose(rows, cols, src, dst) {
+      transposeInto(rows, cols, heap, src >> 2, heap, dst >> 2);
+    },
+    im2col(info, x, cols, m0, m1) {
+      im2col(heap, x >> 2, info, heap, cols >> 2, m0, m1);
+    },
+    col2im(info, cols, dx, m0, m1) {
+      col2im(heap, cols >> 2, info, heap, dx >> 2, m0, m1);
+    },
   };
 }
 
@@ -61,6 +71,14 @@ let active: Gemm | undefined;
 export function getGemm(): Gemm {
   active ??= wasmGemm() ?? createJsGemm();
   return active;
+}
+
+/**
+ * Overrides the implementation {@link getGemm} returns (`undefined` restores
+ * the default); lets the specs run every kernel on the pure-JS fallback too.
+ */
+export function setGemm(g: Gemm | undefined): void {
+  active = g;
 }
 
 /**

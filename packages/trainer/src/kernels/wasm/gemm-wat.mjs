@@ -74,6 +74,119 @@ function rows(R) {
       ${set('j', add(loc('j'), c32(1)))} (br $j1loop)))`;
 }
 
+/**
+ * im2col / col2im over rows [m0, m1) of an NHWC conv, all pointers in bytes.
+ * The JS versions (conv-geometry.ts) spent ~2.5 ns per float on these copies
+ * (every float32 element goes through a float64 register in V8); here runs of
+ * input pixels move 16 bytes at a time.
+ */
+const convHelpers = `
+  ;; dst[0..n) = src[0..n), n bytes, a multiple of 4
+  (func $copy (param $d i32) (param $s i32) (param $n i32)
+    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
+      (v128.store (local.get $d) (v128.load (local.get $s)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
+    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
+      (i32.store (local.get $d) (i32.load (local.get $s)))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
+  ;; dst[0..n) = 0, n bytes, a multiple of 4 (inline: memory.fill is a runtime
+  ;; call, too dear for the 0-12 byte gaps of padded taps)
+  (func $zero (param $d i32) (param $n i32)
+    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
+      (v128.store (local.get $d) (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
+    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
+      (i32.store (local.get $d) (i32.const 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
+  ;; dst[c*rows + r] = src[r*cols + c]: tiles of 64 source rows, so each
+  ;; destination row receives a contiguous run
+  (func (export "transpose") (param $rows i32) (param $cols i32) (param $src i32) (param $dst i32)
+    (local $r0 i32) (local $r1 i32) (local $c i32) (local $r i32) (local $d i32) (local $s i32) (local $cs i32)
+    (local.set $cs (i32.shl (local.get $cols) (i32.const 2)))
+    (block $e0 (loop $l0 (br_if $e0 (i32.ge_u (local.get $r0) (local.get $rows)))
+      (local.set $r1 (i32.add (local.get $r0) (i32.const 64)))
+      (if (i32.gt_u (local.get $r1) (local.get $rows)) (then (local.set $r1 (local.get $rows))))
+      (local.set $c (i32.const 0))
+      (block $ec (loop $lc (br_if $ec (i32.ge_u (local.get $c) (local.get $cols)))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r0)) (i32.const 2))))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r0) (local.get $cols)) (local.get $c)) (i32.const 2))))
+        (local.set $r (local.get $r0))
+        (block $er (loop $lr (br_if $er (i32.ge_u (local.get $r) (local.get $r1)))
+          (i32.store (local.get $d) (i32.load (local.get $s)))
+          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+          (local.set $s (i32.add (local.get $s) (local.get $cs)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1))) (br $lr)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $lc)))
+      (local.set $r0 (local.get $r1)) (br $l0))))
+  ;; dst[0..n) += src[0..n) as float32, n bytes, a multiple of 4
+  (func $addto (param $d i32) (param $s i32) (param $n i32)
+    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
+      (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
+    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
+      (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
+  ${['im2col', 'col2im'].map((kind) => `
+  (func (export "${kind}") (param $x i32) (param $H i32) (param $W i32) (param $ci i32)
+      (param $OH i32) (param $OW i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32)
+      (param $top i32) (param $left i32) (param $m0 i32) (param $m1 i32) (param $cols i32)
+    (local $m i32) (local $b i32) (local $oh i32) (local $ow i32) (local $ih0 i32) (local $iw0 i32)
+    (local $kw0 i32) (local $kw1 i32) (local $head i32) (local $run i32) (local $rowLen i32)
+    (local $kh i32) (local $ih i32) (local $rowStride i32) (local $imgStride i32) (local $p i32) (local $src i32)
+    (local.set $rowLen (i32.shl (i32.mul (local.get $fw) (local.get $ci)) (i32.const 2)))
+    (local.set $rowStride (i32.shl (i32.mul (local.get $W) (local.get $ci)) (i32.const 2)))
+    (local.set $imgStride (i32.mul (local.get $H) (local.get $rowStride)))
+    (local.set $ow (i32.rem_u (local.get $m0) (local.get $OW)))
+    (local.set $oh (i32.rem_u (i32.div_u (local.get $m0) (local.get $OW)) (local.get $OH)))
+    (local.set $b (i32.div_u (local.get $m0) (i32.mul (local.get $OW) (local.get $OH))))
+    (local.set $p (local.get $cols))
+    (local.set $m (local.get $m0))
+    (block $mend (loop $mloop (br_if $mend (i32.ge_u (local.get $m) (local.get $m1)))
+      (local.set $ih0 (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $top)))
+      (local.set $iw0 (i32.sub (i32.mul (local.get $ow) (local.get $sw)) (local.get $left)))
+      (local.set $kw0 (select (i32.sub (i32.const 0) (local.get $iw0)) (i32.const 0) (i32.lt_s (local.get $iw0) (i32.const 0))))
+      (local.set $kw1 (i32.sub (local.get $W) (local.get $iw0)))
+      (if (i32.gt_s (local.get $kw1) (local.get $fw)) (then (local.set $kw1 (local.get $fw))))
+      (local.set $head (i32.shl (i32.mul (local.get $kw0) (local.get $ci)) (i32.const 2)))
+      (local.set $run (select (i32.shl (i32.mul (i32.sub (local.get $kw1) (local.get $kw0)) (local.get $ci)) (i32.const 2)) (i32.const 0)
+        (i32.gt_s (local.get $kw1) (local.get $kw0))))
+      (local.set $kh (i32.const 0))
+      (block $khend (loop $khloop (br_if $khend (i32.ge_s (local.get $kh) (local.get $fh)))
+        (local.set $ih (i32.add (local.get $ih0) (local.get $kh)))
+        (if (i32.and (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))) (i32.ne (local.get $run) (i32.const 0)))
+          (then
+            (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imgStride)))
+              (i32.add (i32.mul (local.get $ih) (local.get $rowStride)) (i32.shl (i32.mul (i32.add (local.get $iw0) (local.get $kw0)) (local.get $ci)) (i32.const 2)))))
+            ${kind === 'im2col'
+              ? `(if (local.get $head) (then (call $zero (local.get $p) (local.get $head))))
+            (call $copy (i32.add (local.get $p) (local.get $head)) (local.get $src) (local.get $run))
+            (call $zero (i32.add (i32.add (local.get $p) (local.get $head)) (local.get $run))
+              (i32.sub (i32.sub (local.get $rowLen) (local.get $head)) (local.get $run)))`
+              : `(call $addto (local.get $src) (i32.add (local.get $p) (local.get $head)) (local.get $run))`})
+          ${kind === 'im2col' ? `(else (call $zero (local.get $p) (local.get $rowLen)))` : ''})
+        (local.set $p (i32.add (local.get $p) (local.get $rowLen)))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1))) (br $khloop)))
+      (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+      (if (i32.eq (local.get $ow) (local.get $OW)) (then
+        (local.set $ow (i32.const 0))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (if (i32.eq (local.get $oh) (local.get $OH)) (then
+          (local.set $oh (i32.const 0))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))))))
+      (local.set $m (i32.add (local.get $m) (i32.const 1))) (br $mloop)))
+  )`).join('')}
+`;
+
 /** The whole module's text. */
 export function gemmWat() {
   const R = 4;
@@ -98,6 +211,7 @@ export function gemmWat() {
       ${rows(1)}
       ${set('i', add(loc('i'), c32(1)))} (br $i1loop)))
   )
+${convHelpers}
 )
 `;
 }

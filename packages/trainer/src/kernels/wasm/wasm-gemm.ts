@@ -6,7 +6,13 @@
  * from offset 0 by every call; tfjs runs kernels synchronously, one at a
  * time), call {@link WasmGemm.gemm} and copy the result out.
  */
+import type { Conv2DInfo } from '../conv-geometry.js';
 import { GEMM_WASM_BASE64 } from './gemm-wasm.js';
+
+type ConvRowsFn = (
+  x: number, H: number, W: number, ci: number, OH: number, OW: number, fh: number, fw: number,
+  sh: number, sw: number, top: number, left: number, m0: number, m1: number, cols: number,
+) => void;
 
 type GemmFn = (
   M: number, N: number, K: number,
@@ -26,6 +32,21 @@ export interface WasmGemm {
    * obtained earlier may be detached by the growth this causes.
    */
   arena(sizes: readonly number[]): { ptrs: number[]; heap: Float32Array };
+  /**
+   * Rows `[m0, m1)` of the im2col matrix of the NHWC input at byte offset `x`,
+   * written from byte offset `cols` (row `m0` first); see conv-geometry's im2col.
+   */
+  im2col(info: Conv2DInfo, x: number, cols: number, m0: number, m1: number): void;
+  /** `dst = srcᵀ` for a row-major `src[rows×cols]`; byte offsets, non-overlapping. */
+  transpose(rows: number, cols: number, src: number, dst: number): void;
+  /** Adds rows `[m0, m1)` of a column matrix at `cols` back onto the NHWC tensor at `dx` (the adjoint of im2col). */
+  col2im(info: Conv2DInfo, cols: number, dx: number, m0: number, m1: number): void;
+}
+
+/** Calls a row-range conv helper of the module with the geometry unpacked. */
+function convRows(fn: ConvRowsFn, info: Conv2DInfo, x: number, cols: number, m0: number, m1: number): void {
+  fn(x, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, m0, m1, cols);
 }
 
 let cached: WasmGemm | null | undefined;
@@ -49,6 +70,8 @@ export function wasmGemm(): WasmGemm | null {
     const instance = new WebAssembly.Instance(module, {});
     const memory = instance.exports.memory as WebAssembly.Memory;
     const gemm = instance.exports.gemm as GemmFn;
+    const im2colFn = instance.exports.im2col as ConvRowsFn;
+    const col2imFn = instance.exports.col2im as ConvRowsFn;
     let heap = new Float32Array(memory.buffer);
     cached = {
       gemm,
@@ -64,6 +87,9 @@ export function wasmGemm(): WasmGemm | null {
         if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
         return { ptrs, heap };
       },
+      transpose: instance.exports.transpose as WasmGemm['transpose'],
+      im2col: (info, x, cols, m0, m1) => convRows(im2colFn, info, x, cols, m0, m1),
+      col2im: (info, cols, dx, m0, m1) => convRows(col2imFn, info, dx, cols, m0, m1),
     };
   } catch {
     cached = null;
