@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@vae/sdk';
-import { buildApp, chromiumMissing, ensureShippedModel, launch, loadNodeSdk, maxAbsDiff, ROOT, SDK, serveApp, SWIFTSHADER_ICD } from './harness.js';
+import type { DemoModel } from './harness.js';
+import { buildApp, chromiumMissing, demoModel, launch, loadNodeSdk, maxAbsDiff, ROOT, serveApp, SWIFTSHADER_ICD } from './harness.js';
 
 const TOL = 1e-4;
 type Launched = Awaited<ReturnType<typeof launch>>;
@@ -39,6 +40,7 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
   let nodeCpu: Sdk.VAE;
   let nodeGpu: Sdk.VAE | undefined;
   let nodeGpuError = '';
+  let model: DemoModel;
   let modelName = '';
 
   /** Opens the app, recording console errors and any request that leaves 127.0.0.1 (blocked). */
@@ -96,15 +98,16 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
   }
 
   beforeAll(async () => {
-    ({ name: modelName } = await ensureShippedModel());
-    const dist = buildApp();
+    model = await demoModel();
+    modelName = model.name;
+    const dist = buildApp(model.env);
     server = await serveApp(dist);
     sdk = await loadNodeSdk();
-    nodeCpu = await sdk.VAE.load(undefined, { device: 'cpu' });
+    nodeCpu = await sdk.VAE.load(model.source, { device: 'cpu' });
     // Node WebGPU on SwiftShader: the ICD must be set before ORT starts its WebGPU device.
     process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
     try {
-      nodeGpu = await sdk.VAE.load(undefined, { device: 'webgpu' });
+      nodeGpu = await sdk.VAE.load(model.source, { device: 'webgpu' });
     } catch (e) {
       nodeGpuError = (e as Error).message;
     }
@@ -136,7 +139,7 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     expect(log.local.filter((p) => p.endsWith('.wasm')).length).toBeGreaterThan(0);
     expect(log.local.filter((p) => /\/(encoder|decoder)-[\w-]+\.onnx$/.test(p)).length).toBe(2);
     const graphs = await page.evaluate(() => window.__vae.vae!.info.manifest.graphs);
-    const shipped = JSON.parse(readFileSync(join(SDK, 'models/mnist/model.json'), 'utf8')) as Sdk.ModelManifest;
+    const shipped = JSON.parse(readFileSync(join(model.dir, 'model.json'), 'utf8')) as Sdk.ModelManifest;
     expect(graphs.encoder.sha256).toBe(shipped.graphs.encoder.sha256);
     expect(graphs.decoder.sha256).toBe(shipped.graphs.decoder.sha256);
   });

@@ -47,32 +47,45 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   return r.stdout;
 }
 
+/** The model the demo and the Node side both use. */
+export interface DemoModel {
+  /** Folder with model.json, encoder.onnx, decoder.onnx. */
+  dir: string;
+  name: string;
+  /** `undefined` = `VAE.load()`'s default (the model shipped in @vae/sdk); else the fixture folder. */
+  source: string | undefined;
+  /** Environment for `vite build` (points the app at a fixture when there is no shipped model). */
+  env: Record<string, string>;
+}
+
 /**
- * Makes `packages/sdk/models/mnist` hold a model, the way the SDK build does:
- * the trained `models/mnist` when the repository has it, else a random-init
- * fixture exported with `@vae/onnx-export` (the SDK tests' fixture). Builds the
- * SDK's dist when it is missing. Returns the model's manifest name.
+ * The shipped model when there is one: the SDK build copies the trained
+ * `models/mnist` into `packages/sdk/models/mnist` (done here too when the copy is
+ * missing or stale). Without a trained model, a random-init fixture exported with
+ * `@vae/onnx-export` (the SDK tests' fixture) in a temp folder; it is never
+ * written into the package, whose own tests treat a model there as the trained one.
+ * Builds the SDK's dist when it is missing.
  */
-export async function ensureShippedModel(): Promise<{ name: string; trained: boolean }> {
+export async function demoModel(): Promise<DemoModel> {
   if (!existsSync(join(SDK, 'dist/web.js')) || !existsSync(join(SDK, 'dist/node.js'))) {
     run(process.execPath, [join(ROOT, 'node_modules/tsup/dist/cli-default.js')], { cwd: SDK });
   }
   const trained = join(ROOT, 'models/mnist/model.json');
-  const shipped = join(SDK, 'models/mnist/model.json');
-  const copy = join(SDK, 'scripts/copy-model.mjs');
-  if (existsSync(trained)) {
-    if (!existsSync(shipped) || readFileSync(shipped, 'utf8') !== readFileSync(trained, 'utf8')) run(process.execPath, [copy]);
-  } else if (!existsSync(shipped)) {
-    const { fixtureModel } = await import('../../packages/sdk/test/fixtures.js');
-    run(process.execPath, [copy], { env: { VAE_SDK_MODEL_DIR: fixtureModel().dir } });
+  const shippedDir = join(SDK, 'models/mnist');
+  const shipped = join(shippedDir, 'model.json');
+  if (existsSync(trained) && (!existsSync(shipped) || readFileSync(shipped, 'utf8') !== readFileSync(trained, 'utf8'))) {
+    run(process.execPath, [join(SDK, 'scripts/copy-model.mjs')]);
   }
-  const name = (JSON.parse(readFileSync(shipped, 'utf8')) as { name: string }).name;
-  return { name, trained: existsSync(trained) };
+  const name = (dir: string) => (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name: string }).name;
+  if (existsSync(shipped)) return { dir: shippedDir, name: name(shippedDir), source: undefined, env: {} };
+  const { fixtureModel } = await import('../../packages/sdk/test/fixtures.js');
+  const dir = fixtureModel().dir;
+  return { dir, name: name(dir), source: dir, env: { VAE_DEMO_MODEL_DIR: dir } };
 }
 
 /** `vite build` of the demo into `outDir` (default examples/web/dist). */
-export function buildApp(outDir = join(APP, 'dist')): string {
-  run(process.execPath, [join(APP, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: APP });
+export function buildApp(env: Record<string, string> = {}, outDir = join(APP, 'dist')): string {
+  run(process.execPath, [join(APP, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: APP, env });
   return outDir;
 }
 

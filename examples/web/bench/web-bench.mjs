@@ -6,7 +6,7 @@
 //   3. navigation -> first rendered grid on wasm (the built demo, Debian chromium);
 //   4. decode time per batch of 64 on wasm and on webgpu (SwiftShader here; the
 //      absolute webgpu number only means something on a real GPU).
-// Needs a built SDK with a model (`pnpm --filter @vae/sdk build`) and /usr/bin/chromium.
+// Needs a built SDK with a model (`pnpm --filter @vae/sdk build`; or VAE_DEMO_MODEL_DIR=folder) and /usr/bin/chromium.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,13 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { serveStatic } from '../serve.mjs';
+import { SDK_BUDGET_BYTES, sdkBrowserBundleSize } from './sdk-size.mjs';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
-const SDK_MODELS = join(APP, 'node_modules/@vae/sdk/models/mnist');
+// The model shipped in @vae/sdk, or VAE_DEMO_MODEL_DIR (see vite.config.ts) before one is trained.
+const SDK_MODELS = process.env.VAE_DEMO_MODEL_DIR ?? join(APP, 'node_modules/@vae/sdk/models/mnist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const BUDGET_KB = 30;
+const BUDGET_KB = SDK_BUDGET_BYTES / 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -27,30 +29,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const gz = (buf) => gzipSync(buf, { level: 9 }).length;
 
 if (!existsSync(join(SDK_MODELS, 'model.json'))) {
-  console.error(`no model in ${SDK_MODELS}: build the SDK first (npx -y pnpm@10.34.9 --filter @vae/sdk build) with models/mnist present`);
+  console.error(`no model in ${SDK_MODELS}: build the SDK with models/mnist present (npx -y pnpm@10.34.9 --filter @vae/sdk build), or set VAE_DEMO_MODEL_DIR to a model folder`);
   process.exit(1);
 }
 
-// 1a. The SDK alone, as a browser bundle: everything `@vae/sdk` exports (no tree-shaking
-// credit), resolved through the package's exports map with browser conditions.
-const sdkOnly = await build({
-  configFile: false,
-  root: APP,
-  logLevel: 'silent',
-  build: {
-    write: false,
-    minify: true,
-    target: 'es2022',
-    lib: { entry: join(APP, 'bench/sdk-entry.js'), formats: ['es'], fileName: 'sdk' },
-    rollupOptions: { external: [/^onnxruntime-web/] },
-  },
-});
-const sdkChunks = [sdkOnly].flat().flatMap((r) => r.output).filter((o) => o.type === 'chunk');
-const sdkCode = sdkChunks.map((c) => c.code).join('\n');
-if (/from\s*["']onnxruntime-node|import\(["']onnxruntime-node|require\(["']onnxruntime-node/.test(sdkCode)) {
-  throw new Error('the browser bundle pulled in onnxruntime-node');
-}
-const sdkGz = gz(Buffer.from(sdkCode));
+// 1a. The SDK alone, as a browser bundle (see sdk-size.mjs).
+const { gzip: sdkGz } = await sdkBrowserBundleSize();
 
 // 1b. The demo as built: its entry chunk (demo + SDK), and what is lazily loaded.
 const dist = mkdtempSync(join(tmpdir(), 'vae-web-bench-'));
@@ -130,7 +114,7 @@ const rows = [
   ['demo entry chunk as built (demo + SDK, gzip)', kb(entryGz), entry.map((a) => a.f).join(', ')],
   ['onnxruntime-web JS (lazy chunk, gzip)', kb(ortGz), ortJs.map((a) => a.f).join(', ')],
   ['onnxruntime-web wasm (served by the app, gzip)', kb(wasmGz), `${(wasm.reduce((s, a) => s + a.size, 0) / 2 ** 20).toFixed(1)} MB raw`],
-  ['shipped model (model.json + encoder + decoder)', kb(modelRaw), `${kb(modelGz)} gzip; "${manifest.name}", ${manifest.arch}, latent ${manifest.latent}`],
+  [`${process.env.VAE_DEMO_MODEL_DIR ? 'model from VAE_DEMO_MODEL_DIR' : 'shipped model'} (model.json + encoder + decoder)`, kb(modelRaw), `${kb(modelGz)} gzip; "${manifest.name}", ${manifest.arch}, latent ${manifest.latent}`],
   ['navigation -> first rendered grid, wasm', `${median(results.firstGrid).toFixed(0)} ms`, `median of ${RUNS}: ${results.firstGrid.map((t) => t.toFixed(0)).join(', ')} ms`],
   ['decode, batch of 64, wasm', `${results.wasm.median.toFixed(2)} ms`, `min ${results.wasm.min.toFixed(2)} ms${results.wasm.threads ? ', cross-origin isolated' : ''}`],
   ['decode, batch of 64, webgpu (SwiftShader)', `${results.webgpu.median.toFixed(2)} ms`, `min ${results.webgpu.min.toFixed(2)} ms; CPU-emulated GPU, only meaningful on real hardware`],
