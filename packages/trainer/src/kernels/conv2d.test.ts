@@ -9,7 +9,6 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { originalKernel } from './fallback.js';
 import { createJsGemm, setGemm } from './gemm.js';
-import { registerFastCpuKernels } from './register-fast-cpu-kernels.js';
 import type { Agreement } from './test-util.js';
 import { compareWithTfjs, FLOAT32_TOLERANCE, randInt, randTensor, rng, setupCpu } from './test-util.js';
 
@@ -125,16 +124,6 @@ describe('cases the fast path does not handle fall back to tfjs', () => {
     const a = compareWithTfjs(backend, conv2dConfig, { x, filter }, attrs);
     expect(a.maxAbsDiff).toBe(0);
     tf.dispose([x, filter]);
-  });
-
-});
-
-describe('registerFastCpuKernels', () => {
-  it('is idempotent: a second call keeps the project kernels and tfjs\' originals as fallbacks', () => {
-    registerFastCpuKernels();
-    expect(tf.getKernel(conv2dConfig.kernelName, 'cpu')?.kernelFunc).toBe(conv2dConfig.kernelFunc);
-    expect(originalKernel(conv2dConfig.kernelName)).toBeDefined();
-    expect(originalKernel(conv2dConfig.kernelName)).not.toBe(conv2dConfig.kernelFunc);
   });
 });
 
