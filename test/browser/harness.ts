@@ -56,6 +56,8 @@ export interface DemoModel {
   source: string | undefined;
   /** Environment for `vite build` (points the app at a fixture when there is no shipped model). */
   env: Record<string, string>;
+  /** Whether it is a trained model (the manifest carries the trainer's test metrics). */
+  trained: boolean;
 }
 
 /**
@@ -76,11 +78,14 @@ export async function demoModel(): Promise<DemoModel> {
   if (existsSync(trained) && (!existsSync(shipped) || readFileSync(shipped, 'utf8') !== readFileSync(trained, 'utf8'))) {
     run(process.execPath, [join(SDK, 'scripts/copy-model.mjs')]);
   }
-  const name = (dir: string) => (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name: string }).name;
-  if (existsSync(shipped)) return { dir: shippedDir, name: name(shippedDir), source: undefined, env: {} };
+  const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name: string; training?: { metrics?: { testLoss?: number } | null } };
+  if (existsSync(shipped)) {
+    const m = read(shippedDir);
+    return { dir: shippedDir, name: m.name, source: undefined, env: {}, trained: typeof m.training?.metrics?.testLoss === 'number' };
+  }
   const { fixtureModel } = await import('../../packages/sdk/test/fixtures.js');
   const dir = fixtureModel().dir;
-  return { dir, name: name(dir), source: dir, env: { VAE_DEMO_MODEL_DIR: dir } };
+  return { dir, name: read(dir).name, source: dir, env: { VAE_DEMO_MODEL_DIR: dir }, trained: false };
 }
 
 /** `vite build` of the demo into `outDir` (default examples/web/dist). */
