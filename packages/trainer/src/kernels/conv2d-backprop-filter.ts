@@ -1,5 +1,6 @@
 /**
- * `Conv2DBackpropFilter` for the cpu backend: `dW = im2col(x)ᵀ · dy`.
+ * `Conv2DBackpropFilter` for the cpu backend: `dW = im2col(x)ᵀ · dy`, summed
+ * over blocks of output pixels.
  *
  * tfjs' kernel recomputes index arithmetic for every (filter tap, output
  * pixel) pair and took ~890 ms on one 7×7×16→4×4×32 layer at batch 128; as a
@@ -34,23 +35,24 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, REDUCTION_BLOCK, im2colBlockRows(K));
   const xv = f32(backend, x);
-  const { ptrs: [pX, pCols, pDy, pDyT, pPart], heap } = g.arena([xv.length, MB * K, M * N, N * M, N * K]);
+  const { ptrs: [pX, pCols, pColsT, pDy, pPart], heap } = g.arena([xv.length, MB * K, K * MB, M * N, K * N]);
   heap.set(xv, pX >> 2);
   heap.set(f32(backend, dy), pDy >> 2);
-  // dWᵀ[N×K] = dyᵀ[N×M] · cols[M×K]: transposing dy (N ≤ a few dozen
-  // columns) is cheaper than transposing the im2col matrix.
-  g.transpose(M, N, pDy, pDyT);
-  const acc = new Float64Array(N * K);
+  const acc = new Float64Array(K * N);
   const part = pPart >> 2;
   for (let m0 = 0; m0 < M; m0 += MB) {
     const mb = Math.min(MB, M - m0);
     g.im2col(info, pX, pCols, m0, m0 + mb);
-    g.gemm(N, K, mb, pDyT + 4 * m0, M, pCols, K, pPart, K, 0);
-    for (let t = 0; t < N * K; t++) acc[t] += heap[part + t];
+    // dW[K×N] += colsᵀ[K×mb] · dy[mb×N]. With the block of columns transposed
+    // (cheap: it is in cache) the GEMM streams dy's rows, which are only N
+    // wide and stay in L1, instead of re-reading a 64 KB column block from L2
+    // for every group of output rows (that ran at a third of the speed).
+    g.transpose(mb, K, pCols, pColsT);
+    g.gemm(K, N, mb, pColsT, mb, pDy + 4 * m0 * N, N, pPart, N, 0);
+    for (let t = 0; t < K * N; t++) acc[t] += heap[part + t];
   }
-  // Back from [N×K] to tfjs' [kh, kw, in, out] = [K×N].
-  const dw = new Float32Array(K * N);
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) dw[k * N + n] = acc[n * K + k];
+  // [K×N] is already tfjs' [kh, kw, in, out] layout.
+  const dw = Float32Array.from(acc);
   return backend.makeTensorInfo(info.filterShape, 'float32', dw);
 }
 

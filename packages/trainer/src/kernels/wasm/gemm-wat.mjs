@@ -75,35 +75,30 @@ function rows(R) {
 }
 
 /**
- * im2col / col2im over rows [m0, m1) of an NHWC conv, all pointers in bytes.
- * The JS versions (conv-geometry.ts) spent ~2.5 ns per float on these copies
- * (every float32 element goes through a float64 register in V8); here runs of
- * input pixels move 16 bytes at a time.
+ * im2col / col2im over rows [m0, m1) of an NHWC conv (and a transpose), all
+ * pointers in bytes. The JS versions (conv-geometry.ts) spent ~2.5 ns per
+ * float on these copies (every float32 element goes through a float64
+ * register in V8); here each tap's channels move 16 bytes at a time.
  */
+/**
+ * Moves $n bytes (a multiple of 4) between the column pointer $p and the
+ * image pointer $src, advancing both: im2col copies image -> columns, col2im
+ * adds columns into the image. `tag` keeps block labels unique per use.
+ */
+function moveRun(kind, tag) {
+  const step = (w) => kind === 'im2col'
+    ? (w === 16 ? '(v128.store (local.get $p) (v128.load (local.get $src)))' : '(i32.store (local.get $p) (i32.load (local.get $src)))')
+    : (w === 16 ? '(v128.store (local.get $src) (f32x4.add (v128.load (local.get $src)) (v128.load (local.get $p))))'
+      : '(f32.store (local.get $src) (f32.add (f32.load (local.get $src)) (f32.load (local.get $p))))');
+  return [16, 4].map((w) => `
+              (block $e${w}${tag} (loop $l${w}${tag} (br_if $e${w}${tag} (i32.lt_u (local.get $n) (i32.const ${w})))
+                ${step(w)}
+                (local.set $p (i32.add (local.get $p) (i32.const ${w})))
+                (local.set $src (i32.add (local.get $src) (i32.const ${w})))
+                (local.set $n (i32.sub (local.get $n) (i32.const ${w}))) (br $l${w}${tag})))`).join('');
+}
+
 const convHelpers = `
-  ;; dst[0..n) = src[0..n), n bytes, a multiple of 4
-  (func $copy (param $d i32) (param $s i32) (param $n i32)
-    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
-      (v128.store (local.get $d) (v128.load (local.get $s)))
-      (local.set $d (i32.add (local.get $d) (i32.const 16)))
-      (local.set $s (i32.add (local.get $s) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
-    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
-      (i32.store (local.get $d) (i32.load (local.get $s)))
-      (local.set $d (i32.add (local.get $d) (i32.const 4)))
-      (local.set $s (i32.add (local.get $s) (i32.const 4)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
-  ;; dst[0..n) = 0, n bytes, a multiple of 4 (inline: memory.fill is a runtime
-  ;; call, too dear for the 0-12 byte gaps of padded taps)
-  (func $zero (param $d i32) (param $n i32)
-    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
-      (v128.store (local.get $d) (v128.const i32x4 0 0 0 0))
-      (local.set $d (i32.add (local.get $d) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
-    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
-      (i32.store (local.get $d) (i32.const 0))
-      (local.set $d (i32.add (local.get $d) (i32.const 4)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
   ;; dst[c*rows + r] = src[r*cols + c]: tiles of 64 source rows, so each
   ;; destination row receives a contiguous run
   (func (export "transpose") (param $rows i32) (param $cols i32) (param $src i32) (param $dst i32)
@@ -124,27 +119,17 @@ const convHelpers = `
           (local.set $r (i32.add (local.get $r) (i32.const 1))) (br $lr)))
         (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $lc)))
       (local.set $r0 (local.get $r1)) (br $l0))))
-  ;; dst[0..n) += src[0..n) as float32, n bytes, a multiple of 4
-  (func $addto (param $d i32) (param $s i32) (param $n i32)
-    (block $e16 (loop $l16 (br_if $e16 (i32.lt_u (local.get $n) (i32.const 16)))
-      (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))
-      (local.set $d (i32.add (local.get $d) (i32.const 16)))
-      (local.set $s (i32.add (local.get $s) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 16))) (br $l16)))
-    (block $e4 (loop $l4 (br_if $e4 (i32.eqz (local.get $n)))
-      (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
-      (local.set $d (i32.add (local.get $d) (i32.const 4)))
-      (local.set $s (i32.add (local.get $s) (i32.const 4)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $l4))))
   ${['im2col', 'col2im'].map((kind) => `
   (func (export "${kind}") (param $x i32) (param $H i32) (param $W i32) (param $ci i32)
       (param $OH i32) (param $OW i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32)
       (param $top i32) (param $left i32) (param $m0 i32) (param $m1 i32) (param $cols i32)
     (local $m i32) (local $b i32) (local $oh i32) (local $ow i32) (local $ih0 i32) (local $iw0 i32)
-    (local $kw0 i32) (local $kw1 i32) (local $head i32) (local $run i32) (local $rowLen i32)
-    (local $kh i32) (local $ih i32) (local $rowStride i32) (local $imgStride i32) (local $p i32) (local $src i32)
-    (local.set $rowLen (i32.shl (i32.mul (local.get $fw) (local.get $ci)) (i32.const 2)))
-    (local.set $rowStride (i32.shl (i32.mul (local.get $W) (local.get $ci)) (i32.const 2)))
+    (local $kh i32) (local $kw i32) (local $ih i32) (local $iw i32) (local $rowStride i32) (local $imgStride i32)
+    (local $p i32) (local $src i32) (local $n i32) (local $cb i32) (local $rowOk i32)
+    ;; Per tap (kh, kw): ci floats copied (in bounds) or zeroed (padding),
+    ;; inline: helper calls per tap cost more than the 4-64 bytes they move.
+    (local.set $cb (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $rowStride (i32.mul (local.get $W) (local.get $cb)))
     (local.set $imgStride (i32.mul (local.get $H) (local.get $rowStride)))
     (local.set $ow (i32.rem_u (local.get $m0) (local.get $OW)))
     (local.set $oh (i32.rem_u (i32.div_u (local.get $m0) (local.get $OW)) (local.get $OH)))
@@ -154,28 +139,41 @@ const convHelpers = `
     (block $mend (loop $mloop (br_if $mend (i32.ge_u (local.get $m) (local.get $m1)))
       (local.set $ih0 (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $top)))
       (local.set $iw0 (i32.sub (i32.mul (local.get $ow) (local.get $sw)) (local.get $left)))
-      (local.set $kw0 (select (i32.sub (i32.const 0) (local.get $iw0)) (i32.const 0) (i32.lt_s (local.get $iw0) (i32.const 0))))
-      (local.set $kw1 (i32.sub (local.get $W) (local.get $iw0)))
-      (if (i32.gt_s (local.get $kw1) (local.get $fw)) (then (local.set $kw1 (local.get $fw))))
-      (local.set $head (i32.shl (i32.mul (local.get $kw0) (local.get $ci)) (i32.const 2)))
-      (local.set $run (select (i32.shl (i32.mul (i32.sub (local.get $kw1) (local.get $kw0)) (local.get $ci)) (i32.const 2)) (i32.const 0)
-        (i32.gt_s (local.get $kw1) (local.get $kw0))))
+      (if (i32.and (i32.and (i32.ge_s (local.get $ih0) (i32.const 0)) (i32.le_s (i32.add (local.get $ih0) (local.get $fh)) (local.get $H)))
+                   (i32.and (i32.ge_s (local.get $iw0) (i32.const 0)) (i32.le_s (i32.add (local.get $iw0) (local.get $fw)) (local.get $W))))
+        (then
+          ;; Interior window (most rows): each kernel row is one contiguous
+          ;; run of fw * ci floats of the input, moved without per-tap checks.
+          (local.set $kh (i32.const 0))
+          (block $ikend (loop $ikloop (br_if $ikend (i32.ge_s (local.get $kh) (local.get $fh)))
+            (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imgStride)))
+              (i32.add (i32.mul (i32.add (local.get $ih0) (local.get $kh)) (local.get $rowStride)) (i32.mul (local.get $iw0) (local.get $cb)))))
+            (local.set $n (i32.mul (local.get $fw) (local.get $cb)))
+            ${moveRun(kind, 'i')}
+            (local.set $kh (i32.add (local.get $kh) (i32.const 1))) (br $ikloop))))
+        (else
       (local.set $kh (i32.const 0))
       (block $khend (loop $khloop (br_if $khend (i32.ge_s (local.get $kh) (local.get $fh)))
         (local.set $ih (i32.add (local.get $ih0) (local.get $kh)))
-        (if (i32.and (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))) (i32.ne (local.get $run) (i32.const 0)))
-          (then
-            (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imgStride)))
-              (i32.add (i32.mul (local.get $ih) (local.get $rowStride)) (i32.shl (i32.mul (i32.add (local.get $iw0) (local.get $kw0)) (local.get $ci)) (i32.const 2)))))
-            ${kind === 'im2col'
-              ? `(if (local.get $head) (then (call $zero (local.get $p) (local.get $head))))
-            (call $copy (i32.add (local.get $p) (local.get $head)) (local.get $src) (local.get $run))
-            (call $zero (i32.add (i32.add (local.get $p) (local.get $head)) (local.get $run))
-              (i32.sub (i32.sub (local.get $rowLen) (local.get $head)) (local.get $run)))`
-              : `(call $addto (local.get $src) (i32.add (local.get $p) (local.get $head)) (local.get $run))`})
-          ${kind === 'im2col' ? `(else (call $zero (local.get $p) (local.get $rowLen)))` : ''})
-        (local.set $p (i32.add (local.get $p) (local.get $rowLen)))
-        (local.set $kh (i32.add (local.get $kh) (i32.const 1))) (br $khloop)))
+        (local.set $rowOk (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))))
+        (local.set $kw (i32.const 0))
+        (block $kwend (loop $kwloop (br_if $kwend (i32.ge_s (local.get $kw) (local.get $fw)))
+          (local.set $iw (i32.add (local.get $iw0) (local.get $kw)))
+          (local.set $n (local.get $cb))
+          (if (i32.and (local.get $rowOk) (i32.and (i32.ge_s (local.get $iw) (i32.const 0)) (i32.lt_s (local.get $iw) (local.get $W))))
+            (then
+              (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imgStride)))
+                (i32.add (i32.mul (local.get $ih) (local.get $rowStride)) (i32.mul (local.get $iw) (local.get $cb)))))
+              ${moveRun(kind, 't')})
+            (else
+              ${kind === 'im2col' ? `
+              (block $z4 (loop $lz (br_if $z4 (i32.eqz (local.get $n)))
+                (i32.store (local.get $p) (i32.const 0))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 4))) (br $lz)))` : `
+              (local.set $p (i32.add (local.get $p) (local.get $cb)))`}))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1))) (br $kwloop)))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1))) (br $khloop)))))
       (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
       (if (i32.eq (local.get $ow) (local.get $OW)) (then
         (local.set $ow (i32.const 0))
