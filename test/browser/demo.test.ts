@@ -271,6 +271,44 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     }
     expect(log.errors).toEqual([]);
 
+  });
+
+  it('drawn digit as A, grid digit as B: the path runs from the drawing’s reconstruction to that digit; temperature and seed redraw the grid', async () => {
+    await page.click('#draw-a');
+    const box = (await page.locator('#grid').boundingBox())!;
+    // Cell 5 = row 1, col 1 of the 4×4 grid (122 px canvas: 2 px padding, 28 px cells).
+    await page.click('#grid', { position: { x: ((2 + 30 + 14) / 122) * box.width, y: ((2 + 30 + 14) / 122) * box.height }, modifiers: ['Shift'] });
+    await idle(page);
+    const r = await page.evaluate(() => {
+      const { state } = window.__vae;
+      const p = state.interp!;
+      const n = p.shape[0];
+      return {
+        first: Array.from(p.data.subarray(0, 784)),
+        last: Array.from(p.data.subarray((n - 1) * 784)),
+        recon: Array.from(state.recon!.data),
+        cell5: Array.from(state.grid!.data.subarray(5 * 784, 6 * 784)),
+      };
+    });
+    expect(maxAbsDiff(r.first, r.recon)).toBeLessThanOrEqual(TOL);
+    expect(maxAbsDiff(r.last, r.cell5)).toBeLessThanOrEqual(TOL);
+
+    await page.locator('#temperature').fill('0.5');
+    await page.locator('#seed').fill('7');
+    await page.locator('#seed').dispatchEvent('change');
+    await idle(page);
+    const g = await page.evaluate(async () => {
+      const { vae, state } = window.__vae;
+      const want = await vae!.sample(16, { seed: 7, temperature: 0.5 });
+      return { ui: Array.from(state.grid!.data), want: Array.from(want.data), text: document.getElementById('temperature-value')!.textContent };
+    });
+    expect(g.text).toBe('0.50');
+    expect(maxAbsDiff(g.ui, g.want)).toBe(0);
+    const node = await nodeCpu.sample(16, { seed: 7, temperature: 0.5 });
+    expect(maxAbsDiff(g.ui, node.data)).toBeLessThanOrEqual(TOL);
+    expect(log.errors).toEqual([]);
+
+    // CI artifact: the demo with a drawn A, a grid B, and the seed-7 grid at temperature 0.5.
     mkdirSync(join(ROOT, '.artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, '.artifacts/demo.png'), fullPage: true });
   });
