@@ -66,7 +66,7 @@ export interface DemoModel {
  * missing or stale). Without a trained model, a random-init fixture exported with
  * `@vae/onnx-export` (the SDK tests' fixture) in a temp folder; it is never
  * written into the package, whose own tests treat a model there as the trained one.
- * Builds the SDK's dist when it is missing.
+ * Builds the SDK's dist when it is missing. `VAE_DEMO_MODEL_DIR` overrides all of this.
  */
 export async function demoModel(): Promise<DemoModel> {
   if (!existsSync(join(SDK, 'dist/web.js')) || !existsSync(join(SDK, 'dist/node.js'))) {
@@ -79,6 +79,10 @@ export async function demoModel(): Promise<DemoModel> {
     run(process.execPath, [join(SDK, 'scripts/copy-model.mjs')]);
   }
   const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name: string; training?: { metrics?: { testLoss?: number } | null } };
+  const metrics = (dir: string) => typeof read(dir).training?.metrics?.testLoss === 'number';
+  // An explicit folder (e.g. a fresh `vae-export` of a run) wins: VAE_DEMO_MODEL_DIR=… npx vitest run test/browser
+  const override = process.env.VAE_DEMO_MODEL_DIR;
+  if (override) return { dir: override, name: read(override).name, source: override, env: { VAE_DEMO_MODEL_DIR: override }, trained: metrics(override) };
   if (existsSync(shipped)) {
     const m = read(shippedDir);
     return { dir: shippedDir, name: m.name, source: undefined, env: {}, trained: typeof m.training?.metrics?.testLoss === 'number' };

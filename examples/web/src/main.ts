@@ -184,7 +184,7 @@ const renderGrid = latest(async () => {
   const temperature = Number(ui.temperature.value);
   const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature }));
   state.grid = grid;
-  draw(ui.grid, tile(grid, { cols: 4, padding: 2 }));
+  draw(ui.grid, tile(grid, { cols: 4, padding: 2, background: 0.16 }));
 });
 
 ui.seed.addEventListener('change', renderGrid);
@@ -291,7 +291,7 @@ const renderInterp = latest(async () => {
     vae.interpolate(a.data, b.data, { steps, method, input: a.kind === b.kind ? a.kind : 'auto' }),
   );
   state.interp = path;
-  draw(ui.interp, tile(path, { cols: steps, padding: 2 }));
+  draw(ui.interp, tile(path, { cols: steps, padding: 2, background: 0.16 }));
   // The ends as decoded: for a drawing that is its reconstruction.
   const L = path.latents.shape[1];
   const ends = await timed('decode(2)', (vae) =>
@@ -366,7 +366,7 @@ async function start(): Promise<void> {
   const seed = Number(ui.seed.value) >>> 0;
   const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature: Number(ui.temperature.value) }));
   state.grid = grid;
-  draw(ui.grid, tile(grid, { cols: 4, padding: 2 }));
+  draw(ui.grid, tile(grid, { cols: 4, padding: 2, background: 0.16 }));
   document.body.dataset.firstGrid = String(performance.now());
   state.a = gridLatent(0);
   state.b = gridLatent(1);
