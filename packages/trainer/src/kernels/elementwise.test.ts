@@ -78,7 +78,15 @@ describe.each([reluConfig, negConfig, expConfig, logConfig, log1pConfig, absConf
       const r = rng(shape.length * 7 + scale);
       const x = randTensor(r, [...shape], 0.1, scale);
       check(config, { x });
-      const special = tf.tensor([NaN, 0, -0, Infinity, -Infinity, 88.8, -88.8, 1e-30]);
+      // NaNs with the sign bit set or a signalling payload too: the branch-free
+      // ReLU/Step read sign bits, so every NaN encoding must stay NaN.
+      const nanBits = new Float32Array(new Int32Array([0xffc00000 | 0, 0x7f800001, 0xff800001 | 0, 0x7fffffff]).buffer);
+      // Built from a Float32Array, whose bits tfjs keeps as they are.
+      const plain = [NaN, 0, -0, Infinity, -Infinity, 88.8, -88.8, 1e-30, -1e-30];
+      const specials = new Float32Array(plain.length + nanBits.length);
+      specials.set(plain);
+      specials.set(nanBits, plain.length);
+      const special = tf.tensor(specials);
       check(config, { x: special });
       tf.dispose([x, special]);
     });
@@ -88,7 +96,11 @@ describe.each([reluConfig, negConfig, expConfig, logConfig, log1pConfig, absConf
 describe('Step matches tfjs for alpha 0 (the ReLU gradient) and a leaky alpha', () => {
   it.each([0, 0.2])('alpha %d', (alpha) => {
     const r = rng(5);
-    const x = tf.concat([randTensor(r, [500], 0.2), tf.tensor([NaN, 0, -0])]);
+    const nanBits = new Float32Array(new Int32Array([0xffc00000 | 0, 0x7f800001, 0xff800001 | 0]).buffer);
+    const specials = new Float32Array(5 + nanBits.length);
+    specials.set([NaN, 0, -0, 1e-45, -1e-45]);
+    specials.set(nanBits, 5);
+    const x = tf.concat([randTensor(r, [500], 0.2), tf.tensor(specials)]);
     check(stepConfig, { x }, { alpha });
     tf.dispose(x);
   });

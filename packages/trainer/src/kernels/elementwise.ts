@@ -88,11 +88,21 @@ export interface BinaryLoops {
   aSmall(a: Float32Array, b: Float32Array, out: Float32Array, small: number, inner: number): void;
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Runs a float32 binary op through its block-broadcast loops, or defers to tfjs. */
 export function binaryFloat32(kernelName: string, args: KernelArgs, loops: BinaryLoops): TensorInfo {
   const { a, b } = args.inputs;
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return callOriginal(kernelName, args) as TensorInfo;
-  const bb = blockBroadcast(a.shape, b.shape);
+  // Same shapes (most calls: activations, gradients, Adam slots) skip the
+  // broadcast analysis, which allocates and costs microseconds per call.
+  const bb = sameShape(a.shape, b.shape)
+    ? { full: 'a' as const, small: a.shape.reduce((p, v) => p * v, 1), inner: 1, outShape: a.shape.slice() }
+    : blockBroadcast(a.shape, b.shape);
   if (!bb) return callOriginal(kernelName, args) as TensorInfo;
   const av = f32(args.backend, a);
   const bv = f32(args.backend, b);
