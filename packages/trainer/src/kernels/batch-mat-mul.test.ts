@@ -47,6 +47,14 @@ describe('BatchMatMul matches tfjs for every transpose combination and odd sizes
   });
 });
 
+describe('the WebAssembly arena', () => {
+  it('reports a request beyond 32-bit WebAssembly memory as null (kernels then use tfjs) instead of throwing', () => {
+    expect(wasmGemm()!.arena([2 ** 30, 16])).toBeNull();
+    // And still serves ordinary requests afterwards.
+    expect(wasmGemm()!.arena([1024])).not.toBeNull();
+  });
+});
+
 describe('the WebAssembly SIMD GEMM and the pure-JS fallback agree, with strides and accumulation', () => {
   it('on ragged sizes that exercise 8-wide, 4-wide and scalar column tails and row remainders', () => {
     const w = wasmGemm();
@@ -62,7 +70,7 @@ describe('the WebAssembly SIMD GEMM and the pure-JS fallback agree, with strides
       const B = Float32Array.from({ length: sizes[1] }, () => r() - 0.5);
       const C0 = Float32Array.from({ length: sizes[2] }, () => r() - 0.5);
       const run = (g: NonNullable<typeof w>) => {
-        const { ptrs, heap } = g.arena(sizes);
+        const { ptrs, heap } = g.arena(sizes)!;
         heap.set(A, ptrs[0] >> 2);
         heap.set(B, ptrs[1] >> 2);
         heap.set(C0, ptrs[2] >> 2);

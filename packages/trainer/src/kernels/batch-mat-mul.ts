@@ -32,7 +32,10 @@ export function batchMatMulFast(args: KernelArgs): TensorInfo {
   const av = f32(args.backend, a);
   const bv = f32(args.backend, b);
   const g = getGemm();
-  const { ptrs: [pA, pB, pC], heap } = g.arena([M * K, K * N, M * N]);
+  const space = g.arena([M * K, K * N, M * N]);
+  // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
+  if (!space) return callOriginal(BatchMatMul, args) as TensorInfo;
+  const { ptrs: [pA, pB, pC], heap } = space;
   const out = new Float32Array(batch * M * N);
   for (let t = 0; t < batch; t++) {
     if (transposeA) transposeInto(K, M, av, t * M * K, heap, pA >> 2);

@@ -35,7 +35,10 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, REDUCTION_BLOCK, im2colBlockRows(K));
   const xv = f32(backend, x);
-  const { ptrs: [pX, pCols, pColsT, pDy, pPart], heap } = g.arena([xv.length, MB * K, K * MB, M * N, K * N]);
+  const space = g.arena([xv.length, MB * K, K * MB, M * N, K * N]);
+  // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
+  if (!space) return callOriginal(Conv2DBackpropFilter, args) as TensorInfo;
+  const { ptrs: [pX, pCols, pColsT, pDy, pPart], heap } = space;
   heap.set(xv, pX >> 2);
   heap.set(f32(backend, dy), pDy >> 2);
   const acc = new Float64Array(K * N);

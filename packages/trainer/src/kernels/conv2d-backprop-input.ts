@@ -26,7 +26,10 @@ export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, im2colBlockRows(K));
   const dxSize = info.batchSize * info.inHeight * info.inWidth * info.inChannels;
-  const { ptrs: [pDy, pWT, pCols, pDx], heap } = g.arena([M * N, N * K, MB * K, dxSize]);
+  const space = g.arena([M * N, N * K, MB * K, dxSize]);
+  // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
+  if (!space) return callOriginal(Conv2DBackpropInput, args) as TensorInfo;
+  const { ptrs: [pDy, pWT, pCols, pDx], heap } = space;
   heap.set(f32(backend, dy), pDy >> 2);
   // Wᵀ is filter-sized, so transposing it is cheap and keeps the product a
   // plain row-major GEMM.

@@ -27,7 +27,10 @@ export function conv2dFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, im2colBlockRows(K));
   const xv = f32(backend, x);
-  const { ptrs: [pX, pCols, pW, pOut], heap } = g.arena([xv.length, MB * K, K * N, M * N]);
+  const space = g.arena([xv.length, MB * K, K * N, M * N]);
+  // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
+  if (!space) return callOriginal(Conv2D, args) as TensorInfo;
+  const { ptrs: [pX, pCols, pW, pOut], heap } = space;
   heap.set(xv, pX >> 2);
   // A tfjs filter [kh, kw, in, out] is already the [taps × out] matrix.
   heap.set(f32(backend, filter), pW >> 2);

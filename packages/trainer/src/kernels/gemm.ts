@@ -30,7 +30,13 @@ export function createJsGemm(): Gemm {
         ptrs.push(end * 4);
         end += Math.ceil(n / 4) * 4;
       }
-      if (heap.length < end) heap = new Float32Array(end);
+      if (heap.length < end) {
+        try {
+          heap = new Float32Array(end);
+        } catch {
+          return null;
+        }
+      }
       return { ptrs, heap };
     },
     gemm(M, N, K, a, lda, b, ldb, c, ldc, accumulate) {

@@ -28,10 +28,13 @@ export interface WasmGemm {
   gemm: GemmFn;
   /**
    * Reserves consecutive 16-byte-aligned regions of the given float counts
-   * and returns their byte offsets plus a view of the whole memory. Any view
-   * obtained earlier may be detached by the growth this causes.
+   * and returns their byte offsets plus a view of the whole memory, or `null`
+   * when the memory cannot grow that far (32-bit WebAssembly tops out at
+   * 4 GB; callers then use tfjs' kernel). Any view obtained earlier may be
+   * detached by the growth this causes. The memory never shrinks: it stays
+   * as large as the largest call so far.
    */
-  arena(sizes: readonly number[]): { ptrs: number[]; heap: Float32Array };
+  arena(sizes: readonly number[]): { ptrs: number[]; heap: Float32Array } | null;
   /**
    * Rows `[m0, m1)` of the im2col matrix of the NHWC input at byte offset `x`,
    * written from byte offset `cols` (row `m0` first); see conv-geometry's im2col.
@@ -83,7 +86,13 @@ export function wasmGemm(): WasmGemm | null {
           end += (Math.ceil(n / 4) * 4) * 4;
         }
         const need = end - memory.buffer.byteLength;
-        if (need > 0) memory.grow(Math.ceil(need / 65536));
+        if (need > 0) {
+          try {
+            memory.grow(Math.ceil(need / 65536));
+          } catch {
+            return null;
+          }
+        }
         if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
         return { ptrs, heap };
       },
