@@ -21,12 +21,20 @@ export function stepFast(args: KernelArgs): TensorInfo {
   const n = xf.length;
   const out = new Float32Array(n);
   const xi = new Int32Array(xf.buffer, xf.byteOffset, n);
-  const table = new Float32Array([alpha, 1]);
-  for (let i = 0; i < n; i++) {
-    const b = xi[i];
-    // (-b & ~b) has its sign bit set exactly when b > 0 as an int32, i.e. the
-    // float is positive and not +0 (-0 = 0x80000000 negates to itself).
-    out[i] = (b & 0x7fffffff) > 0x7f800000 ? xf[i] : table[((-b) & ~b) >>> 31];
+  // (-b & ~b) has its sign bit set exactly when b > 0 as an int32, i.e. the
+  // float is positive and not +0 (-0 = 0x80000000 negates to itself).
+  if (alpha === 0) {
+    // The ReLU gradient: the bit itself is the answer.
+    for (let i = 0; i < n; i++) {
+      const b = xi[i];
+      out[i] = (b & 0x7fffffff) > 0x7f800000 ? xf[i] : ((-b) & ~b) >>> 31;
+    }
+  } else {
+    const table = new Float32Array([alpha, 1]);
+    for (let i = 0; i < n; i++) {
+      const b = xi[i];
+      out[i] = (b & 0x7fffffff) > 0x7f800000 ? xf[i] : table[((-b) & ~b) >>> 31];
+    }
   }
   return args.backend.makeTensorInfo(x.shape, 'float32', out);
 }

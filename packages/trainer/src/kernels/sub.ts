@@ -13,6 +13,11 @@ const loops: BinaryLoops = {
   bSmall(a, b, out, small, inner) {
     let i = 0;
     const n = out.length;
+    if (small === n) {
+      // Equal shapes: one induction variable, which V8 compiles best.
+      for (; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    }
     if (inner === 1) {
       while (i < n) for (let j = 0; j < small; j++, i++) out[i] = a[i] - b[j];
       return;
@@ -27,6 +32,10 @@ const loops: BinaryLoops = {
   aSmall(a, b, out, small, inner) {
     let i = 0;
     const n = out.length;
+    if (small === n) {
+      for (; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    }
     if (inner === 1) {
       while (i < n) for (let j = 0; j < small; j++, i++) out[i] = a[j] - b[i];
       return;

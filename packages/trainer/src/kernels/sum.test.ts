@@ -39,6 +39,9 @@ const vaeCases: Case[] = [
   { shape: [128, 784], axis: 1, keepDims: false }, // reconstruction per image
   { shape: [128, 32], axis: 0, keepDims: false }, // dense bias gradient
   { shape: [128], axis: 0, keepDims: false },
+  { shape: [4, 7, 7, 16], axis: [0, 1, 2], keepDims: true },
+  { shape: [3, 5, 32], axis: 1, keepDims: false }, // middle axis, 32 channels, outer > 1
+  { shape: [2, 9, 8], axis: [1], keepDims: true },
 ];
 
 describe('Sum matches tfjs over contiguous, negative and non-contiguous axes, with and without keepDims', () => {
