@@ -8,7 +8,7 @@
 // bundled from packages/trainer/src at start-up.
 //
 // Options: --steps N (timed steps per round, default 40), --warmup N (default 5),
-//          --rounds N (default 2: tfjs, pytorch, tfjs, pytorch; the best round
+//          --rounds N (default 3: tfjs, pytorch, tfjs, pytorch, ...; the best round
 //          of each counts, so a burst of load from other processes on this
 //          shared 2-core machine does not decide the ratio),
 //          --torch-threads N (default 1, matching tfjs' single thread),
@@ -37,7 +37,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     steps: { type: 'string', default: '40' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '5' },
     batch: { type: 'string', default: '128' },
     'torch-threads': { type: 'string', default: '1' },
