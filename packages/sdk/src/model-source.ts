@@ -18,11 +18,23 @@ export interface ModelBytes {
 }
 
 /**
- * Where to load a model from: a folder path (Node), a URL (string or `URL`,
- * `http(s):`/`file:`; the folder holding `model.json`, or `model.json` itself),
- * or {@link ModelBytes}.
+ * The three files of a model as separate URLs (or, in Node, paths): what a
+ * bundler gives for `new URL('./model.json', import.meta.url)`-style assets,
+ * which may be hashed, moved apart or inlined as `data:` URLs. The graphs are
+ * read from `encoder`/`decoder` whatever file names the manifest records.
  */
-export type ModelSource = string | URL | ModelBytes;
+export interface ModelUrls {
+  manifest: URL | string;
+  encoder: URL | string;
+  decoder: URL | string;
+}
+
+/**
+ * Where to load a model from: a folder path (Node), a URL (string or `URL`,
+ * `http(s):`/`file:`/`data:`; the folder holding `model.json`, or `model.json`
+ * itself), {@link ModelUrls} (one URL per file) or {@link ModelBytes}.
+ */
+export type ModelSource = string | URL | ModelUrls | ModelBytes;
 
 /** A manifest with both graphs' bytes, verified against each other. */
 export interface LoadedModel {
@@ -39,12 +51,27 @@ const te = new TextDecoder('utf-8', { fatal: false });
 export async function readModel(source: ModelSource | undefined): Promise<LoadedModel> {
   if (source === undefined) {
     if (!platform.defaultModel) throw new VAESourceError('no model source given and this platform has no bundled model; expected a folder, URL or bytes');
-    source = platform.defaultModel();
+    try {
+      source = platform.defaultModel();
+    } catch (e) {
+      // e.g. a CJS browser bundle, where import.meta.url is undefined.
+      throw new VAESourceError(`cannot locate the model shipped in @vae/sdk (${(e as Error).message}); pass a folder, URL or bytes to VAE.load`, { cause: e });
+    }
   }
   if (typeof source === 'object' && !(source instanceof URL)) {
     if (!source || !('manifest' in source) || !('encoder' in source) || !('decoder' in source)) {
-      throw new VAESourceError('model bytes must be { manifest, encoder, decoder }; expected model.json contents and both ONNX graphs');
+      throw new VAESourceError(
+        'a model object must be { manifest, encoder, decoder }: model.json contents and both ONNX graphs as bytes, or three URLs',
+      );
     }
+    const isRef = (v: unknown): v is string | URL => typeof v === 'string' || v instanceof URL;
+    if (isRef(source.encoder) || isRef(source.decoder)) {
+      if (!isRef(source.encoder) || !isRef(source.decoder) || !isRef(source.manifest)) {
+        throw new VAESourceError('model URLs must be { manifest, encoder, decoder }, each a URL or string; got a mix of URLs and bytes');
+      }
+      return readFromUrls(source as ModelUrls);
+    }
+    if (source.manifest instanceof URL) throw new VAESourceError('manifest is a URL but the graphs are bytes; expected both as URLs or both as bytes');
     const manifest = parseManifest(source.manifest);
     const encoder = asBytes(source.encoder, 'encoder');
     const decoder = asBytes(source.decoder, 'decoder');
@@ -100,6 +127,12 @@ function locate(source: string | URL): { read: (name: string) => Promise<Uint8Ar
   } catch (e) {
     throw new VAESourceError(`invalid model URL ${JSON.stringify(String(source))}; expected an absolute URL or a folder path`, { cause: e });
   }
+  if (!isHierarchical(url)) {
+    // A data: or blob: URL holds one file; the graphs have no URL relative to it.
+    throw new VAESourceError(
+      `cannot find encoder.onnx and decoder.onnx relative to ${short(url.href)}; pass { manifest, encoder, decoder } with one URL per file`,
+    );
+  }
   let manifestUrl = url;
   if (!url.pathname.endsWith('.json')) {
     manifestUrl = new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
@@ -114,21 +147,72 @@ function locate(source: string | URL): { read: (name: string) => Promise<Uint8Ar
     manifestName: 'model.json',
     origin: new URL('.', manifestUrl).href,
     read: async (name) => {
-      const target = new URL(name, manifestUrl);
-      let res: Response;
+      let target: URL;
       try {
-        res = await fetch(target);
+        target = new URL(name, manifestUrl);
       } catch (e) {
-        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new VAESourceError(
-          `could not fetch ${target.href} (${cause?.code ?? cause?.message ?? (e as Error).message}); expected a reachable URL serving model.json, encoder.onnx and decoder.onnx`,
-          { cause: e },
-        );
+        throw new VAESourceError(`cannot resolve ${JSON.stringify(name)} against ${short(manifestUrl.href)}; expected a file name beside model.json`, { cause: e });
       }
-      if (!res.ok) throw new VAESourceError(`GET ${target.href} returned HTTP ${res.status}; expected 200 with the model file`);
-      return new Uint8Array(await res.arrayBuffer());
+      return fetchBytes(target);
     },
   };
+}
+
+/** http(s), file and the like: URLs a relative file name can be resolved against. */
+function isHierarchical(u: URL): boolean {
+  return u.protocol !== 'data:' && u.protocol !== 'blob:' && u.href.startsWith(`${u.protocol}//`);
+}
+
+/** A URL for a message: data: URLs are cut short. */
+function short(href: string): string {
+  return href.length > 80 ? `${href.slice(0, 60)}…` : href;
+}
+
+async function fetchBytes(target: URL): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(target);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new VAESourceError(
+      `could not fetch ${short(target.href)} (${cause?.code ?? cause?.message ?? (e as Error).message}); expected a reachable URL serving model.json, encoder.onnx and decoder.onnx`,
+      { cause: e },
+    );
+  }
+  if (!res.ok) throw new VAESourceError(`GET ${short(target.href)} returned HTTP ${res.status}; expected 200 with the model file`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** One file of {@link ModelUrls}: a path (Node, plain string), a file: URL (Node), or anything fetch() reads (http(s), data:, blob:). */
+async function readRef(ref: string | URL, what: string): Promise<{ bytes: Uint8Array; where: string }> {
+  const s = String(ref);
+  const isUrl = ref instanceof URL || (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)); // C:\ is a path
+  if (!isUrl && platform.stringsArePaths) {
+    try {
+      return { bytes: await platform.readFile!(s), where: s };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new VAESourceError(code === 'ENOENT' ? `model file not found: ${s}; expected the ${what} file` : `cannot read ${s}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  let url: URL;
+  try {
+    url = new URL(s, (globalThis as { location?: { href: string } }).location?.href);
+  } catch (e) {
+    throw new VAESourceError(`invalid ${what} URL ${JSON.stringify(short(s))}; expected an absolute URL${platform.stringsArePaths ? ' or a file path' : ''}`, { cause: e });
+  }
+  if (url.protocol === 'file:' && platform.readFile) return readRef(decodeURIComponent(url.pathname), what);
+  return { bytes: await fetchBytes(url), where: url.href };
+}
+
+async function readFromUrls(src: ModelUrls): Promise<LoadedModel> {
+  // All three in flight at once: on a page they are separate requests.
+  const [m, e, d] = await Promise.all([readRef(src.manifest, 'model.json'), readRef(src.encoder, 'encoder'), readRef(src.decoder, 'decoder')]);
+  const manifest = parseManifest(m.bytes);
+  await verifyGraphBytes(manifest, 'encoder', e.bytes);
+  await verifyGraphBytes(manifest, 'decoder', d.bytes);
+  const origin = m.where.startsWith('data:') ? `${short(e.where)} (model.json inlined)` : m.where;
+  return { manifest, encoder: e.bytes, decoder: d.bytes, origin };
 }
 
 function splitPath(p: string): [string, string] {

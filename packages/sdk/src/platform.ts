@@ -6,8 +6,8 @@
 export interface PlatformHooks {
   /** Reads a local file (Node only). */
   readFile?: (path: string) => Promise<Uint8Array>;
-  /** Where the model shipped inside the package lives (a folder path or URL). */
-  defaultModel?: () => string | URL;
+  /** Where the model shipped inside the package lives (a folder path, or one URL per file). */
+  defaultModel?: () => string | URL | { manifest: URL | string; encoder: URL | string; decoder: URL | string };
   /** Hex sha256; Node's native hash starts faster than WebCrypto (cold start matters). */
   sha256?: (bytes: Uint8Array) => string;
   /** Whether a plain string source is a local path (Node) rather than a relative URL (browser). */

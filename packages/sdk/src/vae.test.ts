@@ -90,6 +90,60 @@ describe('load and info', () => {
     }
   });
 
+  it('loads from one URL per file (hashed names, data: URLs, paths), as bundlers emit them', async () => {
+    const text = readFileSync(join(fx.dir, 'model.json'), 'utf8');
+    const dataUrl = `data:application/json;base64,${Buffer.from(text).toString('base64')}`;
+    // Served under names that differ from the manifest's, like a bundler's hashed assets.
+    const server = createServer((req, res) => {
+      const f = { '/a/model-x1.json': 'model.json', '/b/encoder-Cpw6.onnx': 'encoder.onnx', '/b/decoder-MEGQ.onnx': 'decoder.onnx' }[req.url ?? ''];
+      if (!f) return res.writeHead(404).end();
+      res.writeHead(200).end(readFileSync(join(fx.dir, f)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const want = await vae.sample(4, { seed: 9 });
+      const sources = [
+        { manifest: new URL(`${base}/a/model-x1.json`), encoder: new URL(`${base}/b/encoder-Cpw6.onnx`), decoder: `${base}/b/decoder-MEGQ.onnx` },
+        { manifest: dataUrl, encoder: `${base}/b/encoder-Cpw6.onnx`, decoder: `${base}/b/decoder-MEGQ.onnx` },
+        { manifest: join(fx.dir, 'model.json'), encoder: pathToFileURL(join(fx.dir, 'encoder.onnx')), decoder: join(fx.dir, 'decoder.onnx') },
+      ];
+      for (const src of sources) {
+        const v = await VAE.load(src, { device: 'cpu' });
+        expect(maxDiff((await v.sample(4, { seed: 9 })).data, want.data)).toBe(0);
+        await v.dispose();
+      }
+      const fromData = await VAE.load(sources[1], { device: 'cpu' });
+      expect(fromData.info.source).toBe(`${base}/b/encoder-Cpw6.onnx (model.json inlined)`);
+      await fromData.dispose();
+      await expect(VAE.load({ ...sources[0], decoder: `${base}/b/nope.onnx` })).rejects.toThrow(/GET http:\/\/127\.0\.0\.1:\d+\/b\/nope\.onnx returned HTTP 404/);
+      // The graphs are checked against the manifest whatever the URLs are called.
+      const swapped = await VAE.load({ ...sources[0], encoder: sources[0].decoder, decoder: sources[0].encoder }).catch((e) => e);
+      expect(swapped).toBeInstanceOf(VAEModelError);
+      const mixed = await VAE.load({ manifest: dataUrl, encoder: fx.encoder, decoder: `${base}/b/decoder-MEGQ.onnx` } as never).catch((e) => e);
+      expect(mixed).toBeInstanceOf(VAESourceError);
+      expect(mixed.message).toMatch(/a mix of URLs and bytes/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a URL nothing can be resolved against (data:, blob:, a bad base) is a VAESourceError, not a TypeError', async () => {
+    const text = readFileSync(join(fx.dir, 'model.json'), 'utf8');
+    for (const src of [
+      `data:application/json;base64,${Buffer.from(text).toString('base64')}`,
+      new URL(`data:application/json,${encodeURIComponent(text)}`),
+      'blob:http://127.0.0.1/0f8b7c1e-1111-2222-3333-444455556666',
+    ]) {
+      const err = await VAE.load(src).catch((e) => e);
+      expect(err, String(src).slice(0, 40)).toBeInstanceOf(VAESourceError);
+      expect(err.message).toMatch(/cannot find encoder\.onnx and decoder\.onnx relative to .*; pass \{ manifest, encoder, decoder \} with one URL per file/);
+    }
+    const bad = await VAE.load({ manifest: 'http://[::1', encoder: 'http://127.0.0.1:9/e.onnx', decoder: 'http://127.0.0.1:9/d.onnx' }).catch((e) => e);
+    expect(bad).toBeInstanceOf(VAESourceError);
+    expect(bad.message).toMatch(/invalid model\.json URL/);
+  });
+
   it('an unreachable URL or a missing folder is a VAESourceError naming what was expected', async () => {
     const err = await VAE.load('http://127.0.0.1:9/model/').catch((e) => e);
     expect(err).toBeInstanceOf(VAESourceError);

@@ -7,8 +7,8 @@
  * @example
  * ```ts
  * import { VAE, tile, toImageData } from '@vae/sdk';
- * const vae = await VAE.load(undefined, { device: 'auto' }); // webgpu, else wasm
- * ctx.putImageData(toImageData(tile(await vae.sample(16, { seed: 1 }), 4)) as ImageData, 0, 0);
+ * const vae = await VAE.load(); // the bundled model; device 'auto': webgpu, else wasm
+ * ctx.putImageData(toImageData(tile(await vae.sample(16, { seed: 1 }), 4)), 0, 0);
  * ```
  *
  * @packageDocumentation
@@ -22,9 +22,16 @@ registerBackend(webBackend);
 setPlatformName('browser');
 setPlatform({
   stringsArePaths: false,
-  // Resolved against this module's URL, so a bundler (or a CDN) serves the
-  // package's own copy of the model.
-  defaultModel: () => new URL('../models/mnist/model.json', import.meta.url),
+  // One literal `new URL('…', import.meta.url)` per file, resolved against this
+  // module: bundlers (Vite, webpack 5, Parcel, esbuild with a loader) emit each
+  // file as an asset (Vite inlines the small manifest as a data: URL), and
+  // without a bundler (or from a CDN) they are the package's own files. A single
+  // URL for the folder or model.json would leave the graphs un-emitted.
+  defaultModel: () => ({
+    manifest: new URL('../models/mnist/model.json', import.meta.url),
+    encoder: new URL('../models/mnist/encoder.onnx', import.meta.url),
+    decoder: new URL('../models/mnist/decoder.onnx', import.meta.url),
+  }),
 });
 
 export * from './index.js';

@@ -1,0 +1,41 @@
+/**
+ * The browser entry's bundled-model reference. Bundlers only emit an asset for
+ * a literal `new URL('…', import.meta.url)`, so each of the three files needs
+ * its own (one URL for model.json left the graphs behind in Vite builds; the
+ * browser test builds an app with Vite and loads it with `VAE.load()`).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import type { ImageDataLike } from './images.js';
+import { toImageData as nodeToImageData } from './node.js';
+
+vi.mock('onnxruntime-web', () => ({}));
+vi.mock('onnxruntime-web/wasm', () => ({}));
+
+describe('browser entry', () => {
+  it('references model.json, encoder.onnx and decoder.onnx each with a literal new URL(…, import.meta.url)', async () => {
+    const src = readFileSync(new URL('./web.ts', import.meta.url), 'utf8');
+    for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
+      expect(src).toContain(`new URL('../models/mnist/${f}', import.meta.url)`);
+    }
+    await import('./web.js');
+    const { platform } = await import('./platform.js');
+    const def = platform.defaultModel!() as Record<string, URL>;
+    expect(Object.keys(def).sort()).toEqual(['decoder', 'encoder', 'manifest']);
+    expect(def.manifest.href).toMatch(/\/packages\/sdk\/models\/mnist\/model\.json$/);
+    expect(def.encoder.href).toMatch(/\/packages\/sdk\/models\/mnist\/encoder\.onnx$/);
+    expect(def.decoder.href).toMatch(/\/packages\/sdk\/models\/mnist\/decoder\.onnx$/);
+  });
+
+  it('toImageData is typed ImageData with DOM typings (no cast for putImageData), ImageDataLike from the Node entry', async () => {
+    const { toImageData } = await import('./web.js');
+    const img = { data: new Float32Array(784), shape: [1, 1, 28, 28] as const };
+    // Type-level (checked by `tsc`): straight into putImageData, no `as ImageData`.
+    expectTypeOf(toImageData(img)).toEqualTypeOf<ImageData>();
+    expectTypeOf(nodeToImageData(img)).toEqualTypeOf<ImageDataLike>();
+    const put = (_: ImageData) => {};
+    put(toImageData(img));
+    // Node has no ImageData global: a plain object of the same shape.
+    expect(toImageData(img)).toEqual({ data: expect.any(Uint8ClampedArray), width: 28, height: 28 });
+  });
+});
