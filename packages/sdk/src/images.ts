@@ -68,6 +68,14 @@ export interface ImageDataLike {
 }
 
 /**
+ * What {@link toImageData} returns, as the compiling program sees it: the DOM's
+ * `ImageData` when the program has DOM (or webworker) typings, so it goes
+ * straight into `putImageData`; {@link ImageDataLike} otherwise, so a Node-only
+ * program needs no DOM types. The Node entry always says `ImageDataLike`.
+ */
+export type ImageDataOut = typeof globalThis extends { ImageData: { prototype: infer T extends ImageDataLike } } ? T : ImageDataLike;
+
+/**
  * Image `index` as RGBA pixels: a real `ImageData` where the global exists
  * (browsers, workers), else a plain object of the same shape, so the call
  * works in Node too.
@@ -77,7 +85,7 @@ export interface ImageDataLike {
  * ctx.putImageData(toImageData(tile(await vae.sample(16, { seed: 1 }))), 0, 0);
  * ```
  */
-export function toImageData(images: ImageBatch, index = 0): ImageDataLike {
+export function toImageData(images: ImageBatch, index = 0): ImageDataOut {
   const g = toGray8(images, index);
   const rgba = new Uint8ClampedArray(g.width * g.height * 4);
   for (let i = 0; i < g.data.length; i++) {
@@ -88,7 +96,7 @@ export function toImageData(images: ImageBatch, index = 0): ImageDataLike {
     rgba[4 * i + 3] = 255;
   }
   const Ctor = (globalThis as { ImageData?: new (d: Uint8ClampedArray, w: number, h: number) => ImageDataLike }).ImageData;
-  return Ctor ? new Ctor(rgba, g.width, g.height) : { data: rgba, width: g.width, height: g.height };
+  return (Ctor ? new Ctor(rgba, g.width, g.height) : { data: rgba, width: g.width, height: g.height }) as ImageDataOut;
 }
 
 /** Options for turning arbitrary pixels into model input. */

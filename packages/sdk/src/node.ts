@@ -22,7 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { nodeBackend } from './backends/onnx-node.js';
 import { registerBackend } from './backends/registry.js';
 import { setPlatformName } from './env.js';
+import { toImageData as coreToImageData } from './images.js';
+import type { ImageDataLike } from './images.js';
 import { setPlatform } from './platform.js';
+import type { ImageBatch } from './tensors.js';
 
 /**
  * Folder of the MNIST model shipped in the package. The build copies the
@@ -50,5 +53,11 @@ setPlatform({
 });
 
 export * from './index.js';
+/**
+ * {@link toImageData} typed for Node: there is no `ImageData` global here, so
+ * it returns the plain `{ data, width, height }` object even when the program
+ * compiles with DOM typings.
+ */
+export const toImageData: (images: ImageBatch, index?: number) => ImageDataLike = coreToImageData;
 export { encodePng, decodePng, imagesFromPng } from './node/png.js';
 export { CUDA_INSTALL_HINT } from './backends/onnx-node.js';
