@@ -1,17 +1,51 @@
 /**
- * The only module that imports `onnxruntime-web`. Loaded lazily so that a page
- * pays for the runtime only when it loads a model.
+ * The only module that imports `onnxruntime-web`, lazily, so that a page pays
+ * for the runtime only when it loads a model, and only for the build it needs:
+ *
+ * - `wasm` loads `onnxruntime-web/wasm` (CPU kernels only; its `.wasm` is
+ *   about half the size of the full build's, which also carries JSEP/WebGPU);
+ * - `webgpu` loads the full `onnxruntime-web`.
+ *
+ * Once the full build is loaded, `wasm` runs on it too (its wasm execution
+ * provider is the same code), so a webgpu → wasm fallback or switch never
+ * downloads a second runtime. Only a wasm → webgpu switch does.
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import { wrapSession } from './session-adapter.js';
-import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
+import type { Backend, BackendSession, ConcreteDevice, SessionOptions, WasmOptions } from './types.js';
 
 type Ort = typeof OrtWeb;
-let ortPromise: Promise<Ort> | undefined;
 
-function loadOrt(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-web').then((m) => ((m as { default?: Ort }).default?.InferenceSession ? (m as { default: Ort }).default : m));
-  return ortPromise;
+const unwrap = (m: unknown): Ort => ((m as { default?: Ort }).default?.InferenceSession ? (m as { default: Ort }).default : (m as Ort));
+
+let fullPromise: Promise<Ort> | undefined;
+let wasmPromise: Promise<Ort> | undefined;
+/** The full build, once it has loaded. */
+let fullLoaded: Ort | undefined;
+
+/** The runtime build for a device: the full one for webgpu; for wasm, the full one if already loaded, else the wasm-only one. */
+function loadOrt(device: ConcreteDevice): Promise<Ort> {
+  if (device === 'webgpu') {
+    fullPromise ??= import('onnxruntime-web').then(unwrap).then((ort) => (fullLoaded = ort));
+    return fullPromise;
+  }
+  if (fullLoaded) return Promise.resolve(fullLoaded);
+  wasmPromise ??= import('onnxruntime-web/wasm').then(unwrap);
+  return wasmPromise;
+}
+
+/** Builds whose `env.wasm` has been set; the runtime reads it once, before its first session. */
+const configured = new WeakSet<object>();
+
+function configure(ort: Ort, options: SessionOptions): void {
+  if (configured.has(ort.env)) return;
+  configured.add(ort.env);
+  const w: WasmOptions = options.wasm ?? {};
+  const threads = w.numThreads ?? options.threads;
+  // numThreads > 1 also needs cross-origin isolation; the runtime drops to 1 without it.
+  if (threads) ort.env.wasm.numThreads = threads;
+  if (w.proxy !== undefined) ort.env.wasm.proxy = w.proxy;
+  if (w.wasmPaths !== undefined) ort.env.wasm.wasmPaths = w.wasmPaths instanceof URL ? w.wasmPaths.href : w.wasmPaths;
 }
 
 type GpuNavigator = { gpu?: { requestAdapter(): Promise<unknown> } };
@@ -41,10 +75,8 @@ function createSession(model: Uint8Array, device: ConcreteDevice, options: Sessi
 }
 
 async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
-  const ort = await loadOrt();
-  // numThreads is process-wide in onnxruntime-web and only read before the
-  // first session starts; threads > 1 also need cross-origin isolation.
-  if (options.threads) ort.env.wasm.numThreads = options.threads;
+  const ort = await loadOrt(device);
+  configure(ort, options);
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',

@@ -16,10 +16,30 @@ export interface ValueMeta {
   shape: readonly (number | string)[];
 }
 
+/**
+ * onnxruntime-web's WebAssembly settings (`ort.env.wasm`), for browsers. They
+ * are global to the page and read once, when the runtime starts (the first
+ * `VAE.load` on a device); later values are ignored. Node ignores them.
+ */
+export interface WasmOptions {
+  /**
+   * Where the runtime's `.wasm`/`.mjs` files are served: a URL prefix ending in
+   * `/` (e.g. `'/ort/'`) or one URL per file. Default: next to onnxruntime-web's
+   * own module, which bundlers emit as assets (`ort.env.wasm.wasmPaths`).
+   */
+  wasmPaths?: string | URL | { mjs?: string | URL; wasm?: string | URL };
+  /** WASM threads (`ort.env.wasm.numThreads`); > 1 needs a cross-origin isolated page. Default: `threads`, else the runtime's. */
+  numThreads?: number;
+  /** Run the runtime in a Web Worker so inference never blocks the page (`ort.env.wasm.proxy`). Default false. */
+  proxy?: boolean;
+}
+
 /** Options a backend needs to start a session. */
 export interface SessionOptions {
   /** Intra-op threads (Node) or WASM threads (browser); undefined = runtime default. */
   threads?: number;
+  /** Browser only: onnxruntime-web's WebAssembly settings. */
+  wasm?: WasmOptions;
 }
 
 /** A started inference session on one device. */
