@@ -78,7 +78,11 @@ async function writePng(path: string, grid: ImageBatch, scale: number, log: (s: 
  * Runs the CLI with `argv` (without `node` and the script) and returns the
  * exit code. Exported so tests drive it in-process.
  */
-export async function main(argv: string[], io: { log: (s: string) => void; error: (s: string) => void } = console): Promise<number> {
+export async function main(
+  argv: string[],
+  io: { log: (s: string) => void; error: (s: string) => void } = console,
+  { dispose = true }: { dispose?: boolean } = {},
+): Promise<number> {
   let vae: VAE | undefined;
   try {
     const { values, positionals } = parseArgs({
@@ -178,7 +182,9 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
     io.error(`vae: ${e instanceof VAEError ? `${e.name}: ${e.message}` : (e as Error)?.stack ?? String(e)}`);
     return 1;
   } finally {
-    await vae?.dispose();
+    // The bin's process ends right after this; releasing two sessions first
+    // would only delay the exit (~10 ms).
+    if (dispose) await vae?.dispose();
   }
 }
 
@@ -198,7 +204,7 @@ const SDK_VERSION = typeof __SDK_VERSION__ === 'string' ? __SDK_VERSION__ : '0.0
 // Run when executed as a script (the `vae` bin), not when imported by tests.
 const invokedAs = process.argv[1] ?? '';
 if (/(^|[\\/])(vae|cli\.(c?js|mjs))$/.test(invokedAs)) {
-  main(process.argv.slice(2)).then((code) => {
+  main(process.argv.slice(2), console, { dispose: false }).then((code) => {
     process.exitCode = code;
   });
 }
