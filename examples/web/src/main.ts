@@ -6,7 +6,7 @@
  */
 import { VAE, VAEDeviceError, fromImageData, tile, toImageData } from '@vae/sdk';
 import type { Device, ImageBatch, PathResult, SampleResult } from '@vae/sdk';
-import { shippedModel } from './model';
+import { demoModel } from './model';
 
 type Endpoint = { kind: 'latent'; data: Float32Array; label: string } | { kind: 'image'; data: Float32Array; label: string };
 
@@ -71,7 +71,7 @@ const state = {
 // ---------------------------------------------------------------- helpers
 
 function draw(canvas: HTMLCanvasElement, images: ImageBatch): void {
-  const img = toImageData(images) as ImageData;
+  const img = toImageData(images);
   if (canvas.width !== img.width || canvas.height !== img.height) {
     canvas.width = img.width;
     canvas.height = img.height;
@@ -144,12 +144,12 @@ async function load(requested: Device): Promise<void> {
   let fallback: string | null = null;
   let vae: VAE;
   try {
-    vae = await VAE.load(await shippedModel(), { device: requested });
+    vae = await VAE.load(demoModel, { device: requested }); // undefined → the model shipped in @vae/sdk
   } catch (e) {
     if (!(e instanceof VAEDeviceError) || requested !== 'webgpu') throw e;
     // An explicit WebGPU request on a browser without it: say so and keep working on wasm.
     fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
-    vae = await VAE.load(await shippedModel(), { device: 'wasm' });
+    vae = await VAE.load(demoModel, { device: 'wasm' });
   }
   const skippedGpu = vae.info.skipped.find((s) => s.device === 'webgpu');
   if (!fallback && requested === 'auto' && skippedGpu && vae.info.device !== 'webgpu') fallback = skippedGpu.reason;

@@ -1,30 +1,24 @@
 /**
- * The MNIST model shipped inside `@vae/sdk`, as assets of this app.
+ * Which model the demo loads.
  *
- * `VAE.load()` with no source resolves `../models/mnist/model.json` next to the
- * SDK's module, but a bundler rewrites that `new URL(…, import.meta.url)`:
- * Vite inlines the 2 KB manifest as a `data:` URL (or emits it under a hashed
- * name) and never emits `encoder.onnx`/`decoder.onnx`, so the graphs 404.
- * Importing the package's three files with `?url` makes Vite emit each one
- * (hashed, served by this app, cached offline), and the bytes go to
- * `VAE.load({ manifest, encoder, decoder })`, which checks their sha256
- * against the manifest as usual.
+ * As any web app would: `VAE.load()` with no source, i.e. the MNIST model
+ * shipped inside `@vae/sdk`. The SDK's browser entry names its three files with
+ * literal `new URL(…, import.meta.url)`s, so Vite emits them as assets of this
+ * app (the 2 KB manifest inlined as a data: URL) and the page works offline.
+ *
+ * Tests and benchmarks in a checkout without a trained model set
+ * `VAE_DEMO_MODEL_DIR`; vite.config.ts then aliases `@vae/sdk/models/mnist/` to
+ * that folder, and the glob below finds its files (without the alias it matches
+ * nothing, and Vite notes that the pattern is not a path). They are loaded as
+ * one URL per file, `VAE.load({ manifest, encoder, decoder })`.
  */
-import type { ModelBytes } from '@vae/sdk';
-import manifestUrl from '@vae/sdk/models/mnist/model.json?url';
-import encoderUrl from '@vae/sdk/models/mnist/encoder.onnx?url';
-import decoderUrl from '@vae/sdk/models/mnist/decoder.onnx?url';
+import type { ModelUrls } from '@vae/sdk';
 
-let bytes: Promise<ModelBytes> | undefined;
+const fixture = import.meta.glob<string>('@vae/sdk/models/mnist/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
+const file = (name: string) => Object.entries(fixture).find(([path]) => path.endsWith(`/${name}`))?.[1];
 
-async function get(url: string): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} returned HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-/** Fetches the shipped model once; device switches reuse the bytes. */
-export function shippedModel(): Promise<ModelBytes> {
-  bytes ??= Promise.all([get(manifestUrl), get(encoderUrl), get(decoderUrl)]).then(([manifest, encoder, decoder]) => ({ manifest, encoder, decoder }));
-  return bytes;
-}
+/** `undefined` (the SDK's own model) unless VAE_DEMO_MODEL_DIR points the build at another folder. */
+export const demoModel: ModelUrls | undefined =
+  file('model.json') && file('encoder.onnx') && file('decoder.onnx')
+    ? { manifest: file('model.json')!, encoder: file('encoder.onnx')!, decoder: file('decoder.onnx')! }
+    : undefined;
