@@ -42,6 +42,7 @@ it.skipIf(skip)('VAE.load() with no source works in a Vite build: the bundler em
   writeFileSync(
     join(dir, 'main.js'),
     `import { VAE } from '@vae/sdk';
+     window.__reload = () => VAE.load(undefined, { device: 'wasm' }).then((v) => v.info.device, (e) => String(e));
      VAE.load(undefined, { device: 'wasm' })
        .then(async (vae) => { const s = await vae.sample(16, { seed: 1 }); window.__done = { data: Array.from(s.data), source: vae.info.source, ep: vae.info.executionProvider }; })
        .catch((e) => { window.__done = { error: String(e) }; });`,
@@ -67,6 +68,10 @@ it.skipIf(skip)('VAE.load() with no source works in a Vite build: the bundler em
     const want = await node.sample(16, { seed: 1 });
     await node.dispose();
     expect(maxAbsDiff(Float32Array.from(done.data!), want.data)).toBeLessThan(1e-4);
+    // The shipped model is read once per page: a second VAE.load() (a device switch) works offline.
+    await page.context().setOffline(true);
+    expect(await page.evaluate(() => (window as unknown as { __reload: () => Promise<string> }).__reload())).toBe('wasm');
+    await page.context().setOffline(false);
   } finally {
     await browser.close();
     await server.close();

@@ -144,12 +144,12 @@ async function load(requested: Device): Promise<void> {
   let fallback: string | null = null;
   let vae: VAE;
   try {
-    vae = await VAE.load(demoModel, { device: requested }); // undefined → the model shipped in @vae/sdk
+    vae = await VAE.load(await demoModel(), { device: requested }); // undefined → the model shipped in @vae/sdk
   } catch (e) {
     if (!(e instanceof VAEDeviceError) || requested !== 'webgpu') throw e;
     // An explicit WebGPU request on a browser without it: say so and keep working on wasm.
     fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
-    vae = await VAE.load(demoModel, { device: 'wasm' });
+    vae = await VAE.load(await demoModel(), { device: 'wasm' });
   }
   const skippedGpu = vae.info.skipped.find((s) => s.device === 'webgpu');
   if (!fallback && requested === 'auto' && skippedGpu && vae.info.device !== 'webgpu') fallback = skippedGpu.reason;

@@ -48,7 +48,20 @@ export interface LoadedModel {
 const te = new TextDecoder('utf-8', { fatal: false });
 
 /** Reads and verifies a model from any {@link ModelSource}. */
-export async function readModel(source: ModelSource | undefined): Promise<LoadedModel> {
+export function readModel(source: ModelSource | undefined): Promise<LoadedModel> {
+  if (source !== undefined) return readModelNow(source);
+  // The shipped model never changes: read and verify it once per process or
+  // page, so a device switch (a second VAE.load()) needs no network.
+  shipped ??= readModelNow(undefined).catch((e) => {
+    shipped = undefined;
+    throw e;
+  });
+  return shipped;
+}
+
+let shipped: Promise<LoadedModel> | undefined;
+
+async function readModelNow(source: ModelSource | undefined): Promise<LoadedModel> {
   if (source === undefined) {
     if (!platform.defaultModel) throw new VAESourceError('no model source given and this platform has no bundled model; expected a folder, URL or bytes');
     try {
