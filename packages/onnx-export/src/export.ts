@@ -180,6 +180,79 @@ function wrapCheckpointError(e: unknown): never {
   throw e;
 }
 
+async function exists(path: string): Promise<'file' | 'other' | null> {
+  const st = await fs.lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  return st ? (st.isFile() ? 'file' : 'other') : null;
+}
+
+/**
+ * Replaces a set of files in one folder all-or-nothing (as far as a crash-free
+ * process can): every file is first written and fsynced beside its target
+ * under a hidden temp name (`writeFileAtomic`), each existing target is
+ * hard-linked (or copied) to a hidden backup, and only then are the temp files
+ * renamed over the targets, in plan order. If anything fails, the targets
+ * already renamed are put back from their backups (or removed, where there was
+ * no previous file) and every temp and backup file is deleted, so the folder
+ * holds exactly what it held before. On success the backups are deleted.
+ *
+ * @throws the first error; its message says if the rollback itself failed
+ */
+export async function writeFileSet(plan: readonly (readonly [path: string, bytes: Uint8Array | string])[]): Promise<void> {
+  const tag = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+  const hidden = (path: string, kind: string) => join(dirname(path), `.${basename(path)}.${tag}.${kind}`);
+  const entries = plan.map(([path, bytes]) => ({ path, bytes, staged: hidden(path, 'staged'), backup: null as string | null, committed: false }));
+  const leftovers = new Set<string>();
+  try {
+    for (const e of entries) {
+      const kind = await exists(e.path);
+      if (kind === 'other') throw new Error(`${e.path} exists and is not a regular file`);
+      if (kind === 'file') {
+        const backup = hidden(e.path, 'backup');
+        leftovers.add(backup);
+        await fs.link(e.path, backup).catch(() => fs.copyFile(e.path, backup, fsConstants.COPYFILE_EXCL));
+        e.backup = backup;
+      }
+    }
+    for (const e of entries) {
+      leftovers.add(e.staged);
+      await writeFileAtomic(e.staged, e.bytes);
+    }
+    for (const e of entries) {
+      await fs.rename(e.staged, e.path);
+      leftovers.delete(e.staged);
+      e.committed = true;
+    }
+  } catch (err) {
+    const unrestored: string[] = [];
+    for (const e of [...entries].reverse()) {
+      if (!e.committed) continue;
+      try {
+        if (e.backup) {
+          await fs.rename(e.backup, e.path);
+          leftovers.delete(e.backup);
+        } else {
+          await fs.rm(e.path, { force: true });
+        }
+      } catch (re) {
+        unrestored.push(`${e.path} (${(re as Error).message}${e.backup ? `; the previous file is kept as ${e.backup}` : ''})`);
+        if (e.backup) leftovers.delete(e.backup);
+      }
+    }
+    await Promise.all([...leftovers].map((p) => fs.rm(p, { force: true }).catch(() => {})));
+    const note = unrestored.length
+      ? `could not restore ${unrestored.join(', ')}`
+      : entries.some((e) => e.committed)
+        ? 'the previous files were restored'
+        : 'nothing was changed';
+    if (err instanceof Error) err.message += `; ${note}`;
+    throw err;
+  }
+  await Promise.all(entries.map((e) => (e.backup ? fs.rm(e.backup, { force: true }).catch(() => {}) : undefined)));
+}
+
 /**
  * Reads a checkpoint and writes `encoder.onnx`, `decoder.onnx` and `model.json`
  * into `out`. Everything is built and validated in memory first; each file is
@@ -224,16 +297,11 @@ export async function exportCheckpoint(options: ExportOptions): Promise<ExportRe
     [files.decoder, built.decoder],
     [files.manifest, `${JSON.stringify(built.manifest, null, 2)}\n`],
   ];
-  const written: string[] = [];
   try {
-    for (const [path, bytes] of plan) {
-      await writeFileAtomic(path, bytes);
-      written.push(path);
-      progress(`wrote ${path} (${typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length} bytes)`);
-    }
+    await writeFileSet(plan);
   } catch (e) {
-    await Promise.all(written.map((p) => fs.rm(p, { force: true }).catch(() => {})));
-    throw new ExportError('output', `writing the export to ${out} failed (${(e as Error).message}); removed the ${written.length} file(s) already written`, { cause: e });
+    throw new ExportError('output', `writing the export to ${out} failed (${(e as Error).message})`, { cause: e });
   }
+  for (const [path, bytes] of plan) progress(`wrote ${path} (${typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length} bytes)`);
   return { ...built, files };
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '@vae/trainer/checkpoint';
 import type { ModelManifest } from '@vae/sdk';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportErrorCode } from '../src/index.js';
-import { decodeModel, ExportError, exportCheckpoint } from '../src/index.js';
+import { decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
 import type { FixtureOptions } from './fixtures.js';
 import { fakeMetrics, makeCheckpointBytes } from './fixtures.js';
 
@@ -141,11 +141,83 @@ describe('exportCheckpoint', () => {
 
   it('a write that fails half-way leaves no partial export', async () => {
     const out = join(tmp(), 'o');
-    mkdirSync(join(out, 'decoder.onnx'), { recursive: true }); // renaming a file over a folder fails
+    mkdirSync(join(out, 'decoder.onnx'), { recursive: true }); // a folder where a graph file should go
     const err = await exportCheckpoint({ checkpoint: runDir(), out }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExportError);
     expect((err as ExportError).code).toBe('output');
-    expect((err as ExportError).message).toMatch(/removed the 1 file\(s\) already written/);
+    expect((err as ExportError).message).toMatch(/decoder.onnx exists and is not a regular file; nothing was changed/);
     expect(readdirSync(out)).toEqual(['decoder.onnx']); // only the obstacle: no encoder.onnx, no temp files
+  });
+});
+
+/** The folder's files with their bytes. */
+const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+
+/** The export in `dir` is complete and self-consistent: manifest hashes match and both graphs validate. */
+function expectLoadable(dir: string, precision: 'fp32' | 'fp16') {
+  expect(readdirSync(dir).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'model.json']);
+  const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
+  expect(m.precision).toBe(precision);
+  for (const g of [m.graphs.encoder, m.graphs.decoder]) {
+    const bytes = readFileSync(join(dir, g.file));
+    expect(createHash('sha256').update(bytes).digest('hex'), g.file).toBe(g.sha256);
+    expect(validateModelBytes(bytes).ok, g.file).toBe(true);
+  }
+}
+
+describe('exportCheckpoint over an existing export replaces the three files all-or-nothing', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Makes the rename onto `target` fail once (the commit step of the file set). */
+  function failRenameOnto(target: string) {
+    const real = fsp.rename.bind(fsp);
+    const calls: string[] = [];
+    vi.spyOn(fsp, 'rename').mockImplementation(async (from, to) => {
+      calls.push(String(to));
+      if (String(to) === target) throw Object.assign(new Error(`EIO: injected failure, rename onto ${target}`), { code: 'EIO' });
+      return real(from, to);
+    });
+    return calls;
+  }
+
+  it.each([
+    ['decoder.onnx', '2nd'],
+    ['model.json', '3rd'],
+  ])('a failure renaming %s (the %s rename) restores the old export, leaving no temp or backup files', async (file) => {
+    const checkpoint = runDir();
+    const out = join(tmp(), 'mnist');
+    await exportCheckpoint({ checkpoint, out });
+    expectLoadable(out, 'fp32');
+    const before = snapshot(out);
+
+    const calls = failRenameOnto(join(out, file));
+    const err = await exportCheckpoint({ checkpoint, out, precision: 'fp16' }).catch((e: unknown) => e);
+    expect(calls.filter((c) => !c.endsWith('.staged'))).toContain(join(out, 'encoder.onnx')); // the new encoder did replace the old one first
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('output');
+    expect((err as ExportError).message).toMatch(/injected failure.*; the previous files were restored/);
+    vi.restoreAllMocks();
+
+    expect(snapshot(out)).toEqual(before); // byte for byte, and nothing else in the folder
+    expectLoadable(out, 'fp32');
+    // and a retry succeeds
+    await exportCheckpoint({ checkpoint, out, precision: 'fp16' });
+    expectLoadable(out, 'fp16');
+  });
+
+  it('a failure on a fresh folder leaves it empty', async () => {
+    const out = join(tmp(), 'fresh');
+    failRenameOnto(join(out, 'model.json'));
+    const err = await exportCheckpoint({ checkpoint: runDir(), out }).catch((e: unknown) => e);
+    expect((err as ExportError).code).toBe('output');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('a successful re-export replaces all three files and leaves no backups', async () => {
+    const checkpoint = runDir();
+    const out = join(tmp(), 'mnist');
+    await exportCheckpoint({ checkpoint, out });
+    await exportCheckpoint({ checkpoint, out, precision: 'fp16' });
+    expectLoadable(out, 'fp16');
   });
 });
