@@ -11,16 +11,15 @@ import { buildExport } from '../src/index.js';
 import { makeCheckpoint } from './fixtures.js';
 
 const PY = '/usr/bin/python3';
+/** Explicit opt-out for machines without Debian's python3-onnx; CI (`.ci/run`) installs it. */
+const OPT_OUT = 'VAE_SKIP_ONNX_CHECKER';
+const skip = process.env[OPT_OUT] === '1';
 const probe = spawnSync(PY, ['-c', 'import onnx; print(onnx.__version__)'], { encoding: 'utf8' });
-const unavailable = probe.status === 0 ? null : `python3-onnx is not installed (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); apt-get install python3-onnx`;
+const unavailable = probe.status === 0 ? null : `python3-onnx is not installed (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); apt-get install python3-onnx (or set ${OPT_OUT}=1 to skip this check)`;
 
 describe('onnx.checker (python3-onnx)', () => {
-  it('accepts every exported graph with full_check', (ctx) => {
-    if (unavailable) {
-      console.log(`SKIPPED: ${unavailable}`);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(skip)('accepts every exported graph with full_check', () => {
+    if (unavailable) throw new Error(unavailable);
     const dir = mkdtempSync(join(tmpdir(), 'vae-onnx-checker-'));
     const files: string[] = [];
     for (const arch of ['small', 'base', 'mlp'] as const) {
