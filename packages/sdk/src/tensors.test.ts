@@ -5,11 +5,17 @@ import { imageAt, toImageBatch, toLatentBatch } from './tensors.js';
 const SHAPE = [1, 28, 28] as const;
 
 describe('toImageBatch', () => {
-  it('uses a valid Float32Array without copying', () => {
+  it('copies a valid Float32Array, so reusing the caller\'s buffer afterwards cannot change the batch', () => {
     const data = new Float32Array(2 * 784).fill(0.5);
     const b = toImageBatch(data, SHAPE);
-    expect(b.data).toBe(data);
+    expect(b.data).not.toBe(data);
     expect(b.shape).toEqual([2, 1, 28, 28]);
+    data.fill(NaN);
+    expect(b.data.every((v) => v === 0.5)).toBe(true);
+    const t = { data: new Float32Array(784).fill(0.25), shape: [1, 1, 28, 28] };
+    const tb = toImageBatch(t, SHAPE);
+    t.data.fill(2);
+    expect(tb.data.every((v) => v === 0.25)).toBe(true);
   });
 
   it('scales uint8 by 1/255 and accepts rows, Float64Array, number[] and tensors', () => {
@@ -48,13 +54,31 @@ describe('toImageBatch', () => {
     v[0] = 0.5;
     expect(b.data[784]).toBe(0.5);
   });
+
+  it('imageAt rejects an index outside the batch with a VAEInputError naming the range', () => {
+    const b = toImageBatch(new Float32Array(2 * 784), SHAPE);
+    for (const bad of [2, -1, 1.5, NaN, '0' as never]) {
+      const err = (() => {
+        try {
+          imageAt(b, bad);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, String(bad)).toBeInstanceOf(VAEInputError);
+      expect((err as Error).message).toMatch(/^index must be an integer in \[0, 1\] \(a batch of 2 images\), got /);
+    }
+  });
 });
 
 describe('toLatentBatch', () => {
-  it('accepts a single vector, rows and tensors; no copy for Float32Array', () => {
+  it('accepts a single vector, rows and tensors; copies a Float32Array', () => {
     const z = new Float32Array(64);
-    expect(toLatentBatch(z, 32).data).toBe(z);
-    expect(toLatentBatch(z, 32).shape).toEqual([2, 32]);
+    const b = toLatentBatch(z, 32);
+    expect(b.data).not.toBe(z);
+    z.fill(Infinity);
+    expect(b.data.every((v) => v === 0)).toBe(true);
+    expect(b.shape).toEqual([2, 32]);
     expect(toLatentBatch(Array(32).fill(0.1), 32).shape).toEqual([1, 32]);
     expect(toLatentBatch([Array(32).fill(0), new Float32Array(32)], 32).shape).toEqual([2, 32]);
     expect(toLatentBatch({ data: new Float32Array(32), shape: [1, 32] }, 32).shape).toEqual([1, 32]);

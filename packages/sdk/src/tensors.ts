@@ -1,7 +1,8 @@
 /**
  * Batches the SDK returns, and the normalisation of everything it accepts as
- * images or latents into contiguous float32 batches (without copying when the
- * input already is one).
+ * images or latents into contiguous float32 batches. The result is always a
+ * buffer the SDK owns: ONNX Runtime reads its input only when the (queued) run
+ * starts, so a caller's array is copied at call time and validated there.
  */
 import { VAEInputError } from './errors.js';
 import { describe } from './random.js';
@@ -62,7 +63,10 @@ function firstBad(data: ArrayLike<number>, lo: number, hi: number): number {
 }
 
 function toFloat32(kind: Kind, data: ArrayLike<number>, what: string): { f32: Float32Array; bytes: boolean } {
-  if (data instanceof Float32Array) return { f32: data, bytes: false };
+  // Copied, not viewed: the run that reads it may start after the caller has
+  // reused the buffer (queued behind other calls, or ONNX Runtime's own
+  // setImmediate). Validation then checks exactly the values that will run.
+  if (data instanceof Float32Array) return { f32: data.slice(), bytes: false };
   if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
     if (kind === 'latents') throw new VAEInputError(`latents must be float values (Float32Array, Float64Array or number[]), got ${what}`);
     const out = new Float32Array(data.length);
@@ -109,7 +113,8 @@ function firstNonFinite(a: Float32Array): number {
 
 /**
  * Normalises images to an NCHW float32 batch, checking shape, dtype, length
- * and values. A valid `Float32Array` is used without copying.
+ * and values. Always returns a fresh buffer (a `Float32Array` is copied), so
+ * the caller may reuse its array as soon as the call returns.
  * @internal
  */
 export function toImageBatch(input: unknown, imageShape: readonly [number, number, number]): ImageBatch {
@@ -145,7 +150,8 @@ export function toImageBatch(input: unknown, imageShape: readonly [number, numbe
 
 /**
  * Normalises latents to an `[N, latent]` float32 batch. A single vector
- * (`number[]` of length `latent`) is a batch of one.
+ * (`number[]` of length `latent`) is a batch of one. Always a fresh buffer,
+ * like {@link toImageBatch}.
  * @internal
  */
 export function toLatentBatch(input: unknown, latent: number): LatentBatch {
@@ -195,8 +201,23 @@ function flattenRows(kind: Kind, rows: readonly ArrayLike<number>[], size: numbe
   return out as unknown as Float32Array;
 }
 
-/** Image `i` of a batch as a view (no copy). */
+/**
+ * Image `i` of a batch as a view (no copy): writing to it writes to the batch.
+ *
+ * @throws {@link VAEInputError} unless `i` is an integer in `[0, N - 1]`
+ *
+ * @example
+ * ```ts
+ * const batch = await vae.sample(4, { seed: 1 });
+ * const third = imageAt(batch, 2);                 // Float32Array(784), a view into batch.data
+ * const { mu } = await vae.encode(third);          // one image in, one latent out
+ * ```
+ */
 export function imageAt(batch: ImageBatch, i: number): Float32Array {
+  const n = batch.shape[0];
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n) {
+    throw new VAEInputError(`index must be an integer in [0, ${n - 1}] (a batch of ${n} images), got ${describe(i)}`);
+  }
   const size = batch.shape[1] * batch.shape[2] * batch.shape[3];
   return batch.data.subarray(i * size, (i + 1) * size);
 }
