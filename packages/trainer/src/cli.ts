@@ -8,7 +8,7 @@ import type { BackendRequest } from './backend/select-backend.js';
 import { BACKEND_NAMES, selectBackend } from './backend/select-backend.js';
 import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/train.js';
 import { evaluate } from './train/evaluate.js';
-import { limitSplit, loadDataset } from './data/datasets.js';
+import { idxFilesSpec, limitSplit, loadDataset } from './data/datasets.js';
 
 const HELP = `vae-train: train a convolutional VAE on MNIST with TensorFlow.js
 
@@ -31,6 +31,8 @@ Training:
   --recon bernoulli|mse     reconstruction likelihood (default bernoulli)
   --seed N                  seed for init, data order and noise (default ${TRAIN_DEFAULTS.seed})
   --dataset mnist|fashion|DIR   DIR holds train-/t10k- IDX image and label files
+  --train-images F --train-labels F --test-images F --test-labels F
+                            any IDX image/label pairs, instead of --dataset
   --train-limit N           train on the first N images only (quick runs)
   --test-limit N            evaluate on the first N test images only
   --iw-samples K            importance samples for the IWAE bound (default 0: off)
@@ -65,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
       recon: { type: 'string' },
       seed: { type: 'string' },
       dataset: { type: 'string' },
+      'train-images': { type: 'string' },
+      'train-labels': { type: 'string' },
+      'test-images': { type: 'string' },
+      'test-labels': { type: 'string' },
       'train-limit': { type: 'string' },
       'test-limit': { type: 'string' },
       'iw-samples': { type: 'string' },
@@ -86,13 +92,18 @@ async function main(argv: string[]): Promise<number> {
   if (values.backend && !(BACKEND_NAMES as readonly string[]).includes(values.backend)) {
     throw new TrainOptionsError(`--backend "${values.backend}": expected one of ${BACKEND_NAMES.join(', ')}`);
   }
+  const idxFlags = [values['train-images'], values['train-labels'], values['test-images'], values['test-labels']];
+  if (idxFlags.some(Boolean) && values.dataset) throw new TrainOptionsError('give either --dataset or the four --train-/--test- IDX file flags, not both');
+  const dataset = idxFlags.some(Boolean)
+    ? idxFilesSpec({ trainImages: idxFlags[0], trainLabels: idxFlags[1], testImages: idxFlags[2], testLabels: idxFlags[3] })
+    : values.dataset;
   const channels = values.channels?.split(',').map((c) => num('channels', c.trim(), true)!);
 
   if (values.evaluate) {
     const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto');
     process.stderr.write(`${backend.summary}\n`);
     const { model, checkpoint } = await loadModel(values.out);
-    const data = await loadDataset(values.dataset ?? checkpoint.header.train.dataset);
+    const data = await loadDataset(dataset ?? checkpoint.header.train.dataset);
     const test = limitSplit(data.test, num('test-limit', values['test-limit'], true) ?? null);
     const t0 = performance.now();
     const m = await evaluate(model, test, {
@@ -127,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
     klWarmup: num('kl-warmup', values['kl-warmup']),
     recon: values.recon as 'bernoulli' | 'mse' | undefined,
     seed: num('seed', values.seed, true),
-    dataset: values.dataset,
+    dataset,
     trainLimit: num('train-limit', values['train-limit'], true),
     testLimit: num('test-limit', values['test-limit'], true),
     iwSamples: num('iw-samples', values['iw-samples'], true),
@@ -147,6 +158,6 @@ main(process.argv.slice(2)).then(
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
     process.stderr.write(`vae-train: ${typed}${e.message}\n`);
     if (process.env.VAE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.name === 'TrainOptionsError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );

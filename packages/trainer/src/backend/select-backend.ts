@@ -89,7 +89,7 @@ function probeWebgpu(): Promise<Probe> {
     } catch (e) {
       return { ok: false, gpu: false, detail: `dawn (webgpu package) failed: ${(e as Error).message.split('\n')[0]}` };
     }
-    if (!adapter) return { ok: false, gpu: false, detail: 'no WebGPU adapter (no Vulkan/Metal/D3D12 driver found)' };
+    if (!adapter) return { ok: false, gpu: false, detail: 'no usable WebGPU adapter (Dawn found no Vulkan/Metal/D3D12 device it accepts)' };
     const info = (adapter as unknown as { info?: GPUAdapterInfo }).info;
     const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
     const software = /swiftshader|llvmpipe|lavapipe|software|cpu/i.test(desc) || (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;

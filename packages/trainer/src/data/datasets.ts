@@ -101,10 +101,41 @@ export async function loadFashionMnist(): Promise<Dataset> {
   return { name: 'fashion', train: interleave(trainImgs, trainLabels), test: interleave(testImgs, testLabels) };
 }
 
-/** Resolves `--dataset mnist|fashion|<idx dir>`. */
+/** Explicit IDX files for each split, from `--train-images` and friends. */
+export interface IdxFiles {
+  trainImages: string;
+  trainLabels: string;
+  testImages: string;
+  testLabels: string;
+}
+
+const IDX_FILES_PREFIX = 'idx-files:';
+
+/**
+ * Encodes explicit IDX paths as a dataset spec string, which is what a
+ * checkpoint stores so that `--resume` finds the same files again.
+ */
+export function idxFilesSpec(files: Partial<IdxFiles>): string {
+  const flags: [keyof IdxFiles, string][] = [
+    ['trainImages', '--train-images'],
+    ['trainLabels', '--train-labels'],
+    ['testImages', '--test-images'],
+    ['testLabels', '--test-labels'],
+  ];
+  const missing = flags.filter(([k]) => !files[k]).map(([, f]) => f);
+  if (missing.length) throw new DatasetError(`explicit IDX files need all four of --train-images, --train-labels, --test-images, --test-labels; missing ${missing.join(', ')}`);
+  return IDX_FILES_PREFIX + JSON.stringify(flags.map(([k]) => files[k]));
+}
+
+/** Resolves `--dataset mnist|fashion|<idx dir>` or a spec from {@link idxFilesSpec}. */
 export async function loadDataset(spec: string): Promise<Dataset> {
   if (spec === 'mnist') return loadMnist();
   if (spec === 'fashion') return loadFashionMnist();
+  if (spec.startsWith(IDX_FILES_PREFIX)) {
+    const [ti, tl, vi, vl] = JSON.parse(spec.slice(IDX_FILES_PREFIX.length)) as string[];
+    const [train, test] = await Promise.all([readIdxPair(ti, tl), readIdxPair(vi, vl)]);
+    return { name: `idx files (${ti})`, train, test };
+  }
   let st;
   try {
     st = await fs.stat(spec);

@@ -85,3 +85,18 @@ describe('Fashion-MNIST', () => {
     expect([...b.train.labels.subarray(0, 50)]).toEqual([...a.train.labels.subarray(0, 50)]);
   }, 120_000);
 });
+
+describe('explicit IDX files', () => {
+  it('loads any image/label pair per split from paths, and says which flags are missing', async () => {
+    const { idxFilesSpec, DatasetError } = await import('./datasets.js');
+    const [i, l] = pair(idx([3, 28, 28]), idx([3], Uint8Array.from([1, 2, 3])));
+    const [ti, tl] = pair(idx([2, 28, 28]), idx([2], Uint8Array.from([4, 5])));
+    const ds = await loadDataset(idxFilesSpec({ trainImages: i, trainLabels: l, testImages: ti, testLabels: tl }));
+    expect([ds.train.count, ds.test.count]).toEqual([3, 2]);
+    expect([...ds.test.labels]).toEqual([4, 5]);
+    expect(() => idxFilesSpec({ trainImages: i, trainLabels: l })).toThrow(DatasetError);
+    expect(() => idxFilesSpec({ trainImages: i, trainLabels: l })).toThrow(/missing --test-images, --test-labels/);
+    const [bad] = pair(idx([2, 28, 28], undefined, 0x00000c03), idx([2]));
+    await expect(loadDataset(idxFilesSpec({ trainImages: bad, trainLabels: l, testImages: ti, testLabels: tl }))).rejects.toThrow(IdxError);
+  });
+});
