@@ -6,33 +6,52 @@
  */
 import type { ImagesInput } from './tensors.js';
 import { toImageBatch } from './tensors.js';
-import { fillGaussian, Xoshiro128 } from './random.js';
+import { VAEInputError } from './errors.js';
+import { checkCount, checkSeed, describe, fillGaussian, Xoshiro128 } from './random.js';
 import type { VAE } from './vae.js';
 
 /** Per-image means, in nats. */
 export interface ElboResult {
-  /** Negative ELBO = recon + kl. */
+  /** Negative ELBO = `recon + kl`, nats per image (lower is better). */
   nelbo: number;
+  /** Reconstruction term: Bernoulli cross-entropy of the images under the decoder's `logits`, summed over pixels, nats per image. */
   recon: number;
+  /** KL divergence of the posterior N(μ, σ²) from the prior N(0, I), analytic, nats per image. */
   kl: number;
+  /** Number of images averaged over. */
   count: number;
+}
+
+/** Options for {@link negativeElbo}. */
+export interface ElboOptions {
+  /** uint32 seed of the ε draws (z = μ + σ·ε); default 0. */
+  seed?: number;
+  /** Images per encode/decode call, a positive integer; default 1000. */
+  batch?: number;
 }
 
 /**
  * Negative ELBO (nats per image) of `images` under `vae`.
+ *
+ * @throws {@link VAEInputError} for empty or malformed images, a `batch` that is not a
+ *   positive integer, or a seed outside [0, 2^32 - 1]
  *
  * @example
  * ```ts
  * const { nelbo } = await negativeElbo(vae, testImages, { seed: 0 });
  * ```
  */
-export async function negativeElbo(vae: VAE, images: ImagesInput, options: { seed?: number; batch?: number } = {}): Promise<ElboResult> {
+export async function negativeElbo(vae: VAE, images: ImagesInput, options: ElboOptions = {}): Promise<ElboResult> {
+  if (options === null || typeof options !== 'object') throw new VAEInputError(`options must be an object like { seed, batch }, got ${describe(options)}`);
+  const seed = options.seed === undefined ? 0 : checkSeed(options.seed);
+  const bs = options.batch === undefined ? 1000 : checkCount('batch', options.batch, 1 << 20);
   const all = toImageBatch(images, vae.info.imageShape);
   const [n, c, h, w] = all.shape;
+  // toImageBatch rejects empty input; this guards the division below whatever it accepts.
+  if (!(n > 0)) throw new VAEInputError(`images must hold at least one image, got ${n}`);
   const size = c * h * w;
   const L = vae.latent;
-  const rng = new Xoshiro128(options.seed ?? 0);
-  const bs = options.batch ?? 1000;
+  const rng = new Xoshiro128(seed);
   let recon = 0;
   let kl = 0;
   for (let s = 0; s < n; s += bs) {

@@ -38,4 +38,4 @@ export { lerp, slerp } from './interpolate.js';
 export { gaussianLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';
 export type { LatentSampleOptions } from './random.js';
 export { negativeElbo } from './elbo.js';
-export type { ElboResult } from './elbo.js';
+export type { ElboResult, ElboOptions } from './elbo.js';

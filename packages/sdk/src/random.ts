@@ -22,7 +22,18 @@ import { VAEInputError } from './errors.js';
 /** Largest accepted seed (seeds are uint32). */
 export const MAX_SEED = 0xffffffff;
 
-/** xoshiro128** seeded with splitmix32; see the module docs for the exact algorithm. */
+/**
+ * xoshiro128** seeded with splitmix32; see the module docs for the exact
+ * algorithm, which any runtime can reimplement.
+ *
+ * @example
+ * ```ts
+ * import { Xoshiro128 } from '@vae/sdk';
+ * const rng = new Xoshiro128(42);
+ * const r = rng.nextUint32();                 // the same uint32 stream for seed 42 everywhere
+ * const u = rng.nextUint32() / 2 ** 32;       // a uniform in [0, 1)
+ * ```
+ */
 export class Xoshiro128 {
   private a: number;
   private b: number;
@@ -69,7 +80,16 @@ const TWO_POW_32 = 4294967296;
 
 /**
  * Fills `out` with standard normal numbers (Box–Muller over {@link Xoshiro128}),
- * multiplied by `scale`.
+ * multiplied by `scale`, and returns it. Consecutive calls on one generator
+ * continue the same stream, so filling in pieces gives the same numbers as one
+ * fill only when every piece but the last has even length (values come in pairs).
+ *
+ * @example
+ * ```ts
+ * import { fillGaussian, Xoshiro128 } from '@vae/sdk';
+ * const eps = fillGaussian(new Xoshiro128(7), new Float32Array(32));      // N(0, 1)
+ * const z = fillGaussian(new Xoshiro128(7), new Float32Array(32), 0.5);   // N(0, 0.25): eps · 0.5
+ * ```
  */
 export function fillGaussian(rng: Xoshiro128, out: Float32Array, scale = 1): Float32Array {
   const n = out.length;
@@ -108,12 +128,29 @@ export function checkTemperature(t: unknown): number {
   return t;
 }
 
-/** Throws unless `n` is a positive integer (within `max`). */
-export function checkCount(name: string, n: unknown, max = 1 << 24): number {
+/** Throws unless `n` is a positive integer (within `max`); `why` explains the maximum. */
+export function checkCount(name: string, n: unknown, max = 1 << 24, why?: string): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > max) {
-    throw new VAEInputError(`${name} must be a positive integer <= ${max}, got ${describe(n)}`);
+    throw new VAEInputError(`${name} must be a positive integer <= ${max}, got ${describe(n)}${why && typeof n === 'number' && n > max ? ` (${why})` : ''}`);
   }
   return n;
+}
+
+/**
+ * Most float32 values one buffer the SDK allocates may hold: 2^28 (1 GiB).
+ * Larger requests get a {@link VAEInputError} up front instead of a
+ * `RangeError` (or an out-of-memory crash) from the allocation.
+ */
+export const MAX_BUFFER_VALUES = 2 ** 28;
+
+/**
+ * Largest `n` for which `n` rows of `rowSize` float32 values fit in one
+ * buffer of {@link MAX_BUFFER_VALUES}, checked like {@link checkCount}.
+ * @internal
+ */
+export function checkRows(name: string, n: unknown, rowSize: number, what: string): number {
+  const max = Math.floor(MAX_BUFFER_VALUES / rowSize);
+  return checkCount(name, n, max, `the largest ${name} whose ${what} of ${rowSize} float32 values fit in one 1 GiB buffer`);
 }
 
 /** A random uint32 seed from the platform's CSPRNG. */
@@ -134,8 +171,8 @@ export function randomSeed(): number {
  * ```
  */
 export function gaussianLatents(n: number, latent: number, options: LatentSampleOptions = {}): Float32Array {
-  checkCount('n', n);
   checkCount('latent', latent);
+  checkRows('n', n, latent, 'latents');
   const seed = options.seed === undefined ? randomSeed() : checkSeed(options.seed);
   const t = options.temperature === undefined ? 1 : checkTemperature(options.temperature);
   return fillGaussian(new Xoshiro128(seed), new Float32Array(n * latent), t);

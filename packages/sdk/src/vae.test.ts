@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModel } from '../test/fixtures.js';
 import type { ModelManifest } from './node.js';
-import { bundledModelDir, VAE, VAEDeviceError, VAEDisposedError, VAEInputError, VAEModelError, VAESourceError, gaussianLatents } from './node.js';
+import { bundledModelDir, negativeElbo, VAE, VAEDeviceError, VAEDisposedError, VAEInputError, VAEModelError, VAESourceError, gaussianLatents } from './node.js';
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
@@ -324,6 +324,38 @@ describe('inference', () => {
     await expect(vae.encode(new Float32Array(100))).rejects.toThrow(/positive multiple of 784/);
     await expect(vae.encode({ data: new Float32Array(784), shape: [1, 784] })).rejects.toThrow(/expected \[N,1,28,28\]/);
     await expect(vae.encode(new Int32Array(784) as never)).rejects.toThrow(/wrong dtype/);
+  });
+});
+
+describe('limits are typed errors, not hangs, NaN or allocation failures', () => {
+  const reject = async (p: Promise<unknown>, re: RegExp) => {
+    const err = await p.then(
+      () => new Error('resolved'),
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(VAEInputError);
+    expect(err.message).toMatch(re);
+  };
+
+  it('sample(n) with an n whose images cannot be allocated names the maximum', async () => {
+    const max = Math.floor(2 ** 28 / 784);
+    expect(max).toBe(342392);
+    for (const n of [max + 1, 1 << 24, 1e9, 2 ** 53]) {
+      await reject(vae.sample(n, { seed: 1 }), new RegExp(`^n must be a positive integer <= ${max}, got ${n} \\(the largest n whose images of 784 float32 values fit in one 1 GiB buffer\\)$`));
+    }
+    expect(() => gaussianLatents(2 ** 23 + 1, 32, { seed: 1 })).toThrow(new VAEInputError(`n must be a positive integer <= ${2 ** 23}, got ${2 ** 23 + 1} (the largest n whose latents of 32 float32 values fit in one 1 GiB buffer)`));
+    expect(() => gaussianLatents(2 ** 23 + 1, 32, { seed: 1 })).toThrow(VAEInputError);
+  });
+
+  it('negativeElbo rejects batch <= 0 or non-integer (it used to loop forever), a bad seed and empty images', { timeout: 10_000 }, async () => {
+    const x = new Float32Array(3 * 784).fill(0.5);
+    for (const batch of [0, -1, 1.5, NaN]) await reject(negativeElbo(vae, x, { batch }), new RegExp(`^batch must be a positive integer <= 1048576, got ${batch}$`));
+    for (const seed of [-1, 0.5, 2 ** 32]) await reject(negativeElbo(vae, x, { seed }), new RegExp(`^seed must be an integer in \\[0, 4294967295\\], got ${seed}$`));
+    await reject(negativeElbo(vae, new Float32Array(0)), /^images have the wrong length: 0 values .*; expected a positive multiple of 784/);
+    await reject(negativeElbo(vae, { data: [], shape: [0, 1, 28, 28] }), /^images have the wrong length: 0 values .*; expected a positive multiple of 784/);
+    const ok = await negativeElbo(vae, x, { batch: 2, seed: 3 });
+    expect(ok.count).toBe(3);
+    expect(Number.isFinite(ok.nelbo)).toBe(true);
   });
 });
 

@@ -11,7 +11,7 @@ import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
 import type { ModelSource } from './model-source.js';
 import { readModel, verifySessionIo } from './model-source.js';
-import { checkCount, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
+import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
 
@@ -324,7 +324,8 @@ export class VAE {
    * Draws `n` digits from the prior: `z ~ N(0, temperature²·I)` from the
    * documented generator (see `gaussianLatents`), decoded in batches.
    *
-   * @throws {@link VAEInputError} for `n <= 0`, a non-integer `n`, a bad seed or temperature
+   * @throws {@link VAEInputError} for `n <= 0`, a non-integer `n`, an `n` whose images would not
+   *   fit in one 1 GiB buffer (342,392 for 28×28; the message names the maximum), a bad seed or temperature
    *
    * @example
    * ```ts
@@ -337,7 +338,8 @@ export class VAE {
     let z: Float32Array;
     let seed: number;
     try {
-      checkCount('n', n);
+      // The decoded images are the bigger buffer: n·784 float32 values for MNIST.
+      checkRows('n', n, Math.max(this.#imageSize, this.#info.latent), 'images');
       seed = options?.seed === undefined ? randomSeed() : checkSeed(options.seed);
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
       z = fillGaussian(new Xoshiro128(seed), new Float32Array(n * this.#info.latent), t);
