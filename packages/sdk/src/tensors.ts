@@ -66,7 +66,7 @@ function toFloat32(kind: Kind, data: ArrayLike<number>, what: string): { f32: Fl
   // Copied, not viewed: the run that reads it may start after the caller has
   // reused the buffer (queued behind other calls, or ONNX Runtime's own
   // setImmediate). Validation then checks exactly the values that will run.
-  if (data instanceof Float32Array) return { f32: data.slice(), bytes: false };
+  if (data instanceof Float32Array) return { f32: new Float32Array(data), bytes: false };
   if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
     if (kind === 'latents') throw new VAEInputError(`latents must be float values (Float32Array, Float64Array or number[]), got ${what}`);
     const out = new Float32Array(data.length);
