@@ -41,21 +41,27 @@ describe('load and info', () => {
     expect(err.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
 
-  it("device 'webgpu' either runs (matching cpu) or throws a VAEDeviceError saying why", async () => {
+  it("device 'webgpu' runs on SwiftShader and matches cpu (skipped, saying why, only without the ICD)", async (ctx) => {
     const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-    if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
-    const r = await VAE.load(fx.dir, { device: 'webgpu' }).catch((e) => e);
-    if (r instanceof VAE) {
+    if (!existsSync(icd)) {
+      const why = `${icd} is absent (Debian's chromium package provides SwiftShader's Vulkan ICD), so Node WebGPU has no adapter to run on here`;
+      console.log(`SKIPPED device 'webgpu' test: ${why}`);
+      ctx.skip(why);
+    }
+    process.env.VK_ICD_FILENAMES ??= icd;
+    // With the ICD present WebGPU must start: a VAEDeviceError here fails the test.
+    const r = await VAE.load(fx.dir, { device: 'webgpu' });
+    try {
+      expect(r.info.device).toBe('webgpu');
       expect(r.info.executionProvider).toBe('webgpu');
       const [g, c] = [await r.sample(16, { seed: 1 }), await vae.sample(16, { seed: 1 })];
       const d = maxDiff(g.data, c.data);
       console.log(`webgpu vs cpu, 16 samples seed 1: max abs diff ${d.toExponential(2)}`);
       expect(d).toBeLessThan(1e-4);
+      const [ge, ce] = [await r.encode(c), await vae.encode(c)];
+      expect(maxDiff(ge.mu.data, ce.mu.data)).toBeLessThan(1e-4);
+    } finally {
       await r.dispose();
-    } else {
-      console.log(`webgpu unavailable here: ${r.message}`);
-      expect(r).toBeInstanceOf(VAEDeviceError);
-      expect(r.message).toMatch(/device 'webgpu' could not start:\n {2}- webgpu: .+/);
     }
   });
 
