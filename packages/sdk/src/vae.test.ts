@@ -158,17 +158,25 @@ describe('load and info', () => {
     await expect(VAE.load({ manifest: '{}' } as never)).rejects.toThrow(VAESourceError);
   });
 
-  it('with no source loads the model shipped in the package (or says where it is missing)', async () => {
+  it('with no source loads the model shipped in the package', async () => {
     const dir = bundledModelDir();
-    const r = await VAE.load().catch((e) => e);
-    if (existsSync(join(dir, 'model.json'))) {
-      expect(r).toBeInstanceOf(VAE);
-      expect((r as VAE).info.source).toBe(dir);
-      await (r as VAE).dispose();
-    } else {
-      expect(r).toBeInstanceOf(VAESourceError);
-      expect(r.message).toContain(dir);
+    // The package must ship a model: a missing one is a failure here, not another branch.
+    expect(existsSync(join(dir, 'model.json')), `no bundled model at ${dir}: export the trained model to the repository's models/mnist`).toBe(true);
+    const v = await VAE.load();
+    try {
+      expect(v.info.source).toBe(dir);
+      expect(v.info.manifest.latent).toBe(v.latent);
+      expect((await v.sample(2, { seed: 1 })).shape).toEqual([2, 1, 28, 28]);
+    } finally {
+      await v.dispose();
     }
+  });
+
+  it('a missing default-model folder is a VAESourceError naming the folder', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'vae-no-model-')), 'mnist');
+    const err = await VAE.load(missing).catch((e) => e);
+    expect(err).toBeInstanceOf(VAESourceError);
+    expect(err.message).toContain(`model file not found: ${missing}/model.json; expected a folder with model.json`);
   });
 });
 
