@@ -1,6 +1,6 @@
 /**
  * Helpers for the parity tests: ONNX Runtime on cpu (in process) and webgpu
- * (SwiftShader, in a child process), MNIST test images, and max-abs-diff.
+ * (SwiftShader, in a child process, with ORT's profile saying where each node ran), MNIST test images, and max-abs-diff.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,10 @@ import * as ort from 'onnxruntime-node';
 
 /** SwiftShader's Vulkan driver, from Debian's `chromium` package. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-/** Chromium's own Vulkan loader (`libvulkan.so.1`), used when the system has none. */
-export const CHROMIUM_LIB_DIR = '/usr/lib/chromium';
+/** Explicit opt-out: without it, missing prerequisites fail the WebGPU parity tests instead of skipping them. */
+export const WEBGPU_OPT_OUT = 'VAE_SKIP_WEBGPU_TESTS';
+/** ORT's name for the WebGPU execution provider in profiles. */
+export const WEBGPU_EP = 'WebGpuExecutionProvider';
 
 /** A float32 tensor as plain data. */
 export interface Tensor {
@@ -66,20 +68,41 @@ export async function runCpu(model: Uint8Array, feeds: Record<string, Tensor>[])
   return out;
 }
 
-/** Why WebGPU cannot run here, or null when it can be tried. */
-export function webgpuUnavailableReason(): string | null {
-  if (!existsSync(SWIFTSHADER_ICD)) return `${SWIFTSHADER_ICD} is missing (install Debian's chromium for SwiftShader)`;
-  return null;
+/** Whether the system Vulkan loader (Debian's `libvulkan1`) is installed. */
+export function hasVulkanLoader(): boolean {
+  for (const ldconfig of ['/sbin/ldconfig', '/usr/sbin/ldconfig', 'ldconfig']) {
+    const r = spawnSync(ldconfig, ['-p'], { encoding: 'utf8' });
+    if (r.status === 0) return /\blibvulkan\.so\.1 /.test(r.stdout);
+  }
+  return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/lib/x86_64-linux-gnu/libvulkan.so.1'].some(existsSync);
+}
+
+/** Why WebGPU cannot run here, or null when it can be tried (the arguments are for tests). */
+export function webgpuUnavailableReason(icd = SWIFTSHADER_ICD, vulkanLoader = hasVulkanLoader()): string | null {
+  const missing: string[] = [];
+  if (!existsSync(icd)) missing.push(`${icd} is missing (apt-get install chromium, for SwiftShader)`);
+  if (!vulkanLoader) missing.push('the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1)');
+  return missing.length ? missing.join('; ') : null;
+}
+
+/** Where ORT ran one node, from its profile. */
+export interface NodePlacement {
+  name: string;
+  op: string;
+  provider: string;
 }
 
 /** A batch of WebGPU work: models and the feeds to run through each. */
 export class WebGpuBatch {
   private readonly dir = mkdtempSync(join(tmpdir(), 'vae-webgpu-'));
-  private readonly models: { file: string; runs: { id: string; inputs: Record<string, { file: string; dims: number[] }> }[] }[] = [];
+  private readonly models: { file: string; ep: string; runs: { id: string; inputs: Record<string, { file: string; dims: number[] }> }[] }[] = [];
   private n = 0;
 
-  /** Queues `feeds` through `model`; returns run ids in feed order. */
-  add(model: Uint8Array, feeds: Record<string, Tensor>[]): string[] {
+  /**
+   * Queues `feeds` through `model`; returns run ids in feed order. `ep` is
+   * `webgpu` except for the negative control of the placement check.
+   */
+  add(model: Uint8Array, feeds: Record<string, Tensor>[], ep: 'webgpu' | 'cpu' = 'webgpu'): string[] {
     const file = `model${this.models.length}.onnx`;
     writeFileSync(join(this.dir, file), model);
     const runs = feeds.map((f) => {
@@ -92,23 +115,26 @@ export class WebGpuBatch {
       }
       return { id, inputs };
     });
-    this.models.push({ file, runs });
+    this.models.push({ file, ep, runs });
     return runs.map((r) => r.id);
   }
 
-  /** Runs everything in one child process; results keyed by run id. */
-  run(): Map<string, Record<string, Tensor>> {
+  /**
+   * Runs everything in one child process (ORT profiling on); results keyed by
+   * run id, and for each model (in `add` order) where each node ran.
+   */
+  run(): { outputs: Map<string, Record<string, Tensor>>; placement: NodePlacement[][] } {
     const jobs = join(this.dir, 'jobs.json');
     writeFileSync(jobs, JSON.stringify({ dir: this.dir, models: this.models }));
     const runner = fileURLToPath(new URL('./ort-webgpu-runner.mjs', import.meta.url));
-    const env = {
-      ...process.env,
-      VK_ICD_FILENAMES: SWIFTSHADER_ICD,
-      LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, CHROMIUM_LIB_DIR].filter(Boolean).join(':'),
-    };
+    // The system Vulkan loader (libvulkan1) finds SwiftShader through the ICD file.
+    const env = { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD };
     const r = spawnSync(process.execPath, [runner, jobs], { env, encoding: 'utf8', timeout: 300_000, cwd: fileURLToPath(new URL('.', import.meta.url)) });
     if (r.status !== 0) throw new Error(`webgpu runner failed (status ${r.status}):\n${r.stderr}\n${r.stdout}`);
-    const results = JSON.parse(readFileSync(join(this.dir, 'results.json'), 'utf8')) as { id: string; outputs: Record<string, { file: string; dims: number[] }> }[];
+    const { results, placement } = JSON.parse(readFileSync(join(this.dir, 'results.json'), 'utf8')) as {
+      results: { id: string; outputs: Record<string, { file: string; dims: number[] }> }[];
+      placement: NodePlacement[][];
+    };
     const out = new Map<string, Record<string, Tensor>>();
     for (const res of results) {
       const o: Record<string, Tensor> = {};
@@ -118,7 +144,7 @@ export class WebGpuBatch {
       }
       out.set(res.id, o);
     }
-    return out;
+    return { outputs: out, placement };
   }
 }
 

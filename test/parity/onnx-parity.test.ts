@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ArchName, VaeModel } from '@vae/trainer';
 import { ADAM_DEFAULTS, buildArchSpec, createVaeModel, loadMnist, selectBackend, TrainStep } from '@vae/trainer';
 import type { BuiltExport } from '@vae/onnx-export';
-import { buildExport, chwToHwcPermutation } from '@vae/onnx-export';
+import { buildExport, chwToHwcPermutation, decodeModel } from '@vae/onnx-export';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../packages/onnx-export/test/fixtures.js';
-import type { Tensor } from './harness.js';
-import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, runCpu, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
+import type { NodePlacement, Tensor } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
 
 const ARCHS: ArchName[] = ['small', 'base', 'mlp'];
 const VARIANTS = ['fresh', 'trained'] as const;
@@ -44,7 +44,24 @@ interface Case {
 }
 
 const cases: Case[] = [];
-const webgpuSkip = webgpuUnavailableReason();
+/** WebGPU parity runs unless explicitly opted out; missing prerequisites fail it. */
+const webgpuOptOut = process.env[WEBGPU_OPT_OUT] === '1';
+/** Why the WebGPU results are missing (prerequisites or a runner failure), reported by each WebGPU test. */
+let webgpuError: string | null = null;
+/** Ops whose placement matters: the heavy ones, which a silent CPU fallback would move. */
+const HEAVY_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+/** The fp32 graphs run on WebGPU, and the negative control run on cpu through the same runner. */
+const gpuModels: { label: string; model: Uint8Array; ep: 'webgpu' | 'cpu'; placement?: NodePlacement[] }[] = [];
+
+/** Heavy graph nodes of `model` that did not run on WebGPU according to `placement`. */
+function offWebGpu(model: Uint8Array, placement: NodePlacement[]): string[] {
+  // ORT renames nodes it rewrites: the WebGPU EP's NHWC layout transform appends `_token_<n>`, CPU fusion prefixes `fused `.
+  const where = new Map(placement.map((p) => [p.name.replace(/^fused /, '').replace(/_token_\d+$/, ''), p.provider]));
+  return decodeModel(model)
+    .graph!.node!.filter((n) => HEAVY_OPS.has(n.op_type!))
+    .filter((n) => where.get(n.name!) !== WEBGPU_EP)
+    .map((n) => `${n.op_type} ${n.name} ran on ${where.get(n.name!) ?? 'nothing (not in the profile)'}`);
+}
 let testImagesNhwc: Float32Array;
 let trainImagesNhwc: Float32Array;
 
@@ -103,7 +120,9 @@ beforeAll(async () => {
   const toFloat = (u8: Uint8Array, n: number) => Float32Array.from(u8.subarray(0, n * 784), (v) => v / 255);
   testImagesNhwc = toFloat(mnist.test.images, 64);
   trainImagesNhwc = toFloat(mnist.train.images, 4 * 32);
-  const gpu = webgpuSkip ? null : new WebGpuBatch();
+  const missing = webgpuOptOut ? null : webgpuUnavailableReason();
+  if (missing) webgpuError = `${missing}; or set ${WEBGPU_OPT_OUT}=1 to skip the WebGPU parity tests`;
+  const gpu = webgpuOptOut || missing ? null : new WebGpuBatch();
   const pending: { c: Case; batch: number; enc: string; dec: string }[] = [];
 
   for (const arch of ARCHS) {
@@ -139,15 +158,31 @@ beforeAll(async () => {
       });
       if (gpu) {
         const encIds = gpu.add(c.fp32.encoder, encFeeds);
+        gpuModels.push({ label: `${arch}/${variant} encoder`, model: c.fp32.encoder, ep: 'webgpu' });
         const decIds = gpu.add(c.fp32.decoder, decFeeds);
+        gpuModels.push({ label: `${arch}/${variant} decoder`, model: c.fp32.decoder, ep: 'webgpu' });
         BATCHES.forEach((b, i) => pending.push({ c, batch: b, enc: encIds[i], dec: decIds[i] }));
       }
       cases.push(c);
     }
   }
   if (gpu) {
-    const results = gpu.run();
-    for (const p of pending) compare(p.c, 'ort-webgpu', p.batch, results.get(p.enc), results.get(p.dec)!);
+    // Negative control for the placement check: the small decoder on the cpu EP, through the same runner.
+    const control = cases.find((c) => c.arch === 'small')!;
+    gpu.add(control.fp32.decoder, [{ z: control.refs[1].latents }], 'cpu');
+    gpuModels.push({ label: 'small/fresh decoder on cpu (control)', model: control.fp32.decoder, ep: 'cpu' });
+    try {
+      const { outputs, placement } = gpu.run();
+      placement.forEach((p, i) => (gpuModels[i].placement = p));
+      for (const p of pending) {
+        const enc = outputs.get(p.enc);
+        const dec = outputs.get(p.dec);
+        if (!enc || !dec) throw new Error(`no webgpu result for ${p.c.arch}/${p.c.variant} batch ${p.batch}`);
+        compare(p.c, 'ort-webgpu', p.batch, enc, dec);
+      }
+    } catch (e) {
+      webgpuError = `webgpu runner failed: ${(e as Error).message}`;
+    }
   }
   console.log(`parity: built ${cases.length} models and all references in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
@@ -180,7 +215,8 @@ describe.each(ARCHS)('%s', (arch) => {
       for (const b of BATCHES) for (const o of ['mu', 'logvar', 'x', 'logits'] as const) expect(c.diffs.get(`ort-cpu/${o}/${b}`), `${o} batch ${b}`).toBeLessThanOrEqual(TOL.cpu[o]);
     });
 
-    it.skipIf(!!webgpuSkip)('onnxruntime-node webgpu (SwiftShader) matches tfjs (mu, logvar, x <= 1e-4)', () => {
+    it.skipIf(webgpuOptOut)('onnxruntime-node webgpu (SwiftShader) matches tfjs (mu, logvar, x <= 1e-4)', () => {
+      if (webgpuError) throw new Error(webgpuError);
       const c = get();
       console.log(`${arch}/${variant} ort-webgpu: ${show(c, 'ort-webgpu')}`);
       for (const b of BATCHES) for (const o of ['mu', 'logvar', 'x', 'logits'] as const) expect(c.diffs.get(`ort-webgpu/${o}/${b}`), `${o} batch ${b}`).toBeLessThanOrEqual(TOL.webgpu[o]);
@@ -196,12 +232,28 @@ describe.each(ARCHS)('%s', (arch) => {
   });
 });
 
-if (webgpuSkip) {
-  it('webgpu parity', (ctx) => {
-    console.log(`SKIPPED webgpu parity: ${webgpuSkip}`);
-    ctx.skip();
+describe('webgpu node placement (ORT profile)', () => {
+  it.skipIf(webgpuOptOut)(`every Conv, ConvTranspose and Gemm node ran on ${WEBGPU_EP}, not a silent CPU fallback`, () => {
+    if (webgpuError) throw new Error(webgpuError);
+    const webgpu = gpuModels.filter((m) => m.ep === 'webgpu');
+    expect(webgpu).toHaveLength(ARCHS.length * VARIANTS.length * 2);
+    const counts = new Map<string, number>();
+    for (const m of webgpu) for (const p of m.placement!) counts.set(`${p.op}@${p.provider}`, (counts.get(`${p.op}@${p.provider}`) ?? 0) + 1);
+    console.log(`webgpu placement (op@provider: nodes, over ${webgpu.length} graphs): ${[...counts].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    const problems = webgpu.flatMap((m) => offWebGpu(m.model, m.placement!).map((p) => `${m.label}: ${p}`));
+    expect(problems).toEqual([]);
+    for (const m of webgpu) expect(m.placement!.filter((p) => HEAVY_OPS.has(p.op)).length, m.label).toBeGreaterThan(0);
   });
-}
+
+  it.skipIf(webgpuOptOut)('the check sees a CPU placement: the same decoder run on the cpu EP is flagged', () => {
+    if (webgpuError) throw new Error(webgpuError);
+    const control = gpuModels.find((m) => m.ep === 'cpu')!;
+    const flagged = offWebGpu(control.model, control.placement!);
+    console.log(`placement control (cpu EP): ${flagged.join('; ')}`);
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(flagged.every((f) => f.endsWith('ran on CPUExecutionProvider'))).toBe(true);
+  });
+});
 
 describe('the comparison is real', () => {
   it('compares non-trivial outputs (they vary across images and latents)', () => {
