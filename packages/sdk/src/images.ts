@@ -48,7 +48,17 @@ export function tile(images: ImageBatch, options: TileOptions | number = {}): Im
   return { data: out, shape: [1, c, H, W] };
 }
 
-/** Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped). */
+/**
+ * Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped).
+ *
+ * @throws {@link VAEInputError} unless `index` is an integer in `[0, N - 1]`
+ *
+ * @example
+ * ```ts
+ * const digits = await vae.sample(4, { seed: 1 });
+ * const { data, width, height } = toGray8(digits, 3); // Uint8ClampedArray(784), 28, 28
+ * ```
+ */
 export function toGray8(images: ImageBatch, index = 0): { data: Uint8ClampedArray; width: number; height: number } {
   const [n, , h, w] = images.shape;
   if (!Number.isInteger(index) || index < 0 || index >= n) throw new VAEInputError(`index must be an integer in [0, ${n - 1}], got ${index}`);
@@ -114,6 +124,13 @@ export interface FromPixelsOptions {
  * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch:
  * composited over white, converted to luminance, area-resized to 28×28 and
  * inverted if needed.
+ *
+ * @example
+ * ```ts
+ * // A digit drawn on a 280×280 canvas, dark ink on white: resized and inverted to MNIST's white on black.
+ * const image = fromImageData(canvas.getContext('2d')!.getImageData(0, 0, 280, 280));
+ * const recon = await vae.reconstruct(image);
+ * ```
  */
 export function fromImageData(image: ImageDataLike, options: FromPixelsOptions = {}): ImageBatch {
   const { data, width, height } = image;

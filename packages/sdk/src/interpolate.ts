@@ -1,7 +1,17 @@
 /** Latent-space paths: linear and spherical interpolation, and grid values. */
 import { VAEInputError } from './errors.js';
 
-/** `(1 - t)·a + t·b`. */
+/**
+ * `(1 - t)·a + t·b`, element-wise, written into `out` (a new array by default).
+ *
+ * @example
+ * ```ts
+ * import { lerp } from '@vae/sdk';
+ * const [a, b] = [gaussianLatents(1, 32, { seed: 1 }), gaussianLatents(1, 32, { seed: 2 })];
+ * const mid = lerp(a, b, 0.5);
+ * const image = await vae.decode(mid);
+ * ```
+ */
 export function lerp(a: Float32Array, b: Float32Array, t: number, out = new Float32Array(a.length)): Float32Array {
   for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
   return out;
@@ -12,6 +22,14 @@ export function lerp(a: Float32Array, b: Float32Array, t: number, out = new Floa
  * path at a typical distance from the origin of a Gaussian prior instead of
  * cutting through its low-density centre. Falls back to {@link lerp} when `a`
  * and `b` are (anti)parallel or zero. Exact at t = 0 and t = 1.
+ *
+ * @example
+ * ```ts
+ * import { slerp } from '@vae/sdk';
+ * const [a, b] = [gaussianLatents(1, 32, { seed: 1 }), gaussianLatents(1, 32, { seed: 2 })];
+ * const path = [0, 0.25, 0.5, 0.75, 1].map((t) => slerp(a, b, t));
+ * const images = await vae.decode(path);               // rows of latents: 5 images
+ * ```
  */
 export function slerp(a: Float32Array, b: Float32Array, t: number, out = new Float32Array(a.length)): Float32Array {
   let dot = 0;

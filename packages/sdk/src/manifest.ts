@@ -21,8 +21,11 @@ export interface ManifestGraph {
   file: string;
   /** sha256 of the file bytes, lower-case hex. */
   sha256: string;
+  /** Length of the file in bytes (a shorter file is reported as truncated). */
   bytes: number;
+  /** The graph's inputs, in order, as the exporter declared them (checked against the started session). */
   inputs: ManifestValueInfo[];
+  /** The graph's outputs, in order (checked against the started session). */
   outputs: ManifestValueInfo[];
 }
 

@@ -13,7 +13,9 @@ import type { ValueMeta } from './backends/types.js';
 export interface ModelBytes {
   /** Contents of `model.json`: parsed, as text, or as bytes. */
   manifest: ModelManifest | string | Uint8Array;
+  /** Bytes of the encoder graph (`encoder.onnx`); checked against the manifest's length and sha256. */
   encoder: Uint8Array | ArrayBuffer;
+  /** Bytes of the decoder graph (`decoder.onnx`); checked against the manifest's length and sha256. */
   decoder: Uint8Array | ArrayBuffer;
 }
 
@@ -24,8 +26,11 @@ export interface ModelBytes {
  * read from `encoder`/`decoder` whatever file names the manifest records.
  */
 export interface ModelUrls {
+  /** Where `model.json` is: `http(s):`, `file:`, `data:` or `blob:` URL, or (Node) a path. */
   manifest: URL | string;
+  /** Where the encoder graph is, under any file name (e.g. a bundler's hashed asset URL). */
   encoder: URL | string;
+  /** Where the decoder graph is, under any file name. */
   decoder: URL | string;
 }
 
@@ -237,7 +242,19 @@ function graphFile(m: ModelManifest, which: 'encoder' | 'decoder'): string {
   return m.graphs[which].file;
 }
 
-/** Parses and structurally validates `model.json`. */
+/**
+ * Parses and structurally validates `model.json` (format, version, shapes,
+ * graph file names); the graphs themselves are checked when a model loads.
+ *
+ * @throws {@link VAEModelError} naming the first field that is missing or wrong
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from '@vae/sdk';
+ * const m = parseManifest(await readFile('models/mnist/model.json', 'utf8'));
+ * console.log(m.arch, m.latent, m.training.epochs, m.training.metrics?.testLoss);
+ * ```
+ */
 export function parseManifest(input: ModelManifest | string | Uint8Array): ModelManifest {
   let m: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {

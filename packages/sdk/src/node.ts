@@ -33,6 +33,15 @@ import type { ImageBatch } from './tensors.js';
  * are both one level below the package root, so the same relative path works
  * from the ESM build, the CJS build (tsup shims `import.meta.url`) and the
  * sources. Inside the monorepo before a build, the repository copy is used.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { join } from 'node:path';
+ * import { bundledModelDir, parseManifest } from '@vae/sdk';
+ * const dir = bundledModelDir();                                  // …/node_modules/@vae/sdk/models/mnist
+ * const m = parseManifest(await readFile(join(dir, 'model.json'), 'utf8'));
+ * ```
  */
 export function bundledModelDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -57,6 +66,11 @@ export * from './index.js';
  * {@link toImageData} typed for Node: there is no `ImageData` global here, so
  * it returns the plain `{ data, width, height }` object even when the program
  * compiles with DOM typings.
+ *
+ * @example
+ * ```ts
+ * const { data, width, height } = toImageData(await vae.sample(1, { seed: 1 })); // RGBA, 28×28
+ * ```
  */
 export const toImageData: (images: ImageBatch, index?: number) => ImageDataLike = coreToImageData;
 export { encodePng, decodePng, imagesFromPng } from './node/png.js';

@@ -9,13 +9,17 @@ import { describe } from './random.js';
 
 /** A batch of images, NCHW float32 in [0, 1]: `data.length === N·C·H·W`. */
 export interface ImageBatch {
+  /** Pixel values, image after image, each channel-major then row-major: `data[((i·C + c)·H + y)·W + x]`. */
   readonly data: Float32Array;
+  /** `[N, C, H, W]`: images, channels (1 for MNIST), height, width. */
   readonly shape: readonly [n: number, channels: number, height: number, width: number];
 }
 
 /** A batch of latent vectors, row-major: `data.length === N·latent`. */
 export interface LatentBatch {
+  /** Latent values, vector after vector: element `k` of vector `i` is `data[i·latent + k]`. */
   readonly data: Float32Array;
+  /** `[N, latent]`: number of vectors and the model's latent size. */
   readonly shape: readonly [n: number, latent: number];
 }
 

@@ -50,9 +50,13 @@ export interface VAEInfo {
   readonly runtime: string;
   /** Devices tried or skipped before `device`, and why. */
   readonly skipped: readonly DeviceFailure[];
+  /** Latent size (the manifest's `latent`): the length of one latent vector. */
   readonly latent: number;
+  /** One image's shape, `[channels, height, width]` (`[1, 28, 28]` for MNIST). */
   readonly imageShape: readonly [number, number, number];
+  /** Intra-op threads as requested in {@link LoadOptions.threads}; `undefined`: the runtime's default. */
   readonly threads: number | undefined;
+  /** Largest batch sent to the runtime in one run ({@link LoadOptions.batchSize}, default 1024). */
   readonly batchSize: number;
 }
 
@@ -112,6 +116,7 @@ const FETCH_LOGITS = Object.freeze(['logits']);
  *
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
  * import { VAE, tile, encodePng } from '@vae/sdk';
  * const vae = await VAE.load();                       // the bundled MNIST model
  * const digits = await vae.sample(64, { seed: 1 });   // [64,1,28,28] in [0,1]

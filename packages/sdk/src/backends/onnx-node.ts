@@ -33,9 +33,28 @@ function nativeDir(): string | null {
   }
 }
 
+/**
+ * What to do when `device: 'cuda'` can't start because onnxruntime-node was
+ * installed without its CUDA provider: the `ONNXRUNTIME_NODE_INSTALL=cuda12`
+ * reinstall. Part of the {@link VAEDeviceError} message for `cuda`.
+ *
+ * @example
+ * ```ts
+ * import { CUDA_INSTALL_HINT, VAE, VAEDeviceError } from '@vae/sdk';
+ * const vae = await VAE.load(undefined, { device: 'cuda' }).catch((e) => {
+ *   if (e instanceof VAEDeviceError) console.error(CUDA_INSTALL_HINT);
+ *   throw e;
+ * });
+ * ```
+ */
 export const CUDA_INSTALL_HINT =
   'onnxruntime-node ships the CUDA execution provider separately; reinstall it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm i onnxruntime-node` (needs an NVIDIA GPU, CUDA 12 and cuDNN 9)';
 
+/**
+ * What to do when `device: 'webgpu'` finds no GPU adapter in Node: a Vulkan
+ * driver, or SwiftShader's ICD from Debian's chromium on a machine without a
+ * GPU. Part of the {@link VAEDeviceError} message for `webgpu`.
+ */
 export const WEBGPU_HINT =
   'Dawn found no GPU adapter: install a Vulkan driver (libvulkan1 plus your GPU\'s ICD); without a GPU, SwiftShader works with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (Debian chromium; its libvulkan.so.1 is in /usr/lib/chromium)';
 
