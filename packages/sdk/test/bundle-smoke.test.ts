@@ -99,7 +99,7 @@ describe('built package', () => {
       console.log(`SKIPPED Node webgpu smoke test: ${why}`);
       ctx.skip(why);
     }
-    const env = { MODEL: fx.dir, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: '/usr/lib/chromium' };
+    const env = { MODEL: fx.dir, VK_ICD_FILENAMES: icd };
     const gpu = JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { ...env, DEVICE: 'webgpu' }));
     const cpu = JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { ...env, DEVICE: 'cpu' }));
     expect(gpu.device).toBe('webgpu');
