@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // Cross-origin isolation lets onnxruntime-web use threaded WASM (SharedArrayBuffer).
@@ -11,9 +12,12 @@ const isolation = {
 // fixture folder (model.json, encoder.onnx, decoder.onnx) instead of the
 // package's models/mnist. Unset, the app uses the model shipped in @vae/sdk.
 const modelDir = process.env.VAE_DEMO_MODEL_DIR ? resolve(process.env.VAE_DEMO_MODEL_DIR) : undefined;
+// src/model.ts globs `@demo-model/*`; the alias always exists so the glob is
+// valid, and without a fixture it points at a folder with no model files.
+const demoModelDir = modelDir ?? fileURLToPath(new URL('./src/no-demo-model', import.meta.url));
 
 export default defineConfig({
-  resolve: modelDir ? { alias: [{ find: /^@vae\/sdk\/models\/mnist\//, replacement: `${modelDir}/` }] } : {},
+  resolve: { alias: [{ find: /^@demo-model\//, replacement: `${demoModelDir}/` }] },
   server: { headers: isolation, ...(modelDir ? { fs: { allow: ['../..', modelDir] } } : {}) },
   preview: { headers: isolation },
   build: { target: 'es2022' },

@@ -8,14 +8,14 @@
  * per page, so device switches work offline.
  *
  * Tests and benchmarks in a checkout without a trained model set
- * `VAE_DEMO_MODEL_DIR`; vite.config.ts then aliases `@vae/sdk/models/mnist/` to
- * that folder, and the glob below finds its files (without the alias it matches
- * nothing, and Vite notes that the pattern is not a path). Those are fetched
- * once and passed as bytes.
+ * `VAE_DEMO_MODEL_DIR`; vite.config.ts then aliases `@demo-model/` to that
+ * folder, and the glob below finds its files (otherwise the alias points at an
+ * empty folder and the glob matches nothing). Those are fetched once and
+ * passed as bytes.
  */
 import type { ModelBytes } from '@vae/sdk';
 
-const fixture = import.meta.glob<string>('@vae/sdk/models/mnist/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
+const fixture = import.meta.glob<string>('@demo-model/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
 const file = (name: string) => Object.entries(fixture).find(([path]) => path.endsWith(`/${name}`))?.[1];
 
 let bytes: Promise<ModelBytes> | undefined;
