@@ -18,7 +18,8 @@ export interface FixtureModel {
   decoder: Uint8Array;
 }
 
-function rng(seed: number): () => number {
+/** mulberry32: a tiny seeded uniform generator for test data. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

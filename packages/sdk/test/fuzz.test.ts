@@ -7,18 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../src/node.js';
 import { VAE, VAEError } from '../src/node.js';
-import { fixtureModel } from './fixtures.js';
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { fixtureModel, rng } from './fixtures.js';
 
 const fx = fixtureModel();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
