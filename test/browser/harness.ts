@@ -132,12 +132,4 @@ export async function loadNodeSdk(): Promise<typeof Sdk> {
   return (await import(pathToFileURL(esm).href)) as typeof Sdk;
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
+export { maxAbsDiff } from '../max-abs-diff.js';

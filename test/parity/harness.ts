@@ -22,16 +22,7 @@ export interface Tensor {
   dims: number[];
 }
 
-/** Largest absolute difference; Infinity on a size mismatch or a NaN. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
+export { maxAbsDiff } from '../max-abs-diff.js';
 
 /** NCHW -> NHWC copy, so ONNX images compare with tfjs element by element. */
 export function nchwToNhwc(t: Tensor): Float32Array {
