@@ -12,8 +12,8 @@
  * pulling in the training stack.
  */
 import { createHash } from 'node:crypto';
-import type { ArchSpec } from '../model/arch.js';
-import { ARCH_VERSION, weightShapes } from '../model/arch.js';
+import type { ArchSpec } from '../arch-spec.js';
+import { ARCH_VERSION, weightShapes } from '../arch-spec.js';
 
 /** Magic bytes at the start of every checkpoint. */
 export const CHECKPOINT_MAGIC = 'VAECKPT1';
