@@ -1,7 +1,7 @@
 /**
- * `model.json` as the SDK sees it: the schema and its validator are
- * `@vae/format`'s (the exporter writes what they describe), re-exported here
- * with the validator's errors turned into the SDK's {@link VAEModelError}.
+ * `model.json` as the SDK sees it: the schema and validator the exporter
+ * shares (the workspace's contracts package, inlined into this build),
+ * re-exported with the validator's errors turned into {@link VAEModelError}.
  */
 import type { ModelManifest } from '@vae/format';
 import { ManifestError, parseManifest as parseManifestFormat } from '@vae/format';
