@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKPOINT_FILE } from '@vae/trainer/checkpoint';
+import { CHECKPOINT_FILE } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { makeCheckpointBytes } from './fixtures.js';

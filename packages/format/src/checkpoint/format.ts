@@ -12,8 +12,8 @@
  * pulling in the training stack.
  */
 import { createHash } from 'node:crypto';
-import type { ArchSpec } from '../model/arch.js';
-import { ARCH_VERSION, weightShapes } from '../model/arch.js';
+import type { ArchSpec } from '../arch-spec.js';
+import { ARCH_VERSION, weightShapes } from '../arch-spec.js';
 
 /** Magic bytes at the start of every checkpoint. */
 export const CHECKPOINT_MAGIC = 'VAECKPT1';
@@ -187,7 +187,19 @@ export function decodeCheckpoint(bytes: Uint8Array, path?: string): Checkpoint {
     throw new CheckpointError('version', `architecture version ${header.arch.archVersion}, expected ${ARCH_VERSION}`, path);
   }
   const dataStart = Math.ceil((12 + headerLen) / 4) * 4;
-  const total = header.tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  // The checksum covers the data, not the index: check that the index tiles
+  // the data section exactly as encodeCheckpoint lays it out, so no tensor
+  // reads outside it or overlaps another.
+  let total = 0;
+  for (const t of header.tensors) {
+    if (!t || typeof t.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new CheckpointError('bad-header', `tensor entry ${JSON.stringify(t?.name ?? t)} needs a name and a shape of non-negative integers`, path);
+    }
+    if (t.offset !== total) {
+      throw new CheckpointError('bad-header', `tensor ${t.name} starts at float ${t.offset}, expected ${total} (right after the previous tensor)`, path);
+    }
+    total += t.shape.reduce((a, b) => a * b, 1);
+  }
   if (bytes.length - dataStart !== total * 4) {
     throw new CheckpointError(
       'truncated',
