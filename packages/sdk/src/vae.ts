@@ -188,6 +188,7 @@ export class VAE {
     const timeoutMs = checkReadOptions(options);
     const model = await readModel(source, { signal, timeoutMs, onProgress });
     const m = model.manifest;
+    throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
       const [e, d] = await Promise.allSettled([
@@ -200,8 +201,6 @@ export class VAE {
       }
       const [enc, dec] = [e.value, d.value];
       try {
-        // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect here.
-        throwIfAborted(signal, 'the model');
         verifySessionIo(m, 'encoder', enc.inputs, enc.outputs);
         verifySessionIo(m, 'decoder', dec.inputs, dec.outputs);
       } catch (e) {
@@ -210,6 +209,12 @@ export class VAE {
       }
       return { enc, dec };
     });
+    if (signal?.aborted) {
+      // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect
+      // here, not inside startOnDevice, where auto would take it for a device failure.
+      await Promise.all([started.value.enc.release().catch(noop), started.value.dec.release().catch(noop)]);
+      throwIfAborted(signal, 'the model');
+    }
     const info: VAEInfo = Object.freeze({
       manifest: m,
       source: model.origin,

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundledModelDir, VAE, VAEInputError, VAESourceError } from '../src/node.js';
@@ -220,6 +221,24 @@ describe('cancellation and progress', () => {
     const bytes = await VAE.load({ manifest: fx.manifest, encoder: fx.encoder, decoder: fx.decoder }, { signal }).catch((e) => e);
     expect(bytes).toBeInstanceOf(VAESourceError);
     expect(seen.length).toBe(n);
+  });
+
+  it('an abort while the sessions start is the same abort error, not a device failure that auto falls back from', async () => {
+    const ac = new AbortController();
+    // The abort lands as ONNX Runtime starts creating a session (the SDK requires onnxruntime-node, so this is its instance).
+    const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+    const create = ort.InferenceSession.create.bind(ort.InferenceSession);
+    const spy = vi.spyOn(ort.InferenceSession, 'create').mockImplementation(((...args: Parameters<typeof create>) => {
+      ac.abort();
+      return create(...args);
+    }) as typeof create);
+    const err = await VAE.load({ manifest: fx.manifest, encoder: fx.encoder, decoder: fx.decoder }, { signal: ac.signal }).catch((e) => e);
+    const calls = spy.mock.calls.length;
+    spy.mockRestore();
+    expect(calls).toBe(2); // both sessions were started, on the first device auto tried, and not retried elsewhere
+    expect(err).toBeInstanceOf(VAESourceError);
+    expect(err.cause).toBe(ac.signal.reason);
+    expect(err.message).toMatch(/^loading the model was aborted \(This operation was aborted\)/);
   });
 
   it('onProgress reports each file as bytes arrive, ending at the size model.json declares', async () => {
