@@ -6,11 +6,14 @@
 import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, WasmOptions } from './backends/types.js';
 import type { DeviceFailure } from './errors.js';
-import { VAEDisposedError, VAEInputError, VAEModelError } from './errors.js';
+import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
 import type { ModelSource } from './model-source.js';
 import { readModel, verifySessionIo } from './model-source.js';
+import type { OptionSchema } from './options.js';
+import { checkOptions, t } from './options.js';
+import { platform } from './platform.js';
 import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
@@ -107,6 +110,55 @@ const noop = () => {};
 const FETCH_X = Object.freeze(['x']);
 const FETCH_LOGITS = Object.freeze(['logits']);
 
+const LOAD_SCHEMA: OptionSchema = {
+  device: t.oneOf('auto', 'cpu', 'cuda', 'webgpu', 'wasm'),
+  threads: t.positiveInteger,
+  batchSize: t.positiveInteger,
+  wasm: t.object,
+  signal: t.abortSignal,
+  timeoutMs: t.positiveNumber,
+  onProgress: t.function,
+};
+const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number };
+const RECONSTRUCT_SCHEMA: OptionSchema = { sample: t.boolean, seed: t.integer };
+const INTERPOLATE_SCHEMA: OptionSchema = { steps: t.integer, method: t.oneOf('linear', 'slerp'), input: t.oneOf('auto', 'image', 'latent') };
+const MANIFOLD_SCHEMA: OptionSchema = { dims: t.integerPair, range: t.numberPair };
+const DECODE_SCHEMA: OptionSchema = { output: t.oneOf('x', 'logits') };
+
+/**
+ * Most intra-op threads per core {@link VAE.load} accepts. ONNX Runtime's
+ * workers spin while they wait, so threads beyond the cores only take turns:
+ * 1000 threads on 2 cores made 4 samples take 70 s instead of milliseconds.
+ */
+export const THREADS_PER_CORE = 2;
+
+/** Logical cores where the platform says (browsers, workers, the Node entry), else undefined. */
+function coreCount(): number | undefined {
+  const n = platform.cores?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && (n as number) > 0 ? n : undefined;
+}
+
+function checkThreads(threads: number): number {
+  const cores = coreCount();
+  const max = cores === undefined ? 1024 : THREADS_PER_CORE * cores;
+  return checkCount('threads', threads, max, cores === undefined ? undefined : `${THREADS_PER_CORE}× the ${cores} cores here: more threads than cores only wait on each other and make every run slower`);
+}
+
+/** Any NaN or ±Infinity in a graph's outputs is the model's fault: the SDK only feeds finite inputs. */
+function checkFinite(file: string, graph: string, out: Record<string, Float32Array>, rowSize: readonly number[], fetches: readonly string[]): void {
+  fetches.forEach((name, k) => {
+    const a = out[name];
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v - v !== 0) {
+        throw new VAEModelError(
+          `the ${graph} graph (${file}) returned ${v} in output ${JSON.stringify(name)} at index ${i} (item ${Math.floor(i / rowSize[k])}) from finite inputs; expected finite values (inputs too large for float32, or a corrupt model)`,
+        );
+      }
+    }
+  });
+}
+
 /**
  * A loaded variational autoencoder.
  *
@@ -155,9 +207,12 @@ export class VAE {
    * ```
    */
   static async load(source?: ModelSource, options: LoadOptions = {}): Promise<VAE> {
-    if (options === null || typeof options !== 'object') throw new VAEInputError(`options must be an object, got ${describe(options)}`);
+    if (source !== undefined && typeof source !== 'string' && (typeof source !== 'object' || source === null)) {
+      throw new VAESourceError(`VAE.load: source must be a folder or URL string, a URL, { manifest, encoder, decoder } (bytes or URLs), or omitted for the bundled model; got ${describe(source)}`);
+    }
+    options = checkOptions('VAE.load', options, LOAD_SCHEMA);
     const threads = options.threads;
-    if (threads !== undefined) checkCount('threads', threads, 1024);
+    if (threads !== undefined) checkThreads(threads);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
     const wasm = checkWasm(options.wasm);
     const model = await readModel(source);
@@ -238,8 +293,13 @@ export class VAE {
     rowsOut: readonly number[],
   ): Promise<Record<string, Float32Array>> {
     const bs = this.#info.batchSize;
-    if (n <= bs) return session.run(input, data, [n, ...tail], fetches);
-    return this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+    const graph = session === this.#enc ? 'encoder' : 'decoder';
+    const file = this.#info.manifest.graphs[graph].file;
+    const run = n <= bs ? session.run(input, data, [n, ...tail], fetches) : this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+    return run.then((out) => {
+      checkFinite(file, graph, out, rowsOut, fetches);
+      return out;
+    });
   }
 
   async #runChunks(
@@ -306,8 +366,9 @@ export class VAE {
   decode(z: LatentsInput, options: DecodeOptions = {}): Promise<ImageBatch> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('decode'));
     let batch: LatentBatch;
-    const output = options?.output ?? 'x';
+    let output: 'x' | 'logits';
     try {
+      output = checkOptions('vae.decode', options, DECODE_SCHEMA).output ?? 'x';
       if (output !== 'x' && output !== 'logits') throw new VAEInputError(`output must be 'x' or 'logits', got ${describe(output)}`);
       batch = toLatentBatch(z, this.#info.latent);
     } catch (e) {
@@ -344,6 +405,7 @@ export class VAE {
     let seed: number;
     try {
       // The decoded images are the bigger buffer: n·784 float32 values for MNIST.
+      options = checkOptions('vae.sample', options, SAMPLE_SCHEMA);
       checkRows('n', n, Math.max(this.#imageSize, this.#info.latent), 'images');
       seed = options?.seed === undefined ? randomSeed() : checkSeed(options.seed);
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
@@ -371,6 +433,7 @@ export class VAE {
     let batch: ImageBatch;
     let rng: Xoshiro128 | undefined;
     try {
+      options = checkOptions('vae.reconstruct', options, RECONSTRUCT_SCHEMA);
       batch = toImageBatch(images, this.#info.imageShape);
       if (options?.sample) rng = new Xoshiro128(options.seed === undefined ? randomSeed() : checkSeed(options.seed));
     } catch (e) {
@@ -400,11 +463,14 @@ export class VAE {
    */
   interpolate(a: ImagesInput | LatentsInput, b: ImagesInput | LatentsInput, options: InterpolateOptions = {}): Promise<PathResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('interpolate'));
-    const steps = options?.steps ?? 10;
-    const method = options?.method ?? 'linear';
-    const input = options?.input ?? 'auto';
     let ends: { kind: 'image' | 'latent'; data: Float32Array }[];
+    let steps: number;
+    let method: 'linear' | 'slerp';
     try {
+      options = checkOptions('vae.interpolate', options, INTERPOLATE_SCHEMA);
+      steps = options.steps ?? 10;
+      method = options.method ?? 'linear';
+      const input = options.input ?? 'auto';
       if (!Number.isInteger(steps) || steps < 2 || steps > 1 << 16) throw new VAEInputError(`steps must be an integer in [2, 65536], got ${describe(steps)}`);
       if (method !== 'linear' && method !== 'slerp') throw new VAEInputError(`method must be 'linear' or 'slerp', got ${describe(method)}`);
       if (!['auto', 'image', 'latent'].includes(input)) throw new VAEInputError(`input must be 'auto', 'image' or 'latent', got ${describe(input)}`);
@@ -500,12 +566,13 @@ export class VAE {
     const L = this.#info.latent;
     let z: Float32Array;
     try {
+      options = checkOptions('vae.manifold', options, MANIFOLD_SCHEMA);
       checkCount('n', n, 256);
-      const [dx, dy] = options?.dims ?? [0, 1];
+      const [dx, dy] = options.dims ?? [0, 1];
       if (L < 2) throw new VAEInputError(`manifold needs a latent size >= 2, this model has ${L}`);
       for (const d of [dx, dy]) if (!Number.isInteger(d) || d < 0 || d >= L) throw new VAEInputError(`dims must be integers in [0, ${L - 1}], got ${describe(d)}`);
       if (dx === dy) throw new VAEInputError(`dims must be two different dimensions, got [${dx}, ${dy}]`);
-      const [lo, hi] = options?.range ?? [0.05, 0.95];
+      const [lo, hi] = options.range ?? [0.05, 0.95];
       if (!(lo > 0 && hi < 1 && lo < hi)) throw new VAEInputError(`range must satisfy 0 < lo < hi < 1, got [${lo}, ${hi}]`);
       const q = linspace(lo, hi, n).map(normalQuantile);
       z = new Float32Array(n * n * L);
