@@ -111,7 +111,8 @@ const FETCH_X = Object.freeze(['x']);
 const FETCH_LOGITS = Object.freeze(['logits']);
 
 const LOAD_SCHEMA: OptionSchema = {
-  device: t.oneOf('auto', 'cpu', 'cuda', 'webgpu', 'wasm'),
+  // Which names are valid is the device registry's to say (a VAEDeviceError listing them).
+  device: t.string,
   threads: t.positiveInteger,
   batchSize: t.positiveInteger,
   wasm: t.object,
