@@ -18,6 +18,7 @@
  * rounding to float32 the latents agree except in rare last-bit cases.
  */
 import { VAEInputError } from './errors.js';
+import { checkOptions, t as types } from './options.js';
 
 /** Largest accepted seed (seeds are uint32). */
 export const MAX_SEED = 0xffffffff;
@@ -181,6 +182,8 @@ export function randomSeed(): number {
  * ```
  */
 export function gaussianLatents(n: number, latent: number, options: LatentSampleOptions = {}): Float32Array {
+  // Schema built per call: options.ts imports describe() from here, so nothing of it may run at load time.
+  options = checkOptions('gaussianLatents', options, { seed: types.integer, temperature: types.number });
   checkCount('latent', latent);
   checkRows('n', n, latent, 'latents');
   const seed = options.seed === undefined ? randomSeed() : checkSeed(options.seed);

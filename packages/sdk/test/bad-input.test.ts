@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { ImageBatch } from '../src/node.js';
-import { VAE, VAEInputError, VAEModelError, VAESourceError, encodePng, fromImageData, imagesFromPng, lerp, slerp, tile } from '../src/node.js';
+import { VAE, VAEInputError, VAEModelError, VAESourceError, encodePng, fromImageData, gaussianLatents, imagesFromPng, lerp, slerp, tile } from '../src/node.js';
 import { fixtureModel } from './fixtures.js';
 
 const fx = fixtureModel();
@@ -105,6 +105,7 @@ describe('typed errors for bad inputs', () => {
     expect(load.message).toBe('VAE.load: unknown option "devise" (did you mean "device"?); valid options are device, threads, batchSize, wasm, signal, timeoutMs, onProgress');
     expect((await thrown(() => vae.sample(1, { sead: 1 } as never))).message).toBe('vae.sample: unknown option "sead" (did you mean "seed"?); valid options are seed, temperature');
     expect((await thrown(() => fromImageData(pixels, { invrt: true } as never))).message).toMatch(/^fromImageData: unknown option "invrt" \(did you mean "invert"\?\); valid options are prepare, invert, size$/);
+    expect((await thrown(() => gaussianLatents(1, 4, { temprature: 2 } as never))).message).toBe('gaussianLatents: unknown option "temprature" (did you mean "temperature"?); valid options are seed, temperature');
     expect((await thrown(() => tile(digit, { col: 2 } as never))).message).toMatch(/^tile: unknown option "col" \(did you mean "cols"\?\)/);
     expect((await thrown(() => vae.interpolate(digit, digit, { stpes: 3 } as never))).message).toMatch(/unknown option "stpes" \(did you mean "steps"\?\); valid options are steps, method, input$/);
   });
