@@ -322,6 +322,7 @@ function toRgba(src: ArrayLike<number>, palette: DecodedPng['palette'], key: Dec
  *
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
  * await writeFile('samples.png', encodePng(tile(await vae.sample(64, { seed: 1 }), 8)));
  * ```
  */
