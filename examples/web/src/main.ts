@@ -224,7 +224,7 @@ function clearPad(): void {
 }
 clearPad();
 
-/** The pad as model input: white strokes on black, area-resized to 28×28. */
+/** The pad as model input: white strokes on black, with the MNIST preparation (cropped, fitted into 20×20, centred by mass). */
 function padPixels(): ImageBatch {
   return fromImageData(pad.getImageData(0, 0, ui.pad.width, ui.pad.height), { invert: false });
 }

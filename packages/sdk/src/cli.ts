@@ -10,7 +10,10 @@
  * vae info --device cpu
  * ```
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Device, ImageBatch } from './node.js';
 import { VAE, VAEError, encodePng, imagesFromPng, tile } from './node.js';
@@ -20,22 +23,27 @@ const HELP = `vae — sample, interpolate and reconstruct MNIST digits with a VA
 Usage:
   vae sample      --n 64 --seed 1 [--temperature 1] [--cols 8] --out samples.png
   vae interpolate --from 3.png --to 8.png [--steps 10] [--method linear|slerp] --out lerp.png
-  vae reconstruct --in digit.png [--sample --seed 1] --out recon.png
+  vae reconstruct --in digit.png [--sample --seed 1] [--raw] --out recon.png
   vae info        [--json]
 
 Options for every command:
   --model DIR|URL   model folder or URL with model.json (default: the MNIST model in the package)
   --device NAME     auto (default), cpu, cuda or webgpu
-  --threads N       intra-op threads (default: ONNX Runtime's)
+  --threads N       intra-op threads, at most 2 per core (default: ONNX Runtime's)
   --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
   -h, --help        show this help
   -v, --version     print the SDK version
 
-Input PNGs may be any size or colour; they are greyed, resized to 28×28 and
-inverted if they are dark digits on a light background.`;
+Input PNGs may be any size or colour. They get MNIST's preparation: the ink
+is found (dark on light is inverted, grey paper removed), cropped, fitted
+into 20×20 and centred by its centre of mass in 28×28. --raw skips it and
+only greys, resizes to 28×28 and inverts dark-on-light images.`;
 
 /** A usage problem: print it with a hint and exit 2. */
 class UsageError extends Error {}
+
+/** An output file that cannot be written: one line, exit 1. */
+class OutputError extends Error {}
 
 function int(name: string, v: string | undefined, dflt?: number): number {
   if (v === undefined) {
@@ -68,10 +76,39 @@ function upscale(img: ImageBatch, k: number): ImageBatch {
   return { data: out, shape: [1, c, h * k, w * k] };
 }
 
+/** Checked before the model loads, so a typo in --out costs nothing. */
+async function checkOut(path: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isDirectory()) throw new OutputError(`cannot write --out ${path}: it is a folder; expected a file path such as ${resolve(path, 'samples.png')}`);
+  const dir = dirname(resolve(path));
+  const parent = await stat(dir).catch(() => undefined);
+  if (!parent) throw new OutputError(`cannot write --out ${path}: folder ${dir} does not exist; create it first or pick another path`);
+  if (!parent.isDirectory()) throw new OutputError(`cannot write --out ${path}: ${dir} is not a folder`);
+}
+
+/** Written to a temporary file next to `path` and renamed over it, so a failed run never leaves half a PNG. */
 async function writePng(path: string, grid: ImageBatch, scale: number, log: (s: string) => void): Promise<void> {
   const up = upscale(grid, scale);
-  await writeFile(path, encodePng(up));
+  const tmp = resolve(dirname(resolve(path)), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, encodePng(up), { flag: 'wx' });
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OutputError(`cannot write --out ${path}: ${code ?? (e as Error).message}${code === 'EACCES' || code === 'EPERM' ? ' (no permission to write there)' : code === 'ENOSPC' ? ' (disk full)' : ''}`);
+  }
   log(`wrote ${path} (${up.shape[3]}×${up.shape[2]})`);
+}
+
+/** The SDK caps threads too; here the message can name the flag and this machine's cores. */
+function threadsArg(v: string): number {
+  const n = int('threads', v);
+  const cores = availableParallelism();
+  if (n < 1 || n > 2 * cores) {
+    throw new UsageError(`--threads must be in [1, ${2 * cores}] (2 per core on this ${cores}-core machine: more threads than cores only wait on each other and make every run slower), got ${n}`);
+  }
+  return n;
 }
 
 /**
@@ -101,6 +138,7 @@ export async function main(
         method: { type: 'string' },
         in: { type: 'string', short: 'i' },
         sample: { type: 'boolean' },
+        raw: { type: 'boolean' },
         json: { type: 'boolean' },
         model: { type: 'string', short: 'm' },
         device: { type: 'string', short: 'd' },
@@ -128,8 +166,11 @@ export async function main(
     const load = () =>
       VAE.load(values.model, {
         device: (values.device ?? 'auto') as Device,
-        ...(values.threads !== undefined ? { threads: int('threads', values.threads) } : {}),
+        ...(values.threads !== undefined ? { threads: threadsArg(values.threads) } : {}),
       });
+    if (values.threads !== undefined) threadsArg(values.threads);
+    if (values.out !== undefined && command !== 'info') await checkOut(values.out);
+    const prepare = !values.raw;
 
     if (command === 'sample') {
       const n = int('n', values.n, 64);
@@ -145,13 +186,13 @@ export async function main(
       const steps = int('steps', values.steps, 10);
       const method = values.method ?? 'linear';
       if (method !== 'linear' && method !== 'slerp') throw new UsageError(`--method must be linear or slerp, got ${JSON.stringify(method)}`);
-      const [a, b] = await Promise.all([readPng(from), readPng(to)]);
+      const [a, b] = await Promise.all([readPng(from, prepare), readPng(to, prepare)]);
       vae = await load();
       const path = await vae.interpolate(a, b, { steps, method, input: 'image' });
       await writePng(out, tile(path, { cols: steps }), scale, io.log);
     } else if (command === 'reconstruct') {
       const [input, out] = [need('in', values.in), need('out', values.out)];
-      const img = await readPng(input);
+      const img = await readPng(input, prepare);
       vae = await load();
       const seed = values.seed === undefined ? undefined : int('seed', values.seed);
       const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed });
@@ -175,6 +216,10 @@ export async function main(
     }
     return 0;
   } catch (e) {
+    if (e instanceof OutputError) {
+      io.error(`vae: ${e.message}`);
+      return 1;
+    }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
       io.error(`vae: ${(e as Error).message}\nRun \`vae --help\` for usage.`);
       return 2;
@@ -188,14 +233,14 @@ export async function main(
   }
 }
 
-async function readPng(path: string): Promise<ImageBatch> {
+async function readPng(path: string, prepare: boolean): Promise<ImageBatch> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected a PNG file`);
   }
-  return imagesFromPng(bytes);
+  return imagesFromPng(bytes, { prepare });
 }
 
 declare const __SDK_VERSION__: string | undefined;

@@ -69,7 +69,7 @@ describe('8-bit and ImageData', () => {
     const drawn = fromImageData({ data: rgba, width: 56, height: 56 });
     expect(drawn.data[14 * 28 + 14]).toBeCloseTo(1);
     expect(drawn.data[0]).toBeCloseTo(0);
-    expect(fromImageData({ data: rgba, width: 56, height: 56 }, { invert: false }).data[0]).toBeCloseTo(1);
+    expect(fromImageData({ data: rgba, width: 56, height: 56 }, { prepare: false, invert: false }).data[0]).toBeCloseTo(1);
     expect(() => fromImageData({ data: new Uint8ClampedArray(3), width: 1, height: 1 })).toThrow(/width·height·4/);
   });
 

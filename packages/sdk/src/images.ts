@@ -3,7 +3,14 @@
  * a decoded PNG or a canvas `ImageData`) to model input.
  */
 import { VAEInputError } from './errors.js';
+import type { OptionSchema } from './options.js';
+import { checkOptions, t } from './options.js';
+import { flattenAlpha, prepareDigit } from './prepare-digit.js';
+import { resizeArea } from './resize.js';
 import type { ImageBatch } from './tensors.js';
+import { checkImageBatch } from './tensors.js';
+
+export { resizeArea } from './resize.js';
 
 /** Options for {@link tile}. */
 export interface TileOptions {
@@ -24,16 +31,18 @@ export interface TileOptions {
  * ```
  */
 export function tile(images: ImageBatch, options: TileOptions | number = {}): ImageBatch {
-  const opts = typeof options === 'number' ? { cols: options } : options;
+  checkImageBatch('tile', images);
+  const opts = typeof options === 'number' ? { cols: options } : checkOptions('tile', options, TILE_SCHEMA);
   const [n, c, h, w] = images.shape;
   const cols = opts.cols ?? Math.ceil(Math.sqrt(n));
   if (!Number.isInteger(cols) || cols <= 0) throw new VAEInputError(`cols must be a positive integer, got ${cols}`);
   const pad = opts.padding ?? 2;
-  if (!Number.isInteger(pad) || pad < 0) throw new VAEInputError(`padding must be an integer >= 0, got ${pad}`);
+  if (!Number.isInteger(pad) || pad < 0 || pad > 1024) throw new VAEInputError(`padding must be an integer in [0, 1024], got ${pad}`);
   const rows = Math.ceil(n / cols);
   const useCols = Math.min(cols, n);
   const W = useCols * w + (useCols + 1) * pad;
   const H = rows * h + (rows + 1) * pad;
+  if (c * H * W > 2 ** 28) throw new VAEInputError(`tile: a ${W}×${H} grid of ${c} channel(s) is more than 2^28 values (1 GiB); expected fewer images or less padding`);
   const out = new Float32Array(c * H * W).fill(opts.background ?? 0);
   for (let i = 0; i < n; i++) {
     const y0 = pad + Math.floor(i / cols) * (h + pad);
@@ -48,6 +57,8 @@ export function tile(images: ImageBatch, options: TileOptions | number = {}): Im
   return { data: out, shape: [1, c, H, W] };
 }
 
+const TILE_SCHEMA: OptionSchema = { cols: t.positiveInteger, padding: t.integer, background: t.number };
+
 /**
  * Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped).
  *
@@ -59,7 +70,8 @@ export function tile(images: ImageBatch, options: TileOptions | number = {}): Im
  * const { data, width, height } = toGray8(digits, 3); // Uint8ClampedArray(784), 28, 28
  * ```
  */
-export function toGray8(images: ImageBatch, index = 0): { data: Uint8ClampedArray; width: number; height: number } {
+export function toGray8(images: ImageBatch, index = 0, where = 'toGray8'): { data: Uint8ClampedArray; width: number; height: number } {
+  checkImageBatch(where, images);
   const [n, , h, w] = images.shape;
   if (!Number.isInteger(index) || index < 0 || index >= n) throw new VAEInputError(`index must be an integer in [0, ${n - 1}], got ${index}`);
   const size = h * w;
@@ -96,7 +108,7 @@ export type ImageDataOut = typeof globalThis extends { ImageData: { prototype: i
  * ```
  */
 export function toImageData(images: ImageBatch, index = 0): ImageDataOut {
-  const g = toGray8(images, index);
+  const g = toGray8(images, index, 'toImageData');
   const rgba = new Uint8ClampedArray(g.width * g.height * 4);
   for (let i = 0; i < g.data.length; i++) {
     const v = g.data[i];
@@ -112,45 +124,77 @@ export function toImageData(images: ImageBatch, index = 0): ImageDataOut {
 /** Options for turning arbitrary pixels into model input. */
 export interface FromPixelsOptions {
   /**
-   * MNIST digits are white on black. `'auto'` (default) inverts when the
-   * border is mostly bright, i.e. a dark digit on a light background.
+   * `true` (default): MNIST's preparation. Alpha is flattened onto a
+   * background that contrasts with the strokes, the ink colour is found (and
+   * inverted to white on black when dark), a grey paper level is removed, the
+   * ink is cropped to its bounding box, fitted into 20×20 keeping its aspect
+   * ratio and centred by its centre of mass in the 28×28 field. `false`: only
+   * grey (over white), area-resize to `size` and invert, as the pixels are.
+   */
+  prepare?: boolean;
+  /**
+   * MNIST digits are white on black. `'auto'` (default) inverts dark ink on
+   * light paper: with `prepare`, when the mean is darker than the median
+   * (the paper); without, when the border is mostly bright.
    */
   invert?: boolean | 'auto';
   /** Target size `[height, width]`; default `[28, 28]`. */
   size?: readonly [number, number];
 }
 
+/** The schema {@link fromImageData} checks its options against. @internal */
+export const FROM_PIXELS_SCHEMA: OptionSchema = { prepare: t.boolean, invert: t.either(t.boolean, t.oneOf('auto')), size: t.integerPair };
+
 /**
- * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch:
- * composited over white, converted to luminance, area-resized to 28×28 and
- * inverted if needed.
+ * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch of
+ * `size` (28×28), white digit on black as the model expects. By default with
+ * MNIST's preparation (see {@link FromPixelsOptions.prepare}), so a digit
+ * drawn anywhere on a canvas of any shape, in any ink, reads like an MNIST
+ * digit; `{ prepare: false }` only greys, resizes and inverts.
+ *
+ * @throws {@link VAEInputError} for pixels whose `data.length` is not `width·height·4`, or bad options
  *
  * @example
  * ```ts
- * // A digit drawn on a 280×280 canvas, dark ink on white: resized and inverted to MNIST's white on black.
- * const image = fromImageData(canvas.getContext('2d')!.getImageData(0, 0, 280, 280));
+ * // A digit drawn anywhere on a 400×300 canvas, dark ink on white: cropped, centred and made white on black.
+ * const image = fromImageData(canvas.getContext('2d')!.getImageData(0, 0, 400, 300));
  * const recon = await vae.reconstruct(image);
  * ```
  */
 export function fromImageData(image: ImageDataLike, options: FromPixelsOptions = {}): ImageBatch {
+  const opts = checkOptions('fromImageData', options, FROM_PIXELS_SCHEMA);
+  if (image === null || typeof image !== 'object') throw new VAEInputError(`fromImageData expects { data, width, height } RGBA pixels (an ImageData), got ${describeShort(image)}`);
   const { data, width, height } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data?.length !== width * height * 4) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || !isByteArray(data) || data.length !== width * height * 4) {
     throw new VAEInputError(`expected RGBA pixels with data.length === width·height·4, got ${width}×${height} and ${data?.length} bytes`);
   }
-  const gray = new Float32Array(width * height);
-  for (let i = 0; i < gray.length; i++) {
+  const [th, tw] = opts.size ?? [28, 28];
+  if (th < 1 || tw < 1 || th > 4096 || tw > 4096) throw new VAEInputError(`size must be [height, width] with both in [1, 4096], got [${th}, ${tw}]`);
+  const invert = opts.invert ?? 'auto';
+  const n = width * height;
+  if (opts.prepare ?? true) {
+    return { data: prepareDigit(flattenAlpha(data, n), width, height, invert, th, tw), shape: [1, 1, th, tw] };
+  }
+  const gray = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
     const a = data[4 * i + 3] / 255;
     const lum = (0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]) / 255;
     // Over white, so a dark stroke on a transparent canvas reads as a dark stroke.
     gray[i] = lum * a + (1 - a);
   }
-  const [th, tw] = options.size ?? [28, 28];
   const out = resizeArea(gray, width, height, tw, th);
-  const invert = options.invert ?? 'auto';
   if (invert === true || (invert === 'auto' && borderMean(out, tw, th) > 0.5)) {
     for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
   }
   return { data: out, shape: [1, 1, th, tw] };
+}
+
+function isByteArray(v: unknown): v is ArrayLike<number> {
+  return v instanceof Uint8ClampedArray || v instanceof Uint8Array || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+}
+
+function describeShort(v: unknown): string {
+  return v === null ? 'null' : typeof v;
 }
 
 function borderMean(a: Float32Array, w: number, h: number): number {
@@ -165,32 +209,4 @@ function borderMean(a: Float32Array, w: number, h: number): number {
     k += 2;
   }
   return s / k;
-}
-
-/** Area-average (box) resize; exact copy when the size already matches. */
-export function resizeArea(src: Float32Array, sw: number, sh: number, tw: number, th: number): Float32Array {
-  if (sw === tw && sh === th) return src.slice();
-  const out = new Float32Array(tw * th);
-  const fx = sw / tw;
-  const fy = sh / th;
-  for (let ty = 0; ty < th; ty++) {
-    const y0 = ty * fy;
-    const y1 = y0 + fy;
-    for (let tx = 0; tx < tw; tx++) {
-      const x0 = tx * fx;
-      const x1 = x0 + fx;
-      let acc = 0;
-      let wsum = 0;
-      for (let sy = Math.floor(y0); sy < Math.min(Math.ceil(y1), sh); sy++) {
-        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
-        for (let sx = Math.floor(x0); sx < Math.min(Math.ceil(x1), sw); sx++) {
-          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
-          acc += src[sy * sw + sx] * wx * wy;
-          wsum += wx * wy;
-        }
-      }
-      out[ty * tw + tx] = wsum > 0 ? acc / wsum : 0;
-    }
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 /** Latent-space paths: linear and spherical interpolation, and grid values. */
 import { VAEInputError } from './errors.js';
+import { describe } from './random.js';
 
 /**
  * `(1 - t)·a + t·b`, element-wise, written into `out` (a new array by default).
@@ -12,7 +13,8 @@ import { VAEInputError } from './errors.js';
  * const image = await vae.decode(mid);
  * ```
  */
-export function lerp(a: Float32Array, b: Float32Array, t: number, out = new Float32Array(a.length)): Float32Array {
+export function lerp(a: Float32Array, b: Float32Array, t: number, out?: Float32Array): Float32Array {
+  out = checkEnds('lerp', a, b, t, out);
   for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
   return out;
 }
@@ -31,7 +33,8 @@ export function lerp(a: Float32Array, b: Float32Array, t: number, out = new Floa
  * const images = await vae.decode(path);               // rows of latents: 5 images
  * ```
  */
-export function slerp(a: Float32Array, b: Float32Array, t: number, out = new Float32Array(a.length)): Float32Array {
+export function slerp(a: Float32Array, b: Float32Array, t: number, out?: Float32Array): Float32Array {
+  out = checkEnds('slerp', a, b, t, out);
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -47,6 +50,18 @@ export function slerp(a: Float32Array, b: Float32Array, t: number, out = new Flo
   const ka = Math.sin((1 - t) * omega) / s;
   const kb = Math.sin(t * omega) / s;
   for (let i = 0; i < a.length; i++) out[i] = ka * a[i] + kb * b[i];
+  return out;
+}
+
+const isVector = (v: unknown): v is ArrayLike<number> => ArrayBuffer.isView(v) ? !(v instanceof DataView) : Array.isArray(v);
+
+/** Both ends must be vectors of one length (a shorter one would read as zeros), `t` a finite number, `out` as long as they are. */
+function checkEnds(where: string, a: unknown, b: unknown, t: unknown, out: unknown): Float32Array {
+  if (!isVector(a) || !isVector(b)) throw new VAEInputError(`${where}(a, b, t): a and b must be latent vectors (Float32Array or number[]), got ${describe(a)} and ${describe(b)}`);
+  if (a.length !== b.length) throw new VAEInputError(`${where}(a, b, t): a has ${a.length} values and b has ${b.length}; expected two latents of the same length`);
+  if (typeof t !== 'number' || !Number.isFinite(t)) throw new VAEInputError(`${where}(a, b, t): t must be a finite number (0 → a, 1 → b), got ${describe(t)}`);
+  if (out === undefined) return new Float32Array(a.length);
+  if (!(out instanceof Float32Array) || out.length !== a.length) throw new VAEInputError(`${where}: out must be a Float32Array of length ${a.length}, got ${describe(out)}`);
   return out;
 }
 

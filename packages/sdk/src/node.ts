@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBackend } from './backends/onnx-node.js';
@@ -37,6 +38,7 @@ import type { ImageBatch } from './tensors.js';
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
  * import { join } from 'node:path';
  * import { bundledModelDir, parseManifest } from '@vae/sdk';
  * const dir = bundledModelDir();                                  // …/node_modules/@vae/sdk/models/mnist
@@ -56,6 +58,7 @@ setPlatform({
   readFile: readFileBounded,
   defaultModel: bundledModelDir,
   sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+  cores: availableParallelism,
 });
 
 export * from './index.js';

@@ -12,6 +12,8 @@ export interface PlatformHooks {
   sha256?: (bytes: Uint8Array) => string;
   /** Whether a plain string source is a local path (Node) rather than a relative URL (browser). */
   stringsArePaths: boolean;
+  /** Logical cores, to bound `threads` (Node 20 has no `navigator.hardwareConcurrency`). */
+  cores?: () => number;
 }
 
 /** @internal */

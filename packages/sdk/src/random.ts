@@ -19,6 +19,7 @@
  */
 import { Xoshiro128 } from '@vae/format';
 import { VAEInputError } from './errors.js';
+import { checkOptions, t as types } from './options.js';
 
 // One implementation for the SDK and the trainer; the stream above is its contract.
 export { Xoshiro128 };
@@ -70,10 +71,20 @@ export function checkSeed(seed: unknown): number {
   return seed;
 }
 
-/** Throws unless `t` is a finite number ≥ 0. */
+/**
+ * Largest temperature whose latents always fit in float32: the generator's
+ * largest |ε| is √(2·ln 2³²) ≈ 6.66 (u₁ ≥ 2⁻³²), float32's largest value
+ * 3.4e38, and 3.4e38 / 6.66 ≈ 5.1e37, rounded down.
+ */
+export const MAX_TEMPERATURE = 5e37;
+
+/** Throws unless `t` is a finite number in [0, {@link MAX_TEMPERATURE}]. */
 export function checkTemperature(t: unknown): number {
   if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
     throw new VAEInputError(`temperature must be a finite number >= 0, got ${describe(t)}`);
+  }
+  if (t > MAX_TEMPERATURE) {
+    throw new VAEInputError(`temperature ${t} would make latents overflow float32 (largest |ε| 6.66 × ${t} > 3.4e38); expected a temperature in [0, ${MAX_TEMPERATURE}] (1 is the prior)`);
   }
   return t;
 }
@@ -121,6 +132,8 @@ export function randomSeed(): number {
  * ```
  */
 export function gaussianLatents(n: number, latent: number, options: LatentSampleOptions = {}): Float32Array {
+  // Schema built per call: options.ts imports describe() from here, so nothing of it may run at load time.
+  options = checkOptions('gaussianLatents', options, { seed: types.integer, temperature: types.number });
   checkCount('latent', latent);
   checkRows('n', n, latent, 'latents');
   const seed = options.seed === undefined ? randomSeed() : checkSeed(options.seed);

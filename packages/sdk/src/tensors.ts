@@ -225,3 +225,27 @@ export function imageAt(batch: ImageBatch, i: number): Float32Array {
   const size = batch.shape[1] * batch.shape[2] * batch.shape[3];
   return batch.data.subarray(i * size, (i + 1) * size);
 }
+
+/**
+ * Throws unless `images` is an {@link ImageBatch} the SDK made or could have:
+ * `{ data: Float32Array, shape: [N, C, H, W] }` with positive integer sides
+ * and `data.length === N·C·H·W`. For helpers (`tile`, `encodePng`) that read
+ * a batch as it is rather than converting it.
+ * @internal
+ */
+export function checkImageBatch(where: string, images: unknown): ImageBatch {
+  const b = images as ImageBatch;
+  const expected = 'an ImageBatch { data: Float32Array, shape: [N, C, H, W] } (what vae.sample, decode and reconstruct return)';
+  if (images === null || typeof images !== 'object' || ArrayBuffer.isView(images) || Array.isArray(images)) {
+    throw new VAEInputError(`${where} expects ${expected}, got ${describe(images)}${ArrayBuffer.isView(images) ? '; wrap raw pixels as { data, shape: [1, 1, 28, 28] }' : ''}`);
+  }
+  if (!(b.data instanceof Float32Array)) throw new VAEInputError(`${where} expects ${expected}; its data is ${describe(b.data)}`);
+  const s = b.shape;
+  if (!Array.isArray(s) || s.length !== 4 || !s.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new VAEInputError(`${where} expects ${expected}; its shape is ${Array.isArray(s) ? `[${s.join(', ')}]` : describe(s)}`);
+  }
+  if (s[0] * s[1] * s[2] * s[3] !== b.data.length) {
+    throw new VAEInputError(`${where}: shape [${s.join(', ')}] needs ${s[0] * s[1] * s[2] * s[3]} values but data has ${b.data.length}`);
+  }
+  return b;
+}

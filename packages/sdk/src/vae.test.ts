@@ -307,7 +307,7 @@ describe('inference', () => {
     const mixed = await vae.interpolate(a, zb, { steps: 2 });
     expect(mixed.shape[0]).toBe(2);
     await expect(vae.interpolate(a, b, { steps: 1 })).rejects.toThrow(/steps must be an integer in \[2, 65536\], got 1/);
-    await expect(vae.interpolate(a, b, { method: 'cubic' as never })).rejects.toThrow(/method must be 'linear' or 'slerp'/);
+    await expect(vae.interpolate(a, b, { method: 'cubic' as never })).rejects.toThrow(/^vae\.interpolate: option method must be one of 'linear', 'slerp', got "cubic" \(string\)$/);
     await expect(vae.interpolate(new Float32Array(10), b)).rejects.toThrow(/a has 10 values; expected one image \(784 values\) or one latent \(32 values\)/);
   });
 
@@ -337,7 +337,7 @@ describe('inference', () => {
     await expect(vae.sample(1, { seed: -5 })).rejects.toThrow(/seed must be an integer/);
     await expect(vae.decode(new Float32Array(16))).rejects.toThrow(/latent size 32/);
     await expect(vae.decode([[NaN, ...Array(31).fill(0)]])).rejects.toThrow(/NaN at index 0/);
-    await expect(vae.decode(new Float32Array(32), { output: 'y' as never })).rejects.toThrow(/output must be 'x' or 'logits'/);
+    await expect(vae.decode(new Float32Array(32), { output: 'y' as never })).rejects.toThrow(/^vae\.decode: option output must be one of 'x', 'logits', got "y" \(string\)$/);
     await expect(vae.encode(new Float32Array(100))).rejects.toThrow(/positive multiple of 784/);
     await expect(vae.encode({ data: new Float32Array(784), shape: [1, 784] })).rejects.toThrow(/expected \[N,1,28,28\]/);
     await expect(vae.encode(new Int32Array(784) as never)).rejects.toThrow(/wrong dtype/);

@@ -7,13 +7,16 @@ import { GRAPH_IO } from '@vae/format';
 import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, WasmOptions } from './backends/types.js';
 import type { DeviceFailure } from './errors.js';
-import { VAEDisposedError, VAEInputError, VAEModelError } from './errors.js';
+import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
 import { throwIfAborted } from './source/abort.js';
 import { DEFAULT_TIMEOUT_MS, readModel } from './source/read-model.js';
 import type { LoadProgress, ModelSource } from './source/types.js';
 import { verifySessionIo } from './source/validate-graphs.js';
+import type { OptionSchema } from './options.js';
+import { checkOptions, t } from './options.js';
+import { platform } from './platform.js';
 import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
@@ -132,6 +135,56 @@ const noop = () => {};
 const FETCH_X = Object.freeze([GRAPH_IO.x]);
 const FETCH_LOGITS = Object.freeze([GRAPH_IO.logits]);
 
+const LOAD_SCHEMA: OptionSchema = {
+  // Which names are valid is the device registry's to say (a VAEDeviceError listing them).
+  device: t.string,
+  threads: t.positiveInteger,
+  batchSize: t.positiveInteger,
+  wasm: t.object,
+  signal: t.abortSignal,
+  timeoutMs: t.timeoutMs,
+  onProgress: t.function,
+};
+const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number };
+const RECONSTRUCT_SCHEMA: OptionSchema = { sample: t.boolean, seed: t.integer };
+const INTERPOLATE_SCHEMA: OptionSchema = { steps: t.integer, method: t.oneOf('linear', 'slerp'), input: t.oneOf('auto', 'image', 'latent') };
+const MANIFOLD_SCHEMA: OptionSchema = { dims: t.integerPair, range: t.numberPair };
+const DECODE_SCHEMA: OptionSchema = { output: t.oneOf('x', 'logits') };
+
+/**
+ * Most intra-op threads per core {@link VAE.load} accepts. ONNX Runtime's
+ * workers spin while they wait, so threads beyond the cores only take turns:
+ * 1000 threads on 2 cores made 4 samples take 70 s instead of milliseconds.
+ */
+export const THREADS_PER_CORE = 2;
+
+/** Logical cores where the platform says (browsers, workers, the Node entry), else undefined. */
+function coreCount(): number | undefined {
+  const n = platform.cores?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && (n as number) > 0 ? n : undefined;
+}
+
+function checkThreads(threads: number): number {
+  const cores = coreCount();
+  const max = cores === undefined ? 1024 : THREADS_PER_CORE * cores;
+  return checkCount('threads', threads, max, cores === undefined ? undefined : `${THREADS_PER_CORE}× the ${cores} cores here: more threads than cores only wait on each other and make every run slower`);
+}
+
+/** Any NaN or ±Infinity in a graph's outputs is the model's fault: the SDK only feeds finite inputs. */
+function checkFinite(file: string, graph: string, out: Record<string, Float32Array>, rowSize: readonly number[], fetches: readonly string[]): void {
+  fetches.forEach((name, k) => {
+    const a = out[name];
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v - v !== 0) {
+        throw new VAEModelError(
+          `the ${graph} graph (${file}) returned ${v} in output ${JSON.stringify(name)} at index ${i} (item ${Math.floor(i / rowSize[k])}) from finite inputs; expected finite values (inputs too large for float32, or a corrupt model)`,
+        );
+      }
+    }
+  });
+}
+
 /**
  * A loaded variational autoencoder.
  *
@@ -180,13 +233,16 @@ export class VAE {
    * ```
    */
   static async load(source?: ModelSource, options: LoadOptions = {}): Promise<VAE> {
-    if (options === null || typeof options !== 'object') throw new VAEInputError(`options must be an object, got ${describe(options)}`);
+    if (source !== undefined && typeof source !== 'string' && (typeof source !== 'object' || source === null)) {
+      throw new VAESourceError(`VAE.load: source must be a folder or URL string, a URL, { manifest, encoder, decoder } (bytes or URLs), or omitted for the bundled model; got ${describe(source)}`);
+    }
+    options = checkOptions('VAE.load', options, LOAD_SCHEMA);
     const threads = options.threads;
-    if (threads !== undefined) checkCount('threads', threads, 1024);
+    if (threads !== undefined) checkThreads(threads);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
     const wasm = checkWasm(options.wasm);
     const { signal, onProgress } = options;
-    const timeoutMs = checkReadOptions(options);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const model = await readModel(source, { signal, timeoutMs, onProgress });
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
@@ -272,8 +328,13 @@ export class VAE {
     rowsOut: readonly number[],
   ): Promise<Record<string, Float32Array>> {
     const bs = this.#info.batchSize;
-    if (n <= bs) return session.run(input, data, [n, ...tail], fetches);
-    return this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+    const graph = session === this.#enc ? 'encoder' : 'decoder';
+    const file = this.#info.manifest.graphs[graph].file;
+    const run = n <= bs ? session.run(input, data, [n, ...tail], fetches) : this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+    return run.then((out) => {
+      checkFinite(file, graph, out, rowsOut, fetches);
+      return out;
+    });
   }
 
   async #runChunks(
@@ -340,8 +401,9 @@ export class VAE {
   decode(z: LatentsInput, options: DecodeOptions = {}): Promise<ImageBatch> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('decode'));
     let batch: LatentBatch;
-    const output = options?.output ?? 'x';
+    let output: 'x' | 'logits';
     try {
+      output = checkOptions('vae.decode', options, DECODE_SCHEMA).output ?? 'x';
       if (output !== 'x' && output !== 'logits') throw new VAEInputError(`output must be 'x' or 'logits', got ${describe(output)}`);
       batch = toLatentBatch(z, this.#info.latent);
     } catch (e) {
@@ -378,6 +440,7 @@ export class VAE {
     let seed: number;
     try {
       // The decoded images are the bigger buffer: n·784 float32 values for MNIST.
+      options = checkOptions('vae.sample', options, SAMPLE_SCHEMA);
       checkRows('n', n, Math.max(this.#imageSize, this.#info.latent), 'images');
       seed = options?.seed === undefined ? randomSeed() : checkSeed(options.seed);
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
@@ -405,6 +468,7 @@ export class VAE {
     let batch: ImageBatch;
     let rng: Xoshiro128 | undefined;
     try {
+      options = checkOptions('vae.reconstruct', options, RECONSTRUCT_SCHEMA);
       batch = toImageBatch(images, this.#info.imageShape);
       if (options?.sample) rng = new Xoshiro128(options.seed === undefined ? randomSeed() : checkSeed(options.seed));
     } catch (e) {
@@ -434,11 +498,14 @@ export class VAE {
    */
   interpolate(a: ImagesInput | LatentsInput, b: ImagesInput | LatentsInput, options: InterpolateOptions = {}): Promise<PathResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('interpolate'));
-    const steps = options?.steps ?? 10;
-    const method = options?.method ?? 'linear';
-    const input = options?.input ?? 'auto';
     let ends: { kind: 'image' | 'latent'; data: Float32Array }[];
+    let steps: number;
+    let method: 'linear' | 'slerp';
     try {
+      options = checkOptions('vae.interpolate', options, INTERPOLATE_SCHEMA);
+      steps = options.steps ?? 10;
+      method = options.method ?? 'linear';
+      const input = options.input ?? 'auto';
       if (!Number.isInteger(steps) || steps < 2 || steps > 1 << 16) throw new VAEInputError(`steps must be an integer in [2, 65536], got ${describe(steps)}`);
       if (method !== 'linear' && method !== 'slerp') throw new VAEInputError(`method must be 'linear' or 'slerp', got ${describe(method)}`);
       if (!['auto', 'image', 'latent'].includes(input)) throw new VAEInputError(`input must be 'auto', 'image' or 'latent', got ${describe(input)}`);
@@ -534,12 +601,13 @@ export class VAE {
     const L = this.#info.latent;
     let z: Float32Array;
     try {
+      options = checkOptions('vae.manifold', options, MANIFOLD_SCHEMA);
       checkCount('n', n, 256);
-      const [dx, dy] = options?.dims ?? [0, 1];
+      const [dx, dy] = options.dims ?? [0, 1];
       if (L < 2) throw new VAEInputError(`manifold needs a latent size >= 2, this model has ${L}`);
       for (const d of [dx, dy]) if (!Number.isInteger(d) || d < 0 || d >= L) throw new VAEInputError(`dims must be integers in [0, ${L - 1}], got ${describe(d)}`);
       if (dx === dy) throw new VAEInputError(`dims must be two different dimensions, got [${dx}, ${dy}]`);
-      const [lo, hi] = options?.range ?? [0.05, 0.95];
+      const [lo, hi] = options.range ?? [0.05, 0.95];
       if (!(lo > 0 && hi < 1 && lo < hi)) throw new VAEInputError(`range must satisfy 0 < lo < hi < 1, got [${lo}, ${hi}]`);
       const q = linspace(lo, hi, n).map(normalQuantile);
       z = new Float32Array(n * n * L);
@@ -575,23 +643,6 @@ function checkWasm(w: WasmOptions | undefined): WasmOptions | undefined {
   if (w.numThreads !== undefined) checkCount('wasm.numThreads', w.numThreads, 1024);
   if (w.proxy !== undefined && typeof w.proxy !== 'boolean') throw new VAEInputError(`wasm.proxy must be a boolean, got ${describe(w.proxy)}`);
   return w;
-}
-
-/** The reading options of {@link LoadOptions}; returns the idle timeout to use. */
-function checkReadOptions(o: LoadOptions): number {
-  const s = o.signal as unknown;
-  if (s !== undefined && (s === null || typeof s !== 'object' || typeof (s as AbortSignal).aborted !== 'boolean' || typeof (s as AbortSignal).addEventListener !== 'function')) {
-    throw new VAEInputError(`signal must be an AbortSignal (e.g. new AbortController().signal), got ${describe(s)}`);
-  }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new VAEInputError(`onProgress must be a function ({ file, loaded, total }) => void, got ${describe(o.onProgress)}`);
-  const t = o.timeoutMs;
-  if (t === undefined) return DEFAULT_TIMEOUT_MS;
-  // setTimeout holds at most 2^31-1 ms; a longer wait is for ever in practice.
-  if (t === Infinity) return t;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 2 ** 31 - 1) {
-    throw new VAEInputError(`timeoutMs must be a positive number of milliseconds up to ${2 ** 31 - 1}, or Infinity, got ${describe(t)}`);
-  }
-  return t;
 }
 
 const MODEL_FAILURE = /protobuf|INVALID_GRAPH|INVALID_PROTOBUF|INVALID_ARGUMENT|NO_MODEL|Load model|ShapeInference|opset|ir_version|Node \(|TypeInference|not supported|Unsupported model/i;

@@ -1,9 +1,9 @@
-import { deflateSync } from 'node:zlib';
+import { constants, deflateRawSync, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { VAEInputError } from '../errors.js';
-import { decodePng, encodePng, imagesFromPng } from './png.js';
+import { MAX_PNG_PIXELS, decodePng, encodePng, expectedRawSize, imagesFromPng } from './png.js';
 
-function crcPng(ihdr: number[], rows: Uint8Array, extra: [string, Uint8Array][] = []): Uint8Array {
+function crcPng(ihdr: number[], rows: Uint8Array, extra: [string, Uint8Array][] = [], idat: Uint8Array = deflateSync(rows)): Uint8Array {
   // Re-use the encoder's container by patching: simplest is to build chunks by hand.
   const chunks: Uint8Array[] = [Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10])];
   const table = Array.from({ length: 256 }, (_, n) => {
@@ -27,7 +27,9 @@ function crcPng(ihdr: number[], rows: Uint8Array, extra: [string, Uint8Array][] 
   };
   chunks.push(chunk('IHDR', Uint8Array.from(ihdr)));
   for (const [t, d] of extra) chunks.push(chunk(t, d));
-  chunks.push(chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0)));
+  // IDAT split like encoders do, so the bounded inflater sees several chunks.
+  for (let o = 0; o < idat.length; o += 1 << 20) chunks.push(chunk('IDAT', idat.subarray(o, o + (1 << 20))));
+  chunks.push(chunk('IEND', new Uint8Array(0)));
   return Buffer.concat(chunks);
 }
 
@@ -39,7 +41,7 @@ describe('PNG', () => {
     const back = decodePng(png);
     expect([back.width, back.height]).toEqual([28, 28]);
     for (let i = 0; i < data.length; i++) expect(back.data[i * 4]).toBe(Math.round(data[i] * 255));
-    expect(imagesFromPng(png, { invert: false }).data[300]).toBeCloseTo((300 % 256) / 255, 6);
+    expect(imagesFromPng(png, { prepare: false, invert: false }).data[300]).toBeCloseTo((300 % 256) / 255, 6);
   });
 
   it('reads RGBA with Paeth/Sub filters and palette images', () => {
@@ -60,5 +62,52 @@ describe('PNG', () => {
     const corrupt = png.slice();
     corrupt[40] ^= 0xff;
     expect(() => decodePng(corrupt)).toThrow(VAEInputError);
+  });
+
+  it('applies colour-key transparency (tRNS) on greyscale and RGB images', () => {
+    // 2×1 grey, key 7: the first pixel is transparent, the second opaque.
+    const grey = crcPng([0, 0, 0, 2, 0, 0, 0, 1, 8, 0, 0, 0, 0], Uint8Array.from([0, 7, 9]), [['tRNS', Uint8Array.from([0, 7])]]);
+    expect(Array.from(decodePng(grey).data)).toEqual([7, 7, 7, 0, 9, 9, 9, 255]);
+    const rgb = crcPng([0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0], Uint8Array.from([0, 1, 2, 3, 1, 2, 4]), [['tRNS', Uint8Array.from([0, 1, 0, 2, 0, 3])]]);
+    expect(Array.from(decodePng(rgb).data)).toEqual([1, 2, 3, 0, 1, 2, 4, 255]);
+  });
+
+  it('refuses a header larger than MAX_PNG_PIXELS before allocating anything', () => {
+    const huge = crcPng([0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 0, 0, 0, 0], Uint8Array.from([0, 0]));
+    expect(() => decodePng(huge)).toThrow(VAEInputError);
+    expect(() => decodePng(huge)).toThrow(/100000×100000 = 10000000000 pixels, more than the 16777216/);
+    expect(MAX_PNG_PIXELS).toBe(4096 * 4096);
+  });
+
+  it('refuses image data shorter than the header declares', () => {
+    const short = crcPng([0, 0, 0, 4, 0, 0, 0, 4, 8, 0, 0, 0, 0], new Uint8Array(10));
+    expect(() => decodePng(short)).toThrow(/inflates to 10 bytes; a 4×4 image of this type needs 20/);
+  });
+
+  it('computes the exact inflated size of interlaced images, pass by pass', () => {
+    // 1×1 grey 8-bit: only pass 1 has a pixel (2 bytes). 8×8: passes of 1,1,2,4,8,16,32 pixels in 1,1,1,2,2,4,4 rows.
+    expect(expectedRawSize({ width: 1, height: 1, depth: 8, colorType: 0, interlaced: true })).toBe(2);
+    expect(expectedRawSize({ width: 8, height: 8, depth: 8, colorType: 0, interlaced: true })).toBe(1 * 2 + 1 * 2 + 1 * 3 + 2 * 3 + 2 * 5 + 4 * 5 + 4 * 9);
+    expect(expectedRawSize({ width: 3, height: 2, depth: 1, colorType: 0, interlaced: false })).toBe(2 * 2);
+  });
+
+  it.each([1, 4])('stops a 1×1 PNG whose data inflates to %i GiB after a few MiB (peak RSS printed)', (gib) => {
+    // One 1 MiB run of zeros, full-flushed so copies concatenate into one valid deflate stream.
+    const piece = deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: constants.Z_FULL_FLUSH });
+    const n = gib * 1024;
+    const body = Buffer.concat([Buffer.from([0x78, 0x9c]), ...Array.from({ length: n }, () => piece), Buffer.from([1, 0, 0, 0xff, 0xff])]);
+    // Adler-32 of n MiB of zeros: a = 1, b = length mod 65521.
+    const adler = Buffer.alloc(4);
+    adler.writeUInt32BE((((n * 2 ** 20) % 65521) << 16 | 1) >>> 0);
+    const bomb = crcPng([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0], new Uint8Array(0), [], Buffer.concat([body, adler]));
+    const rssBefore = process.memoryUsage().rss;
+    const t0 = performance.now();
+    expect(() => decodePng(bomb)).toThrow(VAEInputError);
+    const ms = performance.now() - t0;
+    const peakMiB = process.resourceUsage().maxRSS / 1024;
+    const growthMiB = peakMiB - rssBefore / 2 ** 20;
+    console.log(`PNG bomb 1×1 → ${gib} GiB (${(bomb.length / 2 ** 20).toFixed(1)} MiB file): rejected in ${ms.toFixed(0)} ms; process peak RSS ${peakMiB.toFixed(0)} MiB, ${growthMiB.toFixed(0)} MiB above the RSS before decoding`);
+    expect(() => decodePng(bomb)).toThrow(/image data inflates past the 2 bytes a 1×1 image needs/);
+    expect(growthMiB).toBeLessThan(64);
   });
 });
