@@ -2,45 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { VAEInputError } from './errors.js';
 import { checkCount, checkSeed, fillGaussian, gaussianLatents, Xoshiro128 } from './random.js';
 
-/** Independent BigInt reimplementation of the documented algorithm, to pin the spec rather than the code. */
-function referenceUint32(seed: number, count: number): number[] {
-  const M = 0xffffffffn;
-  let s = BigInt(seed);
-  const sm = () => {
-    s = (s + 0x9e3779b9n) & M;
-    let z = s;
-    z = ((z ^ (z >> 16n)) * 0x85ebca6bn) & M;
-    z = ((z ^ (z >> 13n)) * 0xc2b2ae35n) & M;
-    return z ^ (z >> 16n);
-  };
-  let [a, b, c, d] = [sm(), sm(), sm(), sm()];
-  const rotl = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    out.push(Number((rotl((b * 5n) & M, 7n) * 9n) & M));
-    const t = (b << 9n) & M;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11n);
-  }
-  return out;
-}
-
 describe('Xoshiro128 (documented PRNG)', () => {
-  it('matches an independent BigInt implementation of the documented algorithm', () => {
-    for (const seed of [0, 1, 42, 0xffffffff]) {
-      const r = new Xoshiro128(seed);
-      const got = Array.from({ length: 100 }, () => r.nextUint32());
-      expect(got).toEqual(referenceUint32(seed, 100));
-    }
-  });
-
   it('pins the first outputs for seed 1 so a change of algorithm is a visible break', () => {
     const r = new Xoshiro128(1);
-    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual(referenceUint32(1, 3));
+    // The BigInt reference that derives these lives beside the one implementation, in @vae/format.
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([2442144158, 3238099751, 3819917871]);
     const z = gaussianLatents(1, 4, { seed: 1 });
     expect(Array.from(z).map((v) => v.toFixed(6))).toMatchSnapshot();
   });
