@@ -63,6 +63,9 @@ describe('onnxruntime-web backend', () => {
     await b.createSession(bytes, 'webgpu', {});
     expect(builds.wasm.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.wasm);
     expect(builds.full.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.webgpu);
+    // The entries are provider options objects, not bare names.
+    expect(builds.wasm.created[0].provider).toEqual({ name: 'wasm' });
+    expect(builds.full.created[0].provider).toEqual({ name: 'webgpu' });
   });
 
   it('sets ort.env.wasm from env.backends.onnx.wasm (wasmPaths, numThreads, proxy) before the first session of each build', async () => {
