@@ -16,6 +16,8 @@ export const dist = join(pkgDir, 'dist');
 function newest(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
     const p = join(dir, e.name);
+    // Specs and snapshots beside the sources are not built.
+    if (e.name.endsWith('.test.ts') || e.name === '__snapshots__') return t;
     return Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
   }, 0);
 }
