@@ -9,7 +9,7 @@
  * this runs whether or not a trained model exists; the repository's package is
  * never written to.
  */
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,8 @@ it.skipIf(skip)('VAE.load() with no source works in a Vite build: the bundler em
   const pkg = join(dir, 'node_modules/@vae/sdk');
   mkdirSync(join(pkg, 'dist'), { recursive: true });
   cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(SDK, 'dist/web.js'), join(pkg, 'dist/web.js'));
+  // The browser entry and the shared chunks it imports (the build is code-split).
+  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
   cpSync(model.dir, join(pkg, 'models/mnist'), { recursive: true, filter: (f) => !/\.(jsonl|png)$|plots/.test(f) });
   symlinkSync(realpathSync(join(SDK, 'node_modules/onnxruntime-web')), join(dir, 'node_modules/onnxruntime-web'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>');
