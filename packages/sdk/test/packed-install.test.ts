@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Install } from '../scripts/install-size.mjs';
 import { cleanEnv, installPacked, packSdk } from '../scripts/install-size.mjs';
 import { tile } from '../src/index.js';
@@ -111,6 +111,9 @@ beforeAll(() => {
     writeFileSync(join(dir, 'snippet.ts'), snippet + REPORT);
   }
 }, 600_000);
+
+// Two installs are ~300 MiB.
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const FALLBACK = /^onnxruntime-node is not installed or failed to load \(Cannot find module 'onnxruntime-node'.*\), so this runs on onnxruntime-web's WebAssembly build/;
 
