@@ -10,34 +10,26 @@ const external = ['onnxruntime-node', 'onnxruntime-web'];
 // `npm i` of the packed SDK needs nothing beyond the two runtimes.
 const noExternal = ['@vae/format'];
 
-export default defineConfig([
-  {
-    // Node: the full SDK, the platform-free core, and the CLI.
-    entry: { node: 'src/node.ts', index: 'src/index.ts', cli: 'src/cli.ts' },
-    format: ['esm', 'cjs'],
-    dts: { entry: { node: 'src/node.ts', index: 'src/index.ts' } },
-    clean: true,
-    target: 'node20',
-    platform: 'node',
-    sourcemap: true,
-    splitting: false,
-    // import.meta.url in the CJS build, to find the bundled model.
-    shims: true,
-    external,
-    noExternal,
-    define: { __SDK_VERSION__: JSON.stringify(version) },
-  },
-  {
-    // Browser: no node: imports, onnxruntime-web loaded lazily.
-    entry: { web: 'src/web.ts' },
-    format: ['esm', 'cjs'],
-    dts: { entry: { web: 'src/web.ts' } },
-    clean: false,
-    target: 'es2022',
-    platform: 'browser',
-    sourcemap: true,
-    splitting: false,
-    external,
-    noExternal,
-  },
-]);
+export default defineConfig({
+  // One build with code splitting, so every entry imports the same core chunk:
+  // `@vae/sdk`, `/node`, `/web`, `/core` and the CLI share one `VAE` class and
+  // one installed platform in a process (two builds gave `/core` its own copy,
+  // with no backend). The core chunk has no node: import, so the browser entry
+  // pulls in nothing Node-only; node-only code stays in node/cli chunks.
+  entry: { node: 'src/node.ts', web: 'src/web.ts', index: 'src/index.ts', cli: 'src/cli.ts' },
+  format: ['esm', 'cjs'],
+  // universal.d.ts: types only, for the exports map's `default` branch (see src/universal.ts).
+  dts: { entry: { node: 'src/node.ts', web: 'src/web.ts', index: 'src/index.ts', universal: 'src/universal.ts' } },
+  clean: true,
+  // es2022 runs in Node 20 and in the browsers onnxruntime-web supports.
+  target: ['node20', 'es2022'],
+  platform: 'node',
+  sourcemap: true,
+  // tsup splits ESM natively and CJS experimentally; both get shared chunks.
+  splitting: true,
+  // import.meta.url in the CJS build, to find the bundled model.
+  shims: true,
+  external,
+  noExternal,
+  define: { __SDK_VERSION__: JSON.stringify(version) },
+});

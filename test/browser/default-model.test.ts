@@ -9,13 +9,13 @@
  * this runs whether or not a trained model exists; the repository's package is
  * never written to.
  */
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type * as Sdk from '@vae/sdk';
-import { APP, SDK, chromiumMissing, demoModel, launch, loadNodeSdk, maxAbsDiff, serveApp } from './harness.js';
+import { APP, SDK, chromiumMissing, copySdkWebBuild, demoModel, launch, loadNodeSdk, maxAbsDiff, serveApp } from './harness.js';
 
 const skip = process.env.VAE_SKIP_BROWSER_TESTS === '1';
 let dir = '';
@@ -33,9 +33,7 @@ it.skipIf(skip)('VAE.load() with no source works in a Vite build: the bundler em
   if (missing) throw new Error(missing);
   const model = await demoModel();
   const pkg = join(dir, 'node_modules/@vae/sdk');
-  mkdirSync(join(pkg, 'dist'), { recursive: true });
-  cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(SDK, 'dist/web.js'), join(pkg, 'dist/web.js'));
+  copySdkWebBuild(pkg);
   cpSync(model.dir, join(pkg, 'models/mnist'), { recursive: true, filter: (f) => !/\.(jsonl|png)$|plots/.test(f) });
   symlinkSync(realpathSync(join(SDK, 'node_modules/onnxruntime-web')), join(dir, 'node_modules/onnxruntime-web'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>');

@@ -4,7 +4,7 @@
  * playwright-core.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,17 @@ export async function loadNodeSdk(): Promise<typeof Sdk> {
   const entry = createRequire(join(APP, 'package.json')).resolve('@vae/sdk');
   const esm = entry.replace(/\.cjs$/, '.js');
   return (await import(pathToFileURL(esm).href)) as typeof Sdk;
+}
+
+/**
+ * Copies the SDK's package.json and its browser build into `pkg` (a fake
+ * node_modules/@vae/sdk): the web entry and the shared chunks it imports, since
+ * the build is code-split.
+ */
+export function copySdkWebBuild(pkg: string): void {
+  mkdirSync(join(pkg, 'dist'), { recursive: true });
+  cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
+  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
 }
 
 export { maxAbsDiff } from '../max-abs-diff.js';

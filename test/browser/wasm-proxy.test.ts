@@ -7,13 +7,13 @@
  * caller's bytes and twice from the shipped model, with the proxy on, each
  * sampling in two batches (views of one buffer, which a transfer also detached).
  */
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type * as Sdk from '@vae/sdk';
-import { APP, SDK, chromiumMissing, demoModel, launch, loadNodeSdk, maxAbsDiff, serveApp } from './harness.js';
+import { APP, SDK, chromiumMissing, copySdkWebBuild, demoModel, launch, loadNodeSdk, maxAbsDiff, serveApp } from './harness.js';
 
 const skip = process.env.VAE_SKIP_BROWSER_TESTS === '1';
 let dir = '';
@@ -38,9 +38,7 @@ it.skipIf(skip)("with wasm.proxy the caller's model bytes stay intact and a seco
   if (missing) throw new Error(missing);
   const model = await demoModel();
   const pkg = join(dir, 'node_modules/@vae/sdk');
-  mkdirSync(join(pkg, 'dist'), { recursive: true });
-  cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(SDK, 'dist/web.js'), join(pkg, 'dist/web.js'));
+  copySdkWebBuild(pkg);
   const files = (to: string) => cpSync(model.dir, to, { recursive: true, filter: (f) => !/\.(jsonl|png)$|plots/.test(f) });
   files(join(pkg, 'models/mnist'));
   files(join(dir, 'public/model')); // the caller's own copy, fetched as bytes

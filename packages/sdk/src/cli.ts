@@ -28,7 +28,7 @@ Usage:
 
 Options for every command:
   --model DIR|URL   model folder or URL with model.json (default: the MNIST model in the package)
-  --device NAME     auto (default), cpu, cuda or webgpu
+  --device NAME     auto (default), cpu, cuda, webgpu or wasm (onnxruntime-web)
   --threads N       intra-op threads, at most 2 per core (default: ONNX Runtime's)
   --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
   -h, --help        show this help
@@ -209,6 +209,7 @@ export async function main(
             `source       ${i.source}`,
             `trained      ${m.training.epochs} epochs on ${m.dataset}${m.training.metrics ? `, test NELBO ${m.training.metrics.testLoss.toFixed(2)} nats` : ''}`,
             `device       ${i.device} (execution provider ${i.executionProvider}, ${i.runtime})`,
+            ...(i.fallback ? [`fallback     ${i.fallback}`] : []),
             ...i.skipped.map((s) => `skipped      ${s.device}: ${s.reason}`),
           ].join('\n'),
         );

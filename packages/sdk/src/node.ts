@@ -1,6 +1,7 @@
 /**
- * Node entry point of `@vae/sdk`: registers the onnxruntime-node backend,
- * local file reading and the bundled model, then re-exports the core plus the
+ * Node entry point of `@vae/sdk`: installs the Node platform (onnxruntime-node,
+ * with onnxruntime-web's wasm build as its fallback; local file reading; the
+ * bundled model), then re-exports the core plus the
  * PNG helpers. `import '@vae/sdk'` resolves here under Node.
  *
  * @example
@@ -20,12 +21,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBackend } from './backends/onnx-node.js';
-import { registerBackend } from './backends/registry.js';
-import { setPlatformName } from './env.js';
 import { toImageData as coreToImageData } from './images.js';
 import type { ImageDataLike } from './images.js';
 import { readFileBounded } from './node/read-file-bounded.js';
-import { setPlatform } from './platform.js';
+import { installPlatform } from './platform.js';
 import type { ImageBatch } from './tensors.js';
 
 /**
@@ -51,9 +50,9 @@ export function bundledModelDir(): string {
   return candidates.find((d) => existsSync(join(d, 'model.json'))) ?? candidates[0];
 }
 
-registerBackend(nodeBackend);
-setPlatformName('node');
-setPlatform({
+installPlatform({
+  name: 'node',
+  backend: nodeBackend,
   stringsArePaths: true,
   readFile: readFileBounded,
   defaultModel: bundledModelDir,

@@ -6,6 +6,7 @@
 import { GRAPH_IO } from '@vae/format';
 import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, WasmOptions } from './backends/types.js';
+import { mergeLegacyWasmOptions } from './env.js';
 import type { DeviceFailure } from './errors.js';
 import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
@@ -29,15 +30,19 @@ export interface LoadOptions {
    * starts or throws a {@link VAEDeviceError} saying what is missing.
    */
   device?: Device;
-  /** Intra-op threads (Node) or WASM threads (browser). Default: the runtime's. */
+  /**
+   * Intra-op threads of this model's sessions (Node). In browsers WASM threads
+   * are global to the page: set `env.backends.onnx.wasm.numThreads` (this is
+   * used only when that is unset). Default: the runtime's.
+   */
   threads?: number;
   /** Largest batch sent to the runtime in one run; bigger requests are split. Default 1024. */
   batchSize?: number;
   /**
-   * Browser only (ignored in Node): onnxruntime-web's WebAssembly settings,
-   * e.g. `{ wasmPaths: '/ort/' }` to serve the runtime's `.wasm` from your own
-   * folder, `numThreads`, `proxy`. Global to the page and read when the runtime
-   * first starts.
+   * onnxruntime-web's WebAssembly settings, which are global to the page, not
+   * to one load: its keys are copied into `env.backends.onnx.wasm`, read when
+   * the runtime first starts.
+   * @deprecated Set `env.backends.onnx.wasm` (`wasmPaths`, `numThreads`, `proxy`) before the first `VAE.load`.
    */
   wasm?: WasmOptions;
   /**
@@ -76,6 +81,13 @@ export interface VAEInfo {
   readonly executionProvider: string;
   /** `onnxruntime-node` or `onnxruntime-web`. */
   readonly runtime: string;
+  /**
+   * Set when the model runs on a fallback runtime, saying what was missing and
+   * what runs instead: in Node, onnxruntime-web's wasm build when
+   * onnxruntime-node (an optional dependency) is not installed or does not
+   * load. Undefined otherwise.
+   */
+  readonly fallback: string | undefined;
   /** Devices tried or skipped before `device`, and why. */
   readonly skipped: readonly DeviceFailure[];
   /** Latent size (the manifest's `latent`): the length of one latent vector. */
@@ -240,7 +252,7 @@ export class VAE {
     const threads = options.threads;
     if (threads !== undefined) checkThreads(threads);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
-    const wasm = checkWasm(options.wasm);
+    if (options.wasm !== undefined) mergeLegacyWasmOptions(options.wasm);
     const { signal, onProgress } = options;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const model = await readModel(source, { signal, timeoutMs, onProgress });
@@ -249,8 +261,8 @@ export class VAE {
     const started = await startOnDevice(options.device, async (backend, device) => {
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
       const [e, d] = await Promise.allSettled([
-        startGraph(() => backend.createSession(model.encoder, device, { threads, wasm }), m.graphs.encoder.file, device),
-        startGraph(() => backend.createSession(model.decoder, device, { threads, wasm }), m.graphs.decoder.file, device),
+        startGraph(() => backend.createSession(model.encoder, device, { threads }), m.graphs.encoder.file, device),
+        startGraph(() => backend.createSession(model.decoder, device, { threads }), m.graphs.decoder.file, device),
       ]);
       if (e.status === 'rejected' || d.status === 'rejected') {
         await Promise.all([e, d].map((r) => (r.status === 'fulfilled' ? r.value.release().catch(noop) : undefined)));
@@ -278,6 +290,7 @@ export class VAE {
       device: started.device,
       executionProvider: started.executionProvider,
       runtime: started.runtime,
+      fallback: started.fallback,
       skipped: Object.freeze(started.skipped),
       latent: m.latent,
       imageShape: Object.freeze([...m.imageShape]) as unknown as readonly [number, number, number],
@@ -630,19 +643,6 @@ export class VAE {
     await this.#tail;
     await Promise.all([this.#enc.release().catch(noop), this.#dec.release().catch(noop)]);
   }
-}
-
-function checkWasm(w: WasmOptions | undefined): WasmOptions | undefined {
-  if (w === undefined) return undefined;
-  if (w === null || typeof w !== 'object') throw new VAEInputError(`wasm must be an object like { wasmPaths, numThreads, proxy }, got ${describe(w)}`);
-  const p = w.wasmPaths;
-  const ref = (v: unknown) => typeof v === 'string' || v instanceof URL;
-  if (p !== undefined && !ref(p) && !(typeof p === 'object' && p !== null && Object.values(p).every((v) => v === undefined || ref(v)))) {
-    throw new VAEInputError(`wasm.wasmPaths must be a URL prefix (string or URL) or { mjs, wasm } URLs, got ${describe(p)}`);
-  }
-  if (w.numThreads !== undefined) checkCount('wasm.numThreads', w.numThreads, 1024);
-  if (w.proxy !== undefined && typeof w.proxy !== 'boolean') throw new VAEInputError(`wasm.proxy must be a boolean, got ${describe(w.proxy)}`);
-  return w;
 }
 
 const MODEL_FAILURE = /protobuf|INVALID_GRAPH|INVALID_PROTOBUF|INVALID_ARGUMENT|NO_MODEL|Load model|ShapeInference|opset|ir_version|Node \(|TypeInference|not supported|Unsupported model/i;

@@ -18,6 +18,8 @@ describe('browser entry', () => {
     for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
       expect(src).toContain(`new URL('../models/mnist/${f}', import.meta.url)`);
     }
+    // A fresh module graph: in this one the Node entry (imported above) is installed, and in Node it wins.
+    vi.resetModules();
     await import('./web.js');
     const { platform } = await import('./platform.js');
     const def = platform.defaultModel!() as Record<string, URL>;

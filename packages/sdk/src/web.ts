@@ -1,6 +1,6 @@
 /**
- * Browser entry point of `@vae/sdk`: registers the onnxruntime-web backend and
- * the bundled model's URL, then re-exports the core. Bundlers pick this file
+ * Browser entry point of `@vae/sdk`: installs the browser platform
+ * (onnxruntime-web, the bundled model's URLs), then re-exports the core. Bundlers pick this file
  * through the `browser`/`default` export conditions, so onnxruntime-node is
  * never part of a browser bundle.
  *
@@ -14,13 +14,12 @@
  * @packageDocumentation
  */
 import { webBackend } from './backends/onnx-web.js';
-import { registerBackend } from './backends/registry.js';
-import { setPlatformName } from './env.js';
-import { setPlatform } from './platform.js';
+import { installPlatform } from './platform.js';
 
-registerBackend(webBackend);
-setPlatformName('browser');
-setPlatform({
+// In Node, an already installed Node platform wins over this one (see installPlatform).
+installPlatform({
+  name: 'browser',
+  backend: webBackend,
   stringsArePaths: false,
   // One literal `new URL('…', import.meta.url)` per file, resolved against this
   // module: bundlers (Vite, webpack 5, Parcel, esbuild with a loader) emit each

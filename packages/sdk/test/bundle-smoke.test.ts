@@ -3,33 +3,17 @@
  * CJS in separate Node processes, the `vae` bin, the exports map, and the
  * browser build's freedom from onnxruntime-node.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dist, ensureBuilt, entryWithChunks, pkgDir } from './built-package.js';
 import { fixtureModel } from './fixtures.js';
 
-const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(pkgDir, 'dist');
 const fx = fixtureModel();
 
-function newestSource(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
-    const p = join(dir, e.name);
-    return Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }, 0);
-}
-
-beforeAll(() => {
-  // Build only when dist is missing or older than the sources: tsup's d.ts pass is slow on 2 cores.
-  const built = existsSync(join(dist, 'node.js')) ? statSync(join(dist, 'node.js')).mtimeMs : 0;
-  // The build inlines @vae/format, so its sources date dist/ too.
-  if (built < Math.max(newestSource(join(pkgDir, 'src')), newestSource(join(pkgDir, '..', 'format', 'src')))) {
-    execFileSync('npx', ['-y', 'pnpm@10.34.9', 'run', 'build'], { cwd: pkgDir, stdio: 'pipe' });
-  }
-}, 300_000);
+beforeAll(ensureBuilt, 300_000);
 
 function node(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -79,11 +63,11 @@ describe('built package', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'models']));
   });
 
-  it('the browser build never contains onnxruntime-node or node: modules', () => {
+  it('the browser build (its entry and every chunk it loads) never contains onnxruntime-node or node: modules', () => {
     for (const f of ['web.js', 'web.cjs']) {
-      const code = readFileSync(join(dist, f), 'utf8');
+      const code = entryWithChunks(f);
       expect(code).not.toMatch(/onnxruntime-node/);
-      expect(code).not.toMatch(/["']node:|require\(["'](fs|path|zlib|crypto)["']\)/);
+      expect(code).not.toMatch(/["']node:|require\(["'](fs|path|zlib|crypto|module|url)["']\)|from ["'](fs|path|zlib|crypto|module|url|fs\/promises)["']/);
       expect(code).toMatch(/onnxruntime-web/);
     }
   });

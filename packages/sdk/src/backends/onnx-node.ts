@@ -2,11 +2,18 @@
  * The only module that imports `onnxruntime-node`. It is loaded lazily on the
  * first `VAE.load`, so importing `@vae/sdk` stays cheap and a broken native
  * install surfaces as a {@link VAEDeviceError} rather than an import crash.
+ *
+ * onnxruntime-node is an optional dependency (its install script downloads
+ * the CUDA provider and fails offline, which must not fail `npm i @vae/sdk`).
+ * When it is missing or does not load, device `wasm` runs onnxruntime-web's
+ * Node build instead, and `auto` ends there.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as OrtNode from 'onnxruntime-node';
+import { wasmFallback } from './onnx-web-node.js';
+import { executionProvidersFor } from './registry.js';
 import { wrapSession } from './session-adapter.js';
 import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
 
@@ -22,6 +29,19 @@ function loadOrt(): Promise<Ort> {
   ortPromise ??= new Promise<Ort>((resolve) => resolve(createRequire(import.meta.url)('onnxruntime-node') as Ort));
   return ortPromise;
 }
+
+/** Why onnxruntime-node did not load (first line of the error), or null when it did; loads it on the first call. */
+async function nodeLoadError(): Promise<string | null> {
+  try {
+    await loadOrt();
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+/** Set once onnxruntime-node failed to load; {@link fallbackFor} reports it. */
+let unavailable: string | null = null;
 
 /** Where onnxruntime-node keeps its native libraries for this platform. */
 function nativeDir(): string | null {
@@ -66,13 +86,11 @@ function lastLine(msg: string): string {
 }
 
 async function precheck(device: ConcreteDevice): Promise<string | null> {
-  if (device === 'wasm') return "'wasm' is the browser device; in Node use 'cpu'";
-  let ort: Ort;
-  try {
-    ort = await loadOrt();
-  } catch (e) {
-    return `onnxruntime-node failed to load: ${(e as Error).message.split('\n')[0]}`;
-  }
+  const err = await nodeLoadError();
+  if (err) unavailable = err;
+  if (device === 'wasm') return wasmFallback.precheck();
+  if (err) return `onnxruntime-node is not installed or failed to load (${err}); reinstall it with \`npm i onnxruntime-node\`, or use device 'wasm' (onnxruntime-web)`;
+  const ort = await loadOrt();
   const supported = ort.listSupportedBackends?.() ?? [];
   const entry = supported.find((b) => b.name === device);
   if (!entry) return `this onnxruntime-node build has no '${device}' execution provider`;
@@ -86,11 +104,12 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
 }
 
 async function createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
+  if (device === 'wasm') return wasmFallback.createSession(model, options);
   const ort = await loadOrt();
   let session: OrtNode.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, {
-      executionProviders: [device],
+      executionProviders: executionProvidersFor(device) as never,
       graphOptimizationLevel: 'all',
       // The graphs are tiny; more inter-op threads only add wake-up latency.
       interOpNumThreads: 1,
@@ -106,22 +125,30 @@ async function createSession(model: Uint8Array, device: ConcreteDevice, options:
   return wrapSession(ort, session);
 }
 
-/** The Node backend: `cpu`, `cuda` (when installed) and `webgpu` (Dawn). */
+/**
+ * The Node backend: `cpu`, `cuda` (when installed) and `webgpu` (Dawn) on
+ * onnxruntime-node; `wasm` on onnxruntime-web, the fallback when
+ * onnxruntime-node is missing.
+ */
 export const nodeBackend: Backend = Object.freeze({
   runtime: 'onnxruntime-node',
-  devices: Object.freeze(['auto', 'cpu', 'cuda', 'webgpu'] as const),
+  devices: Object.freeze(['auto', 'cpu', 'cuda', 'webgpu', 'wasm'] as const),
   // WebGPU is not in auto: for graphs this small a CPU beats GPU dispatch
   // latency, and on machines without a GPU Dawn falls back to a slow software
-  // adapter. Ask for it explicitly.
-  autoOrder: Object.freeze(['cuda', 'cpu'] as const),
+  // adapter. Ask for it explicitly. wasm is last: only reached when
+  // onnxruntime-node can't run on the CPU, i.e. when it is not installed.
+  autoOrder: Object.freeze(['cuda', 'cpu', 'wasm'] as const),
   precheck,
   createSession,
+  runtimeFor: (device: ConcreteDevice) => (device === 'wasm' ? wasmFallback.runtime : 'onnxruntime-node'),
+  fallbackFor(device: ConcreteDevice) {
+    if (device !== 'wasm' || unavailable === null) return undefined;
+    return `onnxruntime-node is not installed or failed to load (${unavailable}), so this runs on onnxruntime-web's WebAssembly build (CPU, slower); \`npm i onnxruntime-node\` brings back cpu, cuda and webgpu`;
+  },
   async capabilities() {
-    try {
-      const ort = await loadOrt();
-      return { runtime: 'onnxruntime-node', version: ort.env.versions?.common, backends: ort.listSupportedBackends() };
-    } catch (e) {
-      return { runtime: 'onnxruntime-node', error: (e as Error).message };
-    }
+    const err = await nodeLoadError();
+    if (err) return { runtime: 'onnxruntime-node', error: err, fallback: wasmFallback.runtime };
+    const ort = await loadOrt();
+    return { runtime: 'onnxruntime-node', version: ort.env.versions?.common, backends: ort.listSupportedBackends() };
   },
 });

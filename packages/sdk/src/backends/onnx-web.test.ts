@@ -3,15 +3,15 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 // Two fake onnxruntime-web builds: which one a device loads, and what ends up in its env.wasm.
 const builds = vi.hoisted(() => {
   const fake = () => ({
-    created: [] as { device: string }[],
+    created: [] as { device: string; provider: unknown }[],
     env: { wasm: {} as Record<string, unknown> },
     Tensor: class {},
-    InferenceSession: { create: async (_model: Uint8Array, _o: { executionProviders: string[] }): Promise<unknown> => null },
+    InferenceSession: { create: async (_model: Uint8Array, _o: { executionProviders: { name: string }[] }): Promise<unknown> => null },
   });
   const builds = { full: fake(), wasm: fake() };
   for (const b of Object.values(builds)) {
     b.InferenceSession.create = async (_m, o) => {
-      b.created.push({ device: o.executionProviders[0] });
+      b.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0] });
       return { inputMetadata: [], outputMetadata: [], run: async () => ({}), release: async () => {} };
     };
   }
@@ -23,12 +23,16 @@ const loaded = () => Object.entries(builds).filter(([, b]) => b.created.length).
 
 beforeEach(() => {
   vi.resetModules();
+  for (const k of Object.keys(sdkEnv.backends.onnx.wasm)) delete (sdkEnv.backends.onnx.wasm as Record<string, unknown>)[k];
   for (const b of Object.values(builds)) {
     b.created.length = 0;
     b.env.wasm = {};
   }
 });
 const backend = async () => (await import('./onnx-web.js')).webBackend;
+// The env object of the module graph vi.resetModules() gives the next import.
+let sdkEnv: typeof import('../env.js')['env'] = { backends: { onnx: { wasm: {} } } } as never;
+const freshEnv = async () => (sdkEnv = (await import('../env.js')).env);
 const bytes = new Uint8Array([1]);
 
 describe('onnxruntime-web backend', () => {
@@ -52,14 +56,47 @@ describe('onnxruntime-web backend', () => {
     expect(loaded()).toEqual(['full']);
   });
 
-  it('sets ort.env.wasm (wasmPaths, numThreads, proxy) before the first session of each build', async () => {
+  it('passes the device table entry itself as executionProviders to InferenceSession.create', async () => {
     const b = await backend();
-    await b.createSession(bytes, 'wasm', { threads: 2, wasm: { wasmPaths: new URL('https://example.test/ort/'), proxy: true } });
+    const { DEVICE_TO_EXECUTION_PROVIDER } = await import('./registry.js');
+    await b.createSession(bytes, 'wasm', {});
+    await b.createSession(bytes, 'webgpu', {});
+    expect(builds.wasm.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.wasm);
+    expect(builds.full.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.webgpu);
+    // The entries are provider options objects, not bare names.
+    expect(builds.wasm.created[0].provider).toEqual({ name: 'wasm' });
+    expect(builds.full.created[0].provider).toEqual({ name: 'webgpu' });
+  });
+
+  it('sets ort.env.wasm from env.backends.onnx.wasm (wasmPaths, numThreads, proxy) before the first session of each build', async () => {
+    const b = await backend();
+    const env = await freshEnv();
+    Object.assign(env.backends.onnx.wasm, { wasmPaths: new URL('https://example.test/ort/'), proxy: true });
+    await b.createSession(bytes, 'wasm', { threads: 2 });
     expect(builds.wasm.env.wasm).toEqual({ numThreads: 2, proxy: true, wasmPaths: 'https://example.test/ort/' });
-    await b.createSession(bytes, 'webgpu', { threads: 2, wasm: { wasmPaths: { wasm: '/ort/x.wasm' }, numThreads: 4 } });
+    for (const k of Object.keys(env.backends.onnx.wasm)) delete (env.backends.onnx.wasm as Record<string, unknown>)[k];
+    Object.assign(env.backends.onnx.wasm, { wasmPaths: { wasm: '/ort/x.wasm' }, numThreads: 4 });
+    await b.createSession(bytes, 'webgpu', { threads: 2 });
     expect(builds.full.env.wasm).toEqual({ numThreads: 4, wasmPaths: { wasm: '/ort/x.wasm' } });
-    // Read once per build: later options don't change a started runtime.
-    await b.createSession(bytes, 'webgpu', { wasm: { wasmPaths: '/other/' } });
+    // Read once per build: later settings don't change a started runtime.
+    env.backends.onnx.wasm.wasmPaths = '/other/';
+    await b.createSession(bytes, 'webgpu', {});
     expect(builds.full.env.wasm.wasmPaths).toEqual({ wasm: '/ort/x.wasm' });
+  });
+
+  it('a wrong env.backends.onnx.wasm value is a VAEInputError naming the key, at session start', async () => {
+    const b = await backend();
+    const env = await freshEnv();
+    const { VAEInputError } = await import('../errors.js');
+    (env.backends.onnx.wasm as Record<string, unknown>).proxy = 'yes';
+    const err = await b.createSession(bytes, 'wasm', {}).catch((e) => e);
+    expect(err).toBeInstanceOf(VAEInputError);
+    expect(err.message).toBe('env.backends.onnx.wasm.proxy must be a boolean, got "yes"');
+    delete (env.backends.onnx.wasm as Record<string, unknown>).proxy;
+    (env.backends.onnx.wasm as Record<string, unknown>).wasmPath = '/ort/';
+    const typo = await b.createSession(bytes, 'wasm', {}).catch((e) => e);
+    expect(typo).toBeInstanceOf(VAEInputError);
+    expect(typo.message).toBe('env.backends.onnx.wasm has an unknown key "wasmPath"; expected only wasmPaths, numThreads, proxy');
+    expect(builds.wasm.created).toHaveLength(0);
   });
 });

@@ -12,7 +12,9 @@
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import { wrapSession } from './session-adapter.js';
-import type { Backend, BackendSession, ConcreteDevice, SessionOptions, WasmOptions } from './types.js';
+import { wasmSettings } from '../env.js';
+import { executionProvidersFor } from './registry.js';
+import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
 
 type Ort = typeof OrtWeb;
 
@@ -37,10 +39,16 @@ function loadOrt(device: ConcreteDevice): Promise<Ort> {
 /** Builds whose `env.wasm` has been set; the runtime reads it once, before its first session. */
 const configured = new WeakSet<object>();
 
-function configure(ort: Ort, options: SessionOptions): void {
+/**
+ * Copies `env.backends.onnx.wasm` into a runtime build's `ort.env.wasm`, once
+ * per build (the runtime reads it when its first session starts). Shared with
+ * the Node entry's onnxruntime-web fallback.
+ * @internal
+ */
+export function configureWasm(ort: { env: { wasm: Record<string, unknown> } }, options: SessionOptions): void {
   if (configured.has(ort.env)) return;
+  const w = wasmSettings();
   configured.add(ort.env);
-  const w: WasmOptions = options.wasm ?? {};
   const threads = w.numThreads ?? options.threads;
   // numThreads > 1 also needs cross-origin isolation; the runtime drops to 1 without it.
   if (threads) ort.env.wasm.numThreads = threads;
@@ -76,7 +84,7 @@ function createSession(model: Uint8Array, device: ConcreteDevice, options: Sessi
 
 async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
   const ort = await loadOrt(device);
-  configure(ort, options);
+  configureWasm(ort as never, options);
   // With the proxy on, the runtime transfers (detaches) the ArrayBuffer behind
   // the model and behind every input tensor to its worker: the caller's arrays,
   // the shipped model's bytes kept for the next load, or the rest of a batch
@@ -84,7 +92,7 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
   // copies; a copy of a view is exactly the view's bytes.
   const proxied = ort.env.wasm.proxy === true;
   const session = await ort.InferenceSession.create(proxied ? model.slice() : model, {
-    executionProviders: [device],
+    executionProviders: executionProvidersFor(device) as never,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   });

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fixtureModel } from '../../test/fixtures.js';
 import { VAEDeviceError } from '../errors.js';
 import { nodeBackend } from './onnx-node.js';
-import { DEVICE_TO_EXECUTION_PROVIDER, getBackend, registerBackend, startOnDevice } from './registry.js';
+import { installPlatform } from '../platform.js';
+import { DEVICE_TO_EXECUTION_PROVIDER, executionProvidersFor, getBackend, startOnDevice } from './registry.js';
 import type { Backend, ConcreteDevice } from './types.js';
 
 function fakeBackend(fail: Partial<Record<ConcreteDevice, string>>, pre: Partial<Record<ConcreteDevice, string>> = {}): Backend {
@@ -18,20 +21,53 @@ function fakeBackend(fail: Partial<Record<ConcreteDevice, string>>, pre: Partial
   };
 }
 
+const registerBackend = (backend: Backend) => installPlatform({ name: 'node', backend, stringsArePaths: true });
 afterEach(() => registerBackend(nodeBackend));
 
 describe('device table and selection', () => {
-  it('maps devices to execution providers through one frozen table', () => {
+  it('maps each device to its execution provider options through one frozen table', () => {
     expect(Object.isFrozen(DEVICE_TO_EXECUTION_PROVIDER)).toBe(true);
-    expect(DEVICE_TO_EXECUTION_PROVIDER).toEqual({ cpu: 'cpu', cuda: 'cuda', webgpu: 'webgpu', wasm: 'wasm' });
-    expect(() => ((DEVICE_TO_EXECUTION_PROVIDER as Record<string, string>).cpu = 'x')).toThrow(TypeError);
+    expect(DEVICE_TO_EXECUTION_PROVIDER).toEqual({ cpu: { name: 'cpu' }, cuda: { name: 'cuda' }, webgpu: { name: 'webgpu' }, wasm: { name: 'wasm' } });
+    for (const entry of Object.values(DEVICE_TO_EXECUTION_PROVIDER)) expect(Object.isFrozen(entry)).toBe(true);
+    expect(() => ((DEVICE_TO_EXECUTION_PROVIDER as Record<string, unknown>).cpu = 'x')).toThrow(TypeError);
+    expect(() => ((DEVICE_TO_EXECUTION_PROVIDER.webgpu as Record<string, unknown>).preferredLayout = 'NHWC')).toThrow(TypeError);
+    expect(executionProvidersFor('webgpu')[0]).toBe(DEVICE_TO_EXECUTION_PROVIDER.webgpu);
+  });
+
+  it('executionProvidersFor an unknown device is a VAEDeviceError listing the valid ones', () => {
+    const err = (() => {
+      try {
+        return executionProvidersFor('tpu' as never);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(VAEDeviceError);
+    expect((err as Error).message).toBe('unknown device "tpu"; expected one of cpu, cuda, webgpu, wasm');
+    // Inherited keys are not devices.
+    expect(() => executionProvidersFor('toString' as never)).toThrow(/unknown device "toString"/);
+  });
+
+  it('the onnxruntime-node session starts with the table entry as its executionProviders', async () => {
+    const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+    const spy = vi.spyOn(ort.InferenceSession, 'create');
+    try {
+      const s = await nodeBackend.createSession(fixtureModel().decoder, 'cpu', {});
+      await s.release();
+      expect(spy).toHaveBeenCalledTimes(1);
+      const providers = (spy.mock.calls[0][1] as { executionProviders: unknown[] }).executionProviders;
+      expect(providers).toHaveLength(1);
+      expect(providers[0]).toBe(DEVICE_TO_EXECUTION_PROVIDER.cpu);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('rejects an unknown device, listing the valid ones', async () => {
     registerBackend(fakeBackend({}));
     await expect(startOnDevice('tpu' as never, async () => 1)).rejects.toThrow(/unknown device "tpu" for fake-runtime; expected one of auto, cpu, cuda, webgpu/);
     registerBackend(nodeBackend);
-    await expect(startOnDevice('wasm', async () => 1)).rejects.toThrow(/expected one of auto, cpu, cuda, webgpu/);
+    await expect(startOnDevice('tpu' as never, async () => 1)).rejects.toThrow(/expected one of auto, cpu, cuda, webgpu, wasm$/);
   });
 
   it('auto falls back in order and reports why each earlier device was skipped', async () => {
@@ -71,7 +107,8 @@ describe('device table and selection', () => {
     const reason = await nodeBackend.precheck('cuda');
     // This machine has no CUDA provider; on one with it installed the precheck passes.
     if (reason !== null) expect(reason).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
-    expect(await nodeBackend.precheck('wasm')).toMatch(/browser device; in Node use 'cpu'/);
+    // wasm in Node is onnxruntime-web's Node build, always installed with the SDK.
+    expect(await nodeBackend.precheck('wasm')).toBeNull();
     expect(await nodeBackend.precheck('cpu')).toBeNull();
     expect(getBackend().runtime).toBe('onnxruntime-node');
   });

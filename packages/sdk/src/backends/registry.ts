@@ -1,42 +1,60 @@
 /**
  * Device selection, shared by every platform. Device names map to ONNX Runtime
  * execution providers through one frozen table (as in transformers.js), and the
- * platform entry point registers the only backend that can run here.
+ * installed platform supplies the only backend that can run here.
  */
 import { VAEDeviceError } from '../errors.js';
 import type { DeviceFailure } from '../errors.js';
-import type { Backend, BackendSession, ConcreteDevice, Device, SessionOptions } from './types.js';
+import { installedPlatform } from '../platform.js';
+import type { Backend, BackendSession, ConcreteDevice, Device, ExecutionProviderConfig, SessionOptions } from './types.js';
 
 /**
- * Device name → ONNX Runtime execution provider. Frozen so that no caller can
- * route a device to a provider the SDK has not tested.
+ * Device name → the execution provider options passed to
+ * `InferenceSession.create` as `executionProviders` by both backends. The one
+ * place a device meets a provider: frozen, so no caller can route a device to
+ * a provider (or provider options) the SDK has not tested.
+ *
+ * WebGPU keeps ONNX Runtime's default layout on purpose: onnxruntime-web's
+ * JSEP and onnxruntime-node's native WebGPU provider default differently, and
+ * both defaults are what the parity tests check against `cpu`/`wasm`.
+ *
+ * @example
+ * ```ts
+ * import { DEVICE_TO_EXECUTION_PROVIDER } from '@vae/sdk';
+ * DEVICE_TO_EXECUTION_PROVIDER.cpu; // { name: 'cpu' }
+ * ```
  */
-export const DEVICE_TO_EXECUTION_PROVIDER: Readonly<Record<ConcreteDevice, string>> = Object.freeze({
-  cpu: 'cpu',
-  cuda: 'cuda',
-  webgpu: 'webgpu',
-  wasm: 'wasm',
+export const DEVICE_TO_EXECUTION_PROVIDER: Readonly<Record<ConcreteDevice, ExecutionProviderConfig>> = Object.freeze({
+  cpu: Object.freeze({ name: 'cpu' }),
+  cuda: Object.freeze({ name: 'cuda' }),
+  webgpu: Object.freeze({ name: 'webgpu' }),
+  wasm: Object.freeze({ name: 'wasm' }),
 });
 
-let registered: Backend | undefined;
-
 /**
- * Installs the platform's backend. Called once by the `node` or `web` entry
- * point; the core never imports a runtime itself.
+ * The `executionProviders` for a device, straight from
+ * {@link DEVICE_TO_EXECUTION_PROVIDER}. An unknown device is a
+ * {@link VAEDeviceError} listing the valid ones.
  * @internal
  */
-export function registerBackend(backend: Backend): void {
-  registered = backend;
-}
-
-/** The registered backend, or a device error explaining how to get one. */
-export function getBackend(): Backend {
-  if (!registered) {
+export function executionProvidersFor(device: ConcreteDevice): ExecutionProviderConfig[] {
+  if (typeof device !== 'string' || !Object.hasOwn(DEVICE_TO_EXECUTION_PROVIDER, device)) {
     throw new VAEDeviceError(
-      'no ONNX Runtime backend is registered; import "@vae/sdk" (its node or browser entry registers one) rather than the platform-free core',
+      `unknown device ${JSON.stringify(device)}; expected one of ${Object.keys(DEVICE_TO_EXECUTION_PROVIDER).join(', ')}`,
     );
   }
-  return registered;
+  return [DEVICE_TO_EXECUTION_PROVIDER[device]];
+}
+
+/** The installed platform's backend, or a device error explaining how to get one. */
+export function getBackend(): Backend {
+  const p = installedPlatform();
+  if (!p) {
+    throw new VAEDeviceError(
+      'no ONNX Runtime backend is installed; import "@vae/sdk" (its node or browser entry installs one) rather than only the platform-free "@vae/sdk/core"',
+    );
+  }
+  return p.backend;
 }
 
 /** Result of starting a model's sessions on the first device that works. */
@@ -44,6 +62,8 @@ export interface StartedSessions<T> {
   device: ConcreteDevice;
   executionProvider: string;
   runtime: string;
+  /** Set when the device runs on a fallback runtime: what was missing and what runs instead. */
+  fallback: string | undefined;
   /** Devices `auto` tried or skipped before this one, and why. */
   skipped: DeviceFailure[];
   value: T;
@@ -84,7 +104,14 @@ export async function startOnDevice<T>(
     }
     try {
       const value = await start(backend, d);
-      return { device: d, executionProvider: DEVICE_TO_EXECUTION_PROVIDER[d], runtime: backend.runtime, skipped: failures, value };
+      return {
+        device: d,
+        executionProvider: DEVICE_TO_EXECUTION_PROVIDER[d].name,
+        runtime: backend.runtimeFor?.(d) ?? backend.runtime,
+        fallback: backend.fallbackFor?.(d),
+        skipped: failures,
+        value,
+      };
     } catch (e) {
       // A model error is not a device problem: don't mask it by falling back.
       if ((e as { code?: string })?.code === 'model') throw e;

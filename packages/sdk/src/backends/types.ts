@@ -17,9 +17,11 @@ export interface ValueMeta {
 }
 
 /**
- * onnxruntime-web's WebAssembly settings (`ort.env.wasm`), for browsers. They
- * are global to the page and read once, when the runtime starts (the first
- * `VAE.load` on a device); later values are ignored. Node ignores them.
+ * onnxruntime-web's WebAssembly settings (`ort.env.wasm`), held in
+ * `env.backends.onnx.wasm`. They are global to the page (or process) and read
+ * once per runtime build, when its first session starts; later changes are
+ * ignored. They apply to browsers and to the Node entry's onnxruntime-web
+ * fallback; onnxruntime-node ignores them.
  */
 export interface WasmOptions {
   /**
@@ -28,18 +30,24 @@ export interface WasmOptions {
    * own module, which bundlers emit as assets (`ort.env.wasm.wasmPaths`).
    */
   wasmPaths?: string | URL | { mjs?: string | URL; wasm?: string | URL };
-  /** WASM threads (`ort.env.wasm.numThreads`); > 1 needs a cross-origin isolated page. Default: `threads`, else the runtime's. */
+  /** WASM threads (`ort.env.wasm.numThreads`); > 1 needs a cross-origin isolated page. Default: `LoadOptions.threads`, else the runtime's. */
   numThreads?: number;
   /** Run the runtime in a Web Worker so inference never blocks the page (`ort.env.wasm.proxy`). Default false. */
   proxy?: boolean;
 }
 
+/** One entry of `executionProviders` for `InferenceSession.create`: a provider name and its options. */
+export interface ExecutionProviderConfig {
+  /** ONNX Runtime's provider name (`cpu`, `cuda`, `webgpu`, `wasm`). */
+  readonly name: string;
+  /** Provider options, e.g. WebGPU's `preferredLayout`. */
+  readonly [option: string]: unknown;
+}
+
 /** Options a backend needs to start a session. */
 export interface SessionOptions {
-  /** Intra-op threads (Node) or WASM threads (browser); undefined = runtime default. */
+  /** Intra-op threads (Node) or WASM threads (browser, unless `env.backends.onnx.wasm.numThreads` is set); undefined = runtime default. */
   threads?: number;
-  /** Browser only: onnxruntime-web's WebAssembly settings. */
-  wasm?: WasmOptions;
 }
 
 /** A started inference session on one device. */
@@ -69,6 +77,10 @@ export interface Backend {
   precheck(device: ConcreteDevice): Promise<string | null>;
   /** Starts a session on a device; throws with the runtime's reason when it can't. */
   createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession>;
+  /** The runtime package behind a device when it is not {@link Backend.runtime} (a fallback). */
+  runtimeFor?(device: ConcreteDevice): string;
+  /** Why a device runs on a fallback runtime, once, for `vae.info.fallback`; undefined when it does not. */
+  fallbackFor?(device: ConcreteDevice): string | undefined;
   /** Capabilities detected on this platform, for `env`. */
   capabilities(): Promise<Record<string, unknown>>;
 }
