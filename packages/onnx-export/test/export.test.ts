@@ -6,9 +6,9 @@ import { CHECKPOINT_FILE } from '@vae/trainer/checkpoint';
 import type { ModelManifest } from '@vae/sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportErrorCode } from '../src/index.js';
-import { decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
+import { buildExport, decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
 import type { FixtureOptions } from './fixtures.js';
-import { fakeMetrics, makeCheckpointBytes } from './fixtures.js';
+import { fakeMetrics, makeCheckpoint, makeCheckpointBytes } from './fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-export-test-'));
 
@@ -83,6 +83,28 @@ describe('exportCheckpoint', () => {
     expect(b.manifest).toMatchObject({ name: 'half', precision: 'fp16', onnx: { opset: 21, irVersion: 10 } });
     expect(b.manifest.graphs.decoder.outputs[0].dtype).toBe('float32');
     expect(b.manifest.graphs.decoder.bytes / a.manifest.graphs.decoder.bytes).toBeLessThan(0.52);
+  });
+
+  it('takes the test metrics from the checkpoint when metrics.jsonl is an epoch behind (a kill between the two writes)', async () => {
+    const dir = runDir();
+    writeFileSync(join(dir, 'metrics.jsonl'), [1, 2].map((e) => JSON.stringify(fakeMetrics(e))).join('\n') + '\n');
+    const lines: string[] = [];
+    const r = await exportCheckpoint({ checkpoint: dir, out: join(tmp(), 'm'), onProgress: (l) => lines.push(l) });
+    expect(r.manifest.training.metrics).toMatchObject({ epoch: 3, testLoss: fakeMetrics(3).testLoss, trainSeconds: 37.5 });
+    expect(lines.join('\n')).toContain(`${join(dir, 'metrics.jsonl')} ends at epoch 2, the checkpoint at epoch 3`);
+  });
+
+  it('buildExport refuses metrics whose last epoch is not the checkpoint\'s', () => {
+    const ckpt = makeCheckpoint();
+    let err: unknown;
+    try {
+      buildExport(ckpt, { metrics: [fakeMetrics(1), fakeMetrics(2)] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('checkpoint');
+    expect((err as ExportError).message).toBe('the metrics given end at epoch 2 but the checkpoint holds epoch 3; they do not describe these weights');
   });
 
   it('a missing checkpoint', async () => {
