@@ -119,9 +119,9 @@ describe('exportCheckpoint', () => {
     const bytes = readFileSync(join(dir, CHECKPOINT_FILE));
     bytes[bytes.length - 5] ^= 0xff;
     writeFileSync(join(dir, CHECKPOINT_FILE), bytes);
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /sha256 .* does not match/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /file sha256 .* does not match the stored/, out);
     writeFileSync(join(dir, CHECKPOINT_FILE), bytes.subarray(0, 1000));
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /truncated|bytes/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /does not match the stored .*damaged or truncated/, out);
     writeFileSync(join(dir, CHECKPOINT_FILE), 'hello');
     await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /shorter than|magic/, out);
   });
@@ -129,22 +129,28 @@ describe('exportCheckpoint', () => {
   it('a checkpoint from another architecture version', async () => {
     const out = join(tmp(), 'o');
     const dir = runDir({ editSpec: (s) => void (s.archVersion = 99) });
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'arch-version', /architecture version 99, expected 1/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'arch-version', /header field arch\.archVersion: expected architecture version 1, got 99/, out);
   });
 
-  it('an unsupported layer', async () => {
+  it('an unsupported layer: a checkpoint file with one is refused by its schema, a spec with one by the translator', async () => {
     const out = join(tmp(), 'o');
-    // A layer kind the exporter does not know; its tensors are present so the checkpoint itself is valid.
-    const dir = runDir({
-      editSpec: (s) => {
-        s.decoder.splice(2, 0, { kind: 'batchNorm', name: 'decoder/bn', inChannels: 32, outChannels: 32, kernelSize: 1 } as never);
-      },
-      editParams: (p) => {
-        p.set('decoder/bn/kernel', new Float32Array(32 * 32));
-        p.set('decoder/bn/bias', new Float32Array(32));
-      },
-    });
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'unsupported-layer', /decoder\/bn: kind "batchNorm" is not supported/, out);
+    const editSpec = (s: Parameters<NonNullable<FixtureOptions['editSpec']>>[0]) => {
+      s.decoder.splice(2, 0, { kind: 'batchNorm', name: 'decoder/bn', inChannels: 32, outChannels: 32, kernelSize: 1 } as never);
+    };
+    const dir = runDir({ editSpec });
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /header field arch\.decoder\[2\]\.kind: expected one of "conv2d", .*got "batchNorm"/, out);
+    // In memory, past the file checks, the translator still names the layer it cannot translate.
+    const ckpt = makeCheckpoint();
+    editSpec(ckpt.header.arch);
+    let err: unknown;
+    try {
+      buildExport(ckpt);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('unsupported-layer');
+    expect((err as ExportError).message).toMatch(/decoder\/bn: kind "batchNorm" is not supported/);
   });
 
   it('NaN weights', async () => {
