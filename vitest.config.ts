@@ -7,7 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, so a stale dist/ can't mask a bug.
     alias: [
-      { find: /^@vae\/trainer\/checkpoint$/, replacement: src('./packages/trainer/src/checkpoint/index.ts') },
+      { find: /^@vae\/format\/checkpoint$/, replacement: src('./packages/format/src/checkpoint/index.ts') },
+      { find: /^@vae\/format$/, replacement: src('./packages/format/src/index.ts') },
       { find: /^@vae\/trainer$/, replacement: src('./packages/trainer/src/index.ts') },
       { find: /^@vae\/onnx-export$/, replacement: src('./packages/onnx-export/src/index.ts') },
     ],

@@ -12,4 +12,7 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   splitting: false,
+  // @vae/format is not published: inline it (code and types) so the package
+  // needs only protobufjs from npm.
+  noExternal: ['@vae/format'],
 });

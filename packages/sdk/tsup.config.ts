@@ -6,6 +6,9 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 // Both runtimes stay external: users get them as dependencies, the native
 // addon can't be bundled, and the browser bundle must never see onnxruntime-node.
 const external = ['onnxruntime-node', 'onnxruntime-web'];
+// @vae/format is not published: its code and types are inlined, so a plain
+// `npm i` of the packed SDK needs nothing beyond the two runtimes.
+const noExternal = ['@vae/format'];
 
 export default defineConfig([
   {
@@ -21,6 +24,7 @@ export default defineConfig([
     // import.meta.url in the CJS build, to find the bundled model.
     shims: true,
     external,
+    noExternal,
     define: { __SDK_VERSION__: JSON.stringify(version) },
   },
   {
@@ -34,5 +38,6 @@ export default defineConfig([
     sourcemap: true,
     splitting: false,
     external,
+    noExternal,
   },
 ]);

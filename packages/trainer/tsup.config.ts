@@ -4,7 +4,6 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
-    'checkpoint/index': 'src/checkpoint/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

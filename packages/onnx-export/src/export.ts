@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Checkpoint, EpochMetrics } from '@vae/trainer/checkpoint';
-import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/trainer/checkpoint';
-import type { ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/sdk';
+import type { ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+import { MANIFEST_FORMAT_VERSION } from '@vae/format';
+import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
+import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
 import { ExportError } from './errors.js';
 import type { ModelProto, ValueInfoProto } from './onnx-schema.js';
 import { DataType, encodeModel } from './onnx-schema.js';
@@ -133,7 +134,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
   }
   const manifest: ModelManifest = {
     format: 'vae-onnx-model',
-    formatVersion: 1,
+    formatVersion: MANIFEST_FORMAT_VERSION,
     name,
     arch: spec.config.arch,
     archConfig: { ...spec.config } as unknown as Record<string, unknown>,

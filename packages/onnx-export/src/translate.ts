@@ -8,7 +8,8 @@
  *   so the dense layer that reads it gets its rows re-ordered, and the dense
  *   layer that feeds a reshape gets its columns (and bias) re-ordered.
  */
-import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec } from '@vae/trainer/checkpoint';
+import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec } from '@vae/format';
+import { BATCH_DIM, GRAPH_IO } from '@vae/format';
 import { ExportError } from './errors.js';
 import { toFloat16Array } from './float16.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-schema.js';
@@ -20,8 +21,8 @@ export const PRODUCER = { name: '@vae/onnx-export', version: '0.1.0' } as const;
 /** Lowest and highest ONNX opset the exporter writes. */
 export const OPSET_RANGE = { min: 13, max: 21, default: 17 } as const;
 
-/** Symbolic name of the batch dimension in every graph input and output. */
-export const BATCH_DIM = 'N';
+/** Symbolic name of the batch dimension in every graph input and output (`@vae/format`'s, re-exported). */
+export { BATCH_DIM };
 
 /**
  * The lowest IR version that can carry an opset, so that older runtimes and
@@ -408,7 +409,7 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   // Encoder
   const eg = new GraphBuilder(precision);
   const et = new Translator(eg, params);
-  let value = 'x';
+  let value: string = GRAPH_IO.x;
   let layout: Layout = { kind: 'image', shape: [H, W, C] };
   const trunk = spec.encoder.trunk;
   for (let i = 0; i < trunk.length; i++) ({ value, layout } = et.layer(trunk[i], value, layout, trunk[i + 1]));
@@ -416,50 +417,50 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
     if (head?.kind !== 'dense') throw new ExportError('unsupported-layer', `encoder head ${String(head?.name)} must be a dense layer`);
     if (head.outFeatures !== latent) throw new ExportError('unsupported-layer', `encoder heads disagree on the latent size (${latent} vs ${head.outFeatures})`);
   }
-  const mu = et.dense(spec.encoder.mu, value, layout, undefined, 'mu').value;
+  const mu = et.dense(spec.encoder.mu, value, layout, undefined, GRAPH_IO.mu).value;
   const rawLogvar = et.dense(spec.encoder.logvar, value, layout, undefined, `${spec.encoder.logvar.name}/unclipped`).value;
   const [lo, hi] = spec.encoder.logvarClamp;
   const lv = eg.node('Clip', `${spec.encoder.logvar.name}/Clip`, [
     rawLogvar,
     eg.scalar(`${spec.encoder.logvar.name}/clip_min`, lo, `Lower bound of log σ² (${lo}).`),
     eg.scalar(`${spec.encoder.logvar.name}/clip_max`, hi, `Upper bound of log σ² (${hi}).`),
-  ], 'logvar', [], `Clips log σ² to [${lo}, ${hi}] so that exp stays finite, as the trainer does.`);
+  ], GRAPH_IO.logvar, [], `Clips log σ² to [${lo}, ${hi}] so that exp stays finite, as the trainer does.`);
   void mu;
   void lv;
   const encoder = model(eg, opts, {
     name: `vae_${archName}_encoder`,
     doc: `VAE encoder (${archName}): image x [N,${C},${H},${W}] in [0,1] → posterior mean mu and clipped log-variance logvar [N,${latent}].`,
-    inputs: [tensorValue('x', [BATCH_DIM, C, H, W], `Images, NCHW float32 pixels in [0,1], batch of N.`)],
+    inputs: [tensorValue(GRAPH_IO.x, [BATCH_DIM, C, H, W], `Images, NCHW float32 pixels in [0,1], batch of N.`)],
     outputs: [
-      tensorValue('mu', [BATCH_DIM, latent], 'Mean of q(z|x).'),
-      tensorValue('logvar', [BATCH_DIM, latent], `Log-variance of q(z|x), clipped to [${lo}, ${hi}].`),
+      tensorValue(GRAPH_IO.mu, [BATCH_DIM, latent], 'Mean of q(z|x).'),
+      tensorValue(GRAPH_IO.logvar, [BATCH_DIM, latent], `Log-variance of q(z|x), clipped to [${lo}, ${hi}].`),
     ],
   });
 
   // Decoder
   const dg = new GraphBuilder(precision);
   const dt = new Translator(dg, params);
-  value = 'z';
+  value = GRAPH_IO.z;
   layout = { kind: 'vector', size: latent, perm: null };
   const dec = spec.decoder;
   if (dec.length === 0) throw new ExportError('unsupported-layer', 'the decoder has no layers');
   dec.forEach((l, i) => {
     const last = i === dec.length - 1;
-    ({ value, layout } = dt.layer(l, value, layout, dec[i + 1], last ? 'logits' : undefined));
+    ({ value, layout } = dt.layer(l, value, layout, dec[i + 1], last ? GRAPH_IO.logits : undefined));
   });
   const end = layout as Layout;
   if (end.kind !== 'image' || !same(end.shape, [H, W, C])) {
     const got = end.kind === 'image' ? fmtShape(end.shape) : `a vector of ${end.size}`;
     throw new ExportError('unsupported-layer', `the decoder ends in ${got}, not a ${fmtShape([H, W, C])} image`);
   }
-  dg.node('Sigmoid', 'decoder/Sigmoid', ['logits'], 'x', [], 'Bernoulli means: x = sigmoid(logits).');
+  dg.node('Sigmoid', 'decoder/Sigmoid', [GRAPH_IO.logits], GRAPH_IO.x, [], 'Bernoulli means: x = sigmoid(logits).');
   const decoder = model(dg, opts, {
     name: `vae_${archName}_decoder`,
     doc: `VAE decoder (${archName}): latent z [N,${latent}] → Bernoulli logits and means x = sigmoid(logits), [N,${C},${H},${W}].`,
-    inputs: [tensorValue('z', [BATCH_DIM, latent], 'Latent codes, e.g. samples from N(0, I) or encoder means.')],
+    inputs: [tensorValue(GRAPH_IO.z, [BATCH_DIM, latent], 'Latent codes, e.g. samples from N(0, I) or encoder means.')],
     outputs: [
-      tensorValue('x', [BATCH_DIM, C, H, W], 'Bernoulli means (pixel intensities in [0,1]), NCHW.'),
-      tensorValue('logits', [BATCH_DIM, C, H, W], 'Bernoulli logits before the sigmoid; use these for exact likelihoods.'),
+      tensorValue(GRAPH_IO.x, [BATCH_DIM, C, H, W], 'Bernoulli means (pixel intensities in [0,1]), NCHW.'),
+      tensorValue(GRAPH_IO.logits, [BATCH_DIM, C, H, W], 'Bernoulli logits before the sigmoid; use these for exact likelihoods.'),
     ],
   });
   return { encoder, decoder };

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKPOINT_FILE } from '@vae/trainer/checkpoint';
+import { CHECKPOINT_FILE } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { MAX_MODEL_FILE_BYTES, readModelFile } from '../src/read-model-file.js';

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKPOINT_FILE } from '@vae/trainer/checkpoint';
-import type { ModelManifest } from '@vae/sdk';
+import { CHECKPOINT_FILE } from '@vae/format/checkpoint';
+import type { ModelManifest } from '@vae/format';
+import { parseManifest } from '@vae/format';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportErrorCode } from '../src/index.js';
 import { buildExport, decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
@@ -44,6 +45,8 @@ describe('exportCheckpoint', () => {
     expect(readdirSync(out).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'model.json']);
     const m = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as ModelManifest;
     expect(m).toEqual(r.manifest);
+    // What the exporter writes is what the SDK's validator accepts: one schema.
+    expect(parseManifest(readFileSync(join(out, 'model.json')))).toEqual(m);
     for (const g of [m.graphs.encoder, m.graphs.decoder]) {
       const bytes = readFileSync(join(out, g.file));
       expect(g.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));

@@ -2,8 +2,10 @@
  * Test checkpoints built with the trainer's own `encodeCheckpoint` and seeded
  * random weights, so exporter tests need neither tfjs nor a training run.
  */
-import type { ArchName, ArchSpec, CheckpointHeader, EpochMetrics } from '@vae/trainer/checkpoint';
-import { buildArchSpec, decodeCheckpoint, encodeCheckpoint, weightShapes } from '@vae/trainer/checkpoint';
+import type { ArchName, ArchSpec } from '@vae/format';
+import { buildArchSpec, weightShapes } from '@vae/format';
+import type { CheckpointHeader, EpochMetrics } from '@vae/format/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from '@vae/format/checkpoint';
 
 /** mulberry32: small seeded PRNG. */
 export function rng(seed: number): () => number {

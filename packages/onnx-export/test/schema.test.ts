@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkpointParams } from '@vae/trainer/checkpoint';
+import { checkpointParams } from '@vae/format/checkpoint';
 import { decodeModel, encodeModel, ONNX_PROTO_SOURCE, translateArch } from '../src/index.js';
 import { modelProtoType } from '../src/onnx-schema.js';
 import { buildExport } from '../src/export.js';

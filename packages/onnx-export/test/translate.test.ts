@@ -1,4 +1,4 @@
-import { checkpointParams } from '@vae/trainer/checkpoint';
+import { checkpointParams } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import type { ModelProto, NodeProto } from '../src/index.js';
 import { chwToHwcPermutation, DataType, ExportError, permuteConvKernel, permuteConvTransposeKernel, translateArch } from '../src/index.js';

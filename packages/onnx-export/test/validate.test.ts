@@ -1,4 +1,4 @@
-import { checkpointParams } from '@vae/trainer/checkpoint';
+import { checkpointParams } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import type { ModelProto } from '../src/index.js';
 import { DataType, encodeModel, formatReport, translateArch, validateModel, validateModelBytes } from '../src/index.js';

@@ -29,7 +29,7 @@ export { DEVICE_TO_EXECUTION_PROVIDER } from './backends/registry.js';
 export { env } from './env.js';
 export type { SdkEnv } from './env.js';
 export type { ModelSource, ModelBytes, ModelUrls } from './model-source.js';
-export { parseManifest } from './model-source.js';
+export { parseManifest } from './manifest.js';
 export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
 export { imageAt } from './tensors.js';
 export { tile, toGray8, toImageData, fromImageData } from './images.js';

@@ -1,78 +1,35 @@
 /**
- * `model.json`: the manifest that sits beside `encoder.onnx` and `decoder.onnx`.
- *
- * The exporter writes it (`import type` from here, so the format has one owner)
- * and the SDK validates it against the graphs it loads.
+ * `model.json` as the SDK sees it: the schema and validator the exporter
+ * shares (the workspace's contracts package, inlined into this build),
+ * re-exported with the validator's errors turned into {@link VAEModelError}.
  */
+import type { ModelManifest } from '@vae/format';
+import { ManifestError, parseManifest as parseManifestFormat } from '@vae/format';
+import { VAEModelError } from './errors.js';
 
-/** Element type of a graph input or output. */
-export type ManifestDType = 'float32' | 'float16';
+export type { ManifestDType, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+export { MANIFEST_FORMAT_VERSION } from '@vae/format';
 
-/** One graph input or output. A string dimension is symbolic (the batch, `"N"`). */
-export interface ManifestValueInfo {
-  name: string;
-  shape: (number | string)[];
-  dtype: ManifestDType;
+/**
+ * Parses and structurally validates `model.json` (format, version, shapes,
+ * graph file names); the graphs themselves are checked when a model loads.
+ *
+ * @throws {@link VAEModelError} naming the first field that is missing or wrong
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { parseManifest } from '@vae/sdk';
+ * const m = parseManifest(await readFile('models/mnist/model.json', 'utf8'));
+ * console.log(m.arch, m.latent, m.training.epochs, m.training.metrics?.testLoss);
+ * ```
+ */
+export function parseManifest(input: ModelManifest | string | Uint8Array): ModelManifest {
+  try {
+    return parseManifestFormat(input);
+  } catch (e) {
+    // Same message, the SDK's type: callers catch VAEError subclasses only.
+    if (e instanceof ManifestError) throw new VAEModelError(e.message, { cause: e.cause ?? e });
+    throw e;
+  }
 }
-
-/** One ONNX graph file and what it promises. */
-export interface ManifestGraph {
-  /** File name relative to `model.json`. */
-  file: string;
-  /** sha256 of the file bytes, lower-case hex. */
-  sha256: string;
-  /** Length of the file in bytes (a shorter file is reported as truncated). */
-  bytes: number;
-  /** The graph's inputs, in order, as the exporter declared them (checked against the started session). */
-  inputs: ManifestValueInfo[];
-  /** The graph's outputs, in order (checked against the started session). */
-  outputs: ManifestValueInfo[];
-}
-
-/** Test-set metrics of the exported weights, per image, in nats. */
-export interface ManifestMetrics {
-  testLoss: number;
-  testRecon: number;
-  testKL: number;
-  [extra: string]: number;
-}
-
-/** The whole manifest. */
-export interface ModelManifest {
-  format: 'vae-onnx-model';
-  formatVersion: 1;
-  /** Model name, e.g. `"mnist"`. */
-  name: string;
-  /** Architecture name (`small`, `base`, `mlp`). */
-  arch: string;
-  /** The architecture's config as the trainer stored it. */
-  archConfig: Record<string, unknown>;
-  latent: number;
-  /** Image shape as `[channels, height, width]` (NCHW without the batch). */
-  imageShape: [number, number, number];
-  dataset: string;
-  training: {
-    epochs: number;
-    metrics: ManifestMetrics | null;
-    /** The command that produced the checkpoint, when known. */
-    command?: string;
-  };
-  /** Weight precision inside the graphs; inputs and outputs are always float32. */
-  precision: 'fp32' | 'fp16';
-  onnx: {
-    opset: number;
-    irVersion: number;
-    producer: { name: string; version: string };
-  };
-  graphs: {
-    /** Inputs `x` `[N,1,28,28]`; outputs `mu`, `logvar` `[N,latent]`. */
-    encoder: ManifestGraph;
-    /** Input `z` `[N,latent]`; outputs `x` (sigmoid means) and `logits`, `[N,1,28,28]`. */
-    decoder: ManifestGraph;
-  };
-  /** ISO 8601 creation time. */
-  createdAt: string;
-}
-
-/** The manifest format version this SDK reads. */
-export const MANIFEST_FORMAT_VERSION = 1;

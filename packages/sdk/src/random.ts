@@ -17,64 +17,14 @@
  * `Math.log/cos/sin` may differ by an ulp between JS engines and libms; after
  * rounding to float32 the latents agree except in rare last-bit cases.
  */
+import { Xoshiro128 } from '@vae/format';
 import { VAEInputError } from './errors.js';
+
+// One implementation for the SDK and the trainer; the stream above is its contract.
+export { Xoshiro128 };
 
 /** Largest accepted seed (seeds are uint32). */
 export const MAX_SEED = 0xffffffff;
-
-/**
- * xoshiro128** seeded with splitmix32; see the module docs for the exact
- * algorithm, which any runtime can reimplement.
- *
- * @example
- * ```ts
- * import { Xoshiro128 } from '@vae/sdk';
- * const rng = new Xoshiro128(42);
- * const r = rng.nextUint32();                 // the same uint32 stream for seed 42 everywhere
- * const u = rng.nextUint32() / 2 ** 32;       // a uniform in [0, 1)
- * ```
- */
-export class Xoshiro128 {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  /** @param seed - an integer in [0, 2^32 - 1] */
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  /** Next uint32. */
-  nextUint32(): number {
-    const b = this.b;
-    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    this.c ^= this.a;
-    this.d ^= b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return r;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
 
 const TWO_POW_32 = 4294967296;
 

@@ -3,6 +3,7 @@
  * everything built on them. Platform-free: it reaches ONNX Runtime only through
  * the backend the `node` or `web` entry point registered.
  */
+import { GRAPH_IO } from '@vae/format';
 import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, WasmOptions } from './backends/types.js';
 import type { DeviceFailure } from './errors.js';
@@ -104,8 +105,8 @@ export interface DecodeOptions {
 }
 
 const noop = () => {};
-const FETCH_X = Object.freeze(['x']);
-const FETCH_LOGITS = Object.freeze(['logits']);
+const FETCH_X = Object.freeze([GRAPH_IO.x]);
+const FETCH_LOGITS = Object.freeze([GRAPH_IO.logits]);
 
 /**
  * A loaded variational autoencoder.
@@ -288,8 +289,8 @@ export class VAE {
   async #encodeNow(batch: ImageBatch): Promise<{ mu: LatentBatch; logvar: LatentBatch }> {
     const n = batch.shape[0];
     const L = this.#info.latent;
-    const r = await this.#runBatched(this.#enc, 'x', batch.data, n, this.#imageSize, batch.shape.slice(1), ['mu', 'logvar'], [L, L]);
-    return { mu: { data: r.mu, shape: [n, L] }, logvar: { data: r.logvar, shape: [n, L] } };
+    const r = await this.#runBatched(this.#enc, GRAPH_IO.x, batch.data, n, this.#imageSize, batch.shape.slice(1), [GRAPH_IO.mu, GRAPH_IO.logvar], [L, L]);
+    return { mu: { data: r[GRAPH_IO.mu], shape: [n, L] }, logvar: { data: r[GRAPH_IO.logvar], shape: [n, L] } };
   }
 
   /**
@@ -319,8 +320,8 @@ export class VAE {
   #decodeNow(z: Float32Array, n: number, output: 'x' | 'logits' = 'x'): Promise<ImageBatch> {
     const [c, h, w] = this.#info.imageShape;
     const fetches = output === 'x' ? FETCH_X : FETCH_LOGITS;
-    return this.#runBatched(this.#dec, 'z', z, n, this.#info.latent, [this.#info.latent], fetches, [this.#imageSize]).then((r) => ({
-      data: r[output],
+    return this.#runBatched(this.#dec, GRAPH_IO.z, z, n, this.#info.latent, [this.#info.latent], fetches, [this.#imageSize]).then((r) => ({
+      data: r[fetches[0]],
       shape: [n, c, h, w] as const,
     }));
   }

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,8 @@ function newestSource(dir: string): number {
 beforeAll(() => {
   // Build only when dist is missing or older than the sources: tsup's d.ts pass is slow on 2 cores.
   const built = existsSync(join(dist, 'node.js')) ? statSync(join(dist, 'node.js')).mtimeMs : 0;
-  if (built < newestSource(join(pkgDir, 'src'))) {
+  // The build inlines @vae/format, so its sources date dist/ too.
+  if (built < Math.max(newestSource(join(pkgDir, 'src')), newestSource(join(pkgDir, '..', 'format', 'src')))) {
     execFileSync('npx', ['-y', 'pnpm@10.34.9', 'run', 'build'], { cwd: pkgDir, stdio: 'pipe' });
   }
 }, 300_000);
@@ -84,6 +86,26 @@ describe('built package', () => {
       expect(code).not.toMatch(/["']node:|require\(["'](fs|path|zlib|crypto)["']\)/);
       expect(code).toMatch(/onnxruntime-web/);
     }
+  });
+
+  it('dist loads and names only the declared dependencies: the unpublished @vae/format is inlined, code and types', () => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+    const deps = new Set(Object.keys(pkg.dependencies ?? {}));
+    expect([...deps].filter((d) => d.startsWith('@vae/'))).toEqual([]);
+    const builtins = new Set(builtinModules);
+    const stray: string[] = [];
+    const files = readdirSync(dist).filter((f) => /\.(c?js|d\.c?ts)$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(['node.js', 'node.cjs', 'web.js', 'node.d.ts', 'web.d.ts', 'index.d.ts']));
+    for (const f of files) {
+      const text = readFileSync(join(dist, f), 'utf8');
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([@\w][\w@/.:-]*)['"]/g)) {
+        const name = m[1].split('/').slice(0, m[1].startsWith('@') ? 2 : 1).join('/');
+        if (!m[1].startsWith('node:') && !builtins.has(name) && !deps.has(name) && name !== '@vae/sdk') stray.push(`${f}: '${m[1]}'`);
+      }
+    }
+    expect(stray).toEqual([]);
+    // The manifest types reach users inlined, not as a reference to a package npm does not have.
+    expect(readFileSync(join(dist, 'index.d.ts'), 'utf8')).toMatch(/interface ModelManifest \{/);
   });
 
   it('the vae bin runs', () => {

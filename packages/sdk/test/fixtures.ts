@@ -1,13 +1,15 @@
 /**
- * Test models: a randomly initialised checkpoint (built with the trainer's
- * tfjs-free `@vae/trainer/checkpoint`) exported by `@vae/onnx-export` into a
- * temp folder. SDK sources never import either package; only tests do.
+ * Test models: a randomly initialised checkpoint (built with
+ * `@vae/format/checkpoint`) exported by `@vae/onnx-export` into a temp folder.
+ * SDK sources never import the exporter; only tests do.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArchName, CheckpointHeader } from '@vae/trainer/checkpoint';
-import { buildArchSpec, decodeCheckpoint, encodeCheckpoint, weightShapes } from '@vae/trainer/checkpoint';
+import type { ArchName } from '@vae/format';
+import { buildArchSpec, weightShapes } from '@vae/format';
+import type { CheckpointHeader } from '@vae/format/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from '@vae/format/checkpoint';
 import { buildExport } from '@vae/onnx-export';
 import type { ModelManifest } from '../src/manifest.js';
 

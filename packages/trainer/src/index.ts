@@ -8,8 +8,10 @@
  * console.log(history.at(-1)?.testLoss); // negative ELBO per test image, nats
  * ```
  */
-export type { ArchConfig, ArchName, ArchSpec, LayerSpec } from './model/arch.js';
-export { buildArchSpec, weightShapes, ArchConfigError } from './model/arch.js';
+// The architecture spec and the checkpoint file are @vae/format's; they are
+// re-exported so a trainer user needs one import.
+export type { ArchConfig, ArchName, ArchSpec, LayerSpec } from '@vae/format';
+export { buildArchSpec, weightShapes, ArchConfigError } from '@vae/format';
 export type { VaeModel } from './model/vae.js';
 export { createVaeModel, vaeModelFromParams, initParams, ModelParamsError } from './model/vae.js';
 export type { ReconLoss } from './model/loss.js';
@@ -30,4 +32,4 @@ export { parseIdx, readIdxFile, readIdxPair, IdxError } from './data/idx.js';
 export type { Batch } from './data/batcher.js';
 export { epochBatches, sequentialBatches, epochOrder, gather } from './data/batcher.js';
 export { Rng, deriveSeed } from './rng.js';
-export * from './checkpoint/index.js';
+export * from '@vae/format/checkpoint';

@@ -2,14 +2,11 @@
  * Seeded randomness for everything the trainer draws (init, shuffling, noise),
  * so the same seed on the same backend reproduces a run bit for bit, and a
  * resumed run draws exactly what the uninterrupted run would have.
+ *
+ * The uint32 stream is `@vae/format`'s xoshiro128** (the generator the SDK
+ * documents); only the floats built on it are the trainer's own.
  */
-
-/** Mixes a 32-bit value (murmur3 finaliser); used to derive independent streams. */
-export function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
+import { mix32, Xoshiro128 } from '@vae/format';
 
 /** Derives a stream seed from a base seed and any number of integer labels. */
 export function deriveSeed(seed: number, ...labels: number[]): number {
@@ -18,40 +15,9 @@ export function deriveSeed(seed: number, ...labels: number[]): number {
   return h;
 }
 
-/** xoshiro128** generator: small state, fast, good statistical quality. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+/** The shared xoshiro128** stream with the uniforms, normals and shuffles the trainer draws. */
+export class Rng extends Xoshiro128 {
   private spare: number | null = null;
-
-  constructor(seed: number) {
-    // splitmix32 expands the seed into a non-zero 128-bit state.
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      return mix32(s);
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  /** Uniform 32-bit unsigned integer. */
-  nextUint32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return r;
-  }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
   uniform(): number {
@@ -90,8 +56,4 @@ export class Rng {
     }
     return arr;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointError, readCheckpoint } from '../src/checkpoint/index.js';
+import { CheckpointError, readCheckpoint } from '@vae/format/checkpoint';
 import { IDX_NAMES } from '../src/data/datasets.js';
 import type { TrainOptions } from '../src/train/train.js';
 import { train } from '../src/train/train.js';

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildArchSpec } from '../src/model/arch.js';
+import { buildArchSpec } from '@vae/format';
 import { createVaeModel } from '../src/model/vae.js';
 import { NonFiniteLossError, TrainStep, ADAM_DEFAULTS } from '../src/train/train-step.js';
 import { selectBackend } from '../src/backend/select-backend.js';
-import { readCheckpoint } from '../src/checkpoint/index.js';
+import { readCheckpoint } from '@vae/format/checkpoint';
 import { train } from '../src/train/train.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildArchSpec } from '../src/model/arch.js';
+import { buildArchSpec } from '@vae/format';
 import { createVaeModel } from '../src/model/vae.js';
 import { TrainStep } from '../src/train/train-step.js';
 import { loadMnist } from '../src/data/datasets.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { train } from '../src/train/train.js';
 import type { TrainOptions } from '../src/train/train.js';
-import { CheckpointError, readCheckpoint } from '../src/checkpoint/index.js';
+import { CheckpointError, readCheckpoint } from '@vae/format/checkpoint';
 
 const quiet = { log: () => {}, progress: null, plots: false, backend: 'cpu' as const };
 const tiny: Omit<TrainOptions, 'out'> = { arch: 'mlp', batch: 64, trainLimit: 320, testLimit: 100, seed: 7, ...quiet };

@@ -5,8 +5,8 @@
  * variable registry.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ArchSpec, LayerSpec } from './arch.js';
-import { parametrisedLayers, weightShapes } from './arch.js';
+import type { ArchSpec, LayerSpec } from '@vae/format';
+import { parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** A VAE whose parameters live in tfjs variables. */

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochMetrics } from '../checkpoint/format.js';
-import { writeFileAtomic } from '../checkpoint/io.js';
+import type { EpochMetrics } from '@vae/format/checkpoint';
+import { writeFileAtomic } from '@vae/format/checkpoint';
 import { gather } from '../data/batcher.js';
 import type { LabelledImages } from '../data/idx.js';
 import type { VaeModel } from '../model/vae.js';

@@ -4,11 +4,10 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchName, ArchSpec } from '../model/arch.js';
-import { buildArchSpec } from '../model/arch.js';
-import type { Checkpoint, EpochMetrics, TrainConfig } from '../checkpoint/format.js';
-import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint } from '../checkpoint/format.js';
-import { readCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
+import type { ArchName, ArchSpec } from '@vae/format';
+import { buildArchSpec } from '@vae/format';
+import type { Checkpoint, EpochMetrics, TrainConfig } from '@vae/format/checkpoint';
+import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint, writeFileAtomic } from '@vae/format/checkpoint';
 import { epochBatches } from '../data/batcher.js';
 import { limitSplit, loadDataset } from '../data/datasets.js';
 import type { DataFileDigest } from '../data/dataset-identity.js';

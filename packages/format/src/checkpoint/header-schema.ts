@@ -5,8 +5,8 @@
  * must be exactly what its own `config` builds, and the tensor index must tile
  * the data section. Each failure is a `CheckpointError` that names the field.
  */
-import type { ArchSpec } from '../model/arch.js';
-import { ARCH_VERSION, buildArchSpec, weightShapes } from '../model/arch.js';
+import type { ArchSpec } from '../arch-spec.js';
+import { ARCH_VERSION, buildArchSpec, weightShapes } from '../arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { CheckpointHeader } from './format.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArchConfigError, buildArchSpec, weightShapes } from './arch.js';
+import { ArchConfigError, buildArchSpec, weightShapes } from './arch-spec.js';
 
 describe('buildArchSpec', () => {
   it('builds small as 28->14->7->4 and decodes back to 28x28x1', () => {

@@ -119,7 +119,7 @@ export interface ArchSpec {
 }
 
 /** Defaults per architecture. */
-export const ARCH_DEFAULTS: Readonly<Record<ArchName, Omit<ArchConfig, 'arch'>>> = Object.freeze({
+export const ARCH_DEFAULTS: Readonly<Record<ArchName, Omit<ArchConfig, 'arch'>>> = /* @__PURE__ */ Object.freeze({
   small: { latent: 32, channels: [8, 16, 32], kernel: 3, imageShape: [28, 28, 1] as ImageShape },
   base: { latent: 32, channels: [32, 64, 128], kernel: 4, imageShape: [28, 28, 1] as ImageShape },
   mlp: { latent: 20, channels: [400], kernel: 0, imageShape: [28, 28, 1] as ImageShape },

@@ -9,8 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CheckpointHeader } from '../src/checkpoint/index.js';
-import { buildArchSpec, CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, weightShapes } from '../src/checkpoint/index.js';
+import { buildArchSpec, weightShapes } from '../arch-spec.js';
+import type { CheckpointHeader } from './format.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './format.js';
+import { readCheckpoint } from './io.js';
 
 /** mulberry32: a small seeded PRNG, so every run flips the same bits. */
 function rng(seed: number): () => number {

@@ -17,7 +17,7 @@
  * pulling in the training stack.
  */
 import { createHash } from 'node:crypto';
-import type { ArchSpec } from '../model/arch.js';
+import type { ArchSpec } from '../arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { validateCheckpointHeader } from './header-schema.js';
 

@@ -1,0 +1,36 @@
+/**
+ * `@vae/format`: what the trainer, the ONNX exporter and the SDK agree on, with
+ * no runtime dependency and no platform module, so the SDK's browser bundle can
+ * inline it. The checkpoint file codec, which needs Node, is the separate
+ * `@vae/format/checkpoint` entry.
+ *
+ * @example
+ * ```ts
+ * import { buildArchSpec, GRAPH_IO, parseManifest } from '@vae/format';
+ * const spec = buildArchSpec({ arch: 'small' });   // the layers every package builds from
+ * const feeds = { [GRAPH_IO.z]: z };                // the decoder's input, by its one name
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type {
+  ArchName,
+  ImageShape,
+  ArchConfig,
+  Pads,
+  Activation,
+  Conv2DSpec,
+  Conv2DTransposeSpec,
+  DenseSpec,
+  FlattenSpec,
+  ReshapeSpec,
+  LayerSpec,
+  ArchSpec,
+} from './arch-spec.js';
+export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, ArchConfigError, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
+export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestMetrics, ModelManifest } from './manifest.js';
+export { MANIFEST_FORMAT_VERSION } from './manifest.js';
+export { parseManifest, ManifestError, sameShape, formatShape } from './parse-manifest.js';
+export type { GraphIoName } from './graph-io.js';
+export { GRAPH_IO, BATCH_DIM } from './graph-io.js';
+export { Xoshiro128, mix32 } from './xoshiro128.js';

@@ -1,0 +1,78 @@
+/**
+ * `model.json`: the manifest that sits beside `encoder.onnx` and `decoder.onnx`.
+ *
+ * The exporter writes it and the SDK validates it (`parseManifest`) against
+ * the graphs it loads; both take the schema from here, so it has one owner.
+ */
+
+/** Element type of a graph input or output. */
+export type ManifestDType = 'float32' | 'float16';
+
+/** One graph input or output. A string dimension is symbolic (the batch, `"N"`). */
+export interface ManifestValueInfo {
+  name: string;
+  shape: (number | string)[];
+  dtype: ManifestDType;
+}
+
+/** One ONNX graph file and what it promises. */
+export interface ManifestGraph {
+  /** File name relative to `model.json`. */
+  file: string;
+  /** sha256 of the file bytes, lower-case hex. */
+  sha256: string;
+  /** Length of the file in bytes (a shorter file is reported as truncated). */
+  bytes: number;
+  /** The graph's inputs, in order, as the exporter declared them (checked against the started session). */
+  inputs: ManifestValueInfo[];
+  /** The graph's outputs, in order (checked against the started session). */
+  outputs: ManifestValueInfo[];
+}
+
+/** Test-set metrics of the exported weights, per image, in nats. */
+export interface ManifestMetrics {
+  testLoss: number;
+  testRecon: number;
+  testKL: number;
+  [extra: string]: number;
+}
+
+/** The whole manifest. */
+export interface ModelManifest {
+  format: 'vae-onnx-model';
+  formatVersion: 1;
+  /** Model name, e.g. `"mnist"`. */
+  name: string;
+  /** Architecture name (`small`, `base`, `mlp`). */
+  arch: string;
+  /** The architecture's config as the trainer stored it. */
+  archConfig: Record<string, unknown>;
+  latent: number;
+  /** Image shape as `[channels, height, width]` (NCHW without the batch). */
+  imageShape: [number, number, number];
+  dataset: string;
+  training: {
+    epochs: number;
+    metrics: ManifestMetrics | null;
+    /** The command that produced the checkpoint, when known. */
+    command?: string;
+  };
+  /** Weight precision inside the graphs; inputs and outputs are always float32. */
+  precision: 'fp32' | 'fp16';
+  onnx: {
+    opset: number;
+    irVersion: number;
+    producer: { name: string; version: string };
+  };
+  graphs: {
+    /** Inputs `x` `[N,1,28,28]`; outputs `mu`, `logvar` `[N,latent]`. */
+    encoder: ManifestGraph;
+    /** Input `z` `[N,latent]`; outputs `x` (sigmoid means) and `logits`, `[N,1,28,28]`. */
+    decoder: ManifestGraph;
+  };
+  /** ISO 8601 creation time. */
+  createdAt: string;
+}
+
+/** The manifest format version the exporter writes and the SDK reads. */
+export const MANIFEST_FORMAT_VERSION = 1;

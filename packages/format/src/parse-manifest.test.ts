@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { GRAPH_IO } from './graph-io.js';
+import type { ModelManifest } from './manifest.js';
+import { formatShape, ManifestError, parseManifest, sameShape } from './parse-manifest.js';
+
+/** A minimal manifest as the exporter writes it, latent 8. */
+function manifest(): ModelManifest {
+  const image = ['N', 1, 28, 28];
+  const code = ['N', 8];
+  const v = (name: string, shape: (number | string)[]) => ({ name, shape, dtype: 'float32' as const });
+  return {
+    format: 'vae-onnx-model',
+    formatVersion: 1,
+    name: 'test',
+    arch: 'small',
+    archConfig: {},
+    latent: 8,
+    imageShape: [1, 28, 28],
+    dataset: 'mnist',
+    training: { epochs: 1, metrics: null },
+    precision: 'fp32',
+    onnx: { opset: 17, irVersion: 8, producer: { name: 'test', version: '0' } },
+    graphs: {
+      encoder: { file: 'encoder.onnx', sha256: 'a'.repeat(64), bytes: 10, inputs: [v('x', image)], outputs: [v('mu', code), v('logvar', code)] },
+      decoder: { file: 'decoder.onnx', sha256: 'b'.repeat(64), bytes: 10, inputs: [v('z', code)], outputs: [v('x', image), v('logits', image)] },
+    },
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+const failure = (input: Parameters<typeof parseManifest>[0]) => {
+  try {
+    parseManifest(input);
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('parseManifest accepted it');
+};
+
+describe('parseManifest', () => {
+  it('accepts the manifest as an object, as text and as UTF-8 bytes', () => {
+    const m = manifest();
+    expect(parseManifest(m)).toBe(m);
+    expect(parseManifest(JSON.stringify(m))).toEqual(m);
+    expect(parseManifest(new TextEncoder().encode(JSON.stringify(m)))).toEqual(m);
+  });
+
+  it('requires the graph I/O names of GRAPH_IO', () => {
+    expect(Object.values(GRAPH_IO).sort()).toEqual(['logits', 'logvar', 'mu', 'x', 'z']);
+    const m = manifest();
+    m.graphs.encoder.outputs = m.graphs.encoder.outputs.filter((o) => o.name !== GRAPH_IO.logvar);
+    const e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json graphs.encoder: outputs lack "logvar", expected logvar[N,8]');
+  });
+
+  it('names the first wrong field and what was expected', () => {
+    const cases: [(m: ModelManifest) => void, string][] = [
+      [(m) => ((m as { formatVersion: number }).formatVersion = 2), 'model.json: formatVersion is 2, expected 1'],
+      [(m) => (m.latent = 0), 'model.json: latent is 0, expected a positive integer'],
+      [(m) => (m.graphs.decoder.file = '../../etc/passwd'), 'model.json graphs.decoder: file is "../../etc/passwd", expected a plain file name beside model.json'],
+      [(m) => (m.graphs.decoder.inputs[0].shape = ['N', 9]), 'model.json graphs.decoder: z has shape [N,9], expected [N,8] (latent 8)'],
+    ];
+    for (const [breakIt, message] of cases) {
+      const m = manifest();
+      breakIt(m);
+      const e = failure(m);
+      expect(e).toBeInstanceOf(ManifestError);
+      expect(e.name).toBe('ManifestError');
+      expect(e.message).toBe(message);
+    }
+  });
+
+  it('reports text that is not JSON with the parser error as the cause', () => {
+    const e = failure('{ nope');
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toMatch(/^model\.json is not valid JSON \(.+\); expected a vae-onnx-model manifest$/);
+    expect(e.cause).toBeInstanceOf(SyntaxError);
+  });
+});
+
+describe('shape helpers', () => {
+  it('a symbolic dimension matches any symbol or -1, a number only itself', () => {
+    expect(sameShape(['batch', 8], ['N', 8])).toBe(true);
+    expect(sameShape([-1, 8], ['N', 8])).toBe(true);
+    expect(sameShape([4, 8], ['N', 8])).toBe(false);
+    expect(sameShape(['N', 9], ['N', 8])).toBe(false);
+    expect(sameShape(['N'], ['N', 8])).toBe(false);
+    expect(formatShape(['N', 1, 28, 28])).toBe('[N,1,28,28]');
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Structural validation of `model.json`: what the exporter must write and what
+ * the SDK accepts before it reads a single graph byte.
+ */
+import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
+import type { ManifestGraph, ManifestValueInfo, ModelManifest } from './manifest.js';
+import { MANIFEST_FORMAT_VERSION } from './manifest.js';
+
+/**
+ * A `model.json` that is not valid JSON or breaks the schema. The message
+ * names the first field that is missing or wrong and what was expected; the
+ * SDK rethrows it as its `VAEModelError` with the same message.
+ */
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+const te = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Parses and structurally validates `model.json` (format, version, shapes,
+ * graph file names); the graphs themselves are checked when a model loads.
+ *
+ * @throws {@link ManifestError} naming the first field that is missing or wrong
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { parseManifest } from '@vae/format';
+ * const m = parseManifest(await readFile('models/mnist/model.json', 'utf8'));
+ * console.log(m.arch, m.latent, m.training.epochs, m.training.metrics?.testLoss);
+ * ```
+ */
+export function parseManifest(input: ModelManifest | string | Uint8Array): ModelManifest {
+  let m: unknown = input;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const text = typeof input === 'string' ? input : te.decode(input);
+    try {
+      m = JSON.parse(text);
+    } catch (e) {
+      throw new ManifestError(`model.json is not valid JSON (${(e as Error).message}); expected a vae-onnx-model manifest`, { cause: e });
+    }
+  }
+  const bad = (what: string) => new ManifestError(`model.json: ${what}`);
+  const o = m as Partial<ModelManifest> | null;
+  if (!o || typeof o !== 'object') throw bad('expected a JSON object');
+  if (o.format !== 'vae-onnx-model') throw bad(`format is ${JSON.stringify(o.format)}, expected "vae-onnx-model"`);
+  if (o.formatVersion !== MANIFEST_FORMAT_VERSION) throw bad(`formatVersion is ${JSON.stringify(o.formatVersion)}, expected ${MANIFEST_FORMAT_VERSION}`);
+  if (!Number.isInteger(o.latent) || (o.latent as number) < 1) throw bad(`latent is ${JSON.stringify(o.latent)}, expected a positive integer`);
+  const s = o.imageShape;
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v > 0)) {
+    throw bad(`imageShape is ${JSON.stringify(s)}, expected [channels, height, width] of positive integers`);
+  }
+  if (!o.graphs || typeof o.graphs !== 'object') throw bad('graphs is missing, expected { encoder, decoder }');
+  const latent = o.latent as number;
+  const [C, H, W] = s;
+  const image = [BATCH_DIM, C, H, W];
+  const code = [BATCH_DIM, latent];
+  checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image)], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)]);
+  checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code)], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)]);
+  return o as ModelManifest;
+}
+
+function io(name: string, shape: (number | string)[]): ManifestValueInfo {
+  return { name, shape, dtype: 'float32' };
+}
+
+/**
+ * A shape as `[N,1,28,28]`, for messages.
+ *
+ * @example
+ * ```ts
+ * import { formatShape } from '@vae/format';
+ * formatShape(['N', 32]); // '[N,32]'
+ * ```
+ */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/**
+ * Whether a graph's `actual` shape keeps the manifest's promise: numbers must
+ * match; a string (symbolic) dimension matches any symbol or -1.
+ *
+ * @example
+ * ```ts
+ * import { sameShape } from '@vae/format';
+ * sameShape(['batch', 32], ['N', 32]); // true
+ * sameShape([-1, 16], ['N', 32]);      // false
+ * ```
+ */
+export function sameShape(actual: readonly (number | string)[], expected: readonly (number | string)[]): boolean {
+  return (
+    actual.length === expected.length &&
+    actual.every((d, i) => (typeof expected[i] === 'string' ? typeof d === 'string' || d === -1 : d === expected[i]))
+  );
+}
+
+function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: ManifestValueInfo[], outputs: ManifestValueInfo[]): void {
+  const bad = (what: string) => new ManifestError(`model.json graphs.${which}: ${what}`);
+  if (!g || typeof g !== 'object') throw bad('missing, expected { file, sha256, bytes, inputs, outputs }');
+  if (typeof g.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(g.file)) {
+    throw bad(`file is ${JSON.stringify(g.file)}, expected a plain file name beside model.json`);
+  }
+  if (typeof g.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(g.sha256)) throw bad('sha256 must be 64 lower-case hex digits');
+  if (!Number.isInteger(g.bytes) || g.bytes <= 0) throw bad(`bytes is ${JSON.stringify(g.bytes)}, expected a positive integer`);
+  for (const [kind, got, want] of [['inputs', g.inputs, inputs], ['outputs', g.outputs, outputs]] as const) {
+    if (!Array.isArray(got)) throw bad(`${kind} missing, expected ${want.map((w) => `${w.name}${formatShape(w.shape)}`).join(', ')}`);
+    for (const w of want) {
+      const v = got.find((x) => x?.name === w.name);
+      if (!v) throw bad(`${kind} lack "${w.name}", expected ${w.name}${formatShape(w.shape)}`);
+      if (v.dtype !== 'float32') throw bad(`${w.name} has dtype ${JSON.stringify(v.dtype)}, expected "float32"`);
+      if (!Array.isArray(v.shape) || !sameShape(v.shape, w.shape)) {
+        throw bad(`${w.name} has shape ${formatShape(v.shape ?? [])}, expected ${formatShape(w.shape)} (latent ${w.shape.length === 2 ? w.shape[1] : 'from imageShape'})`);
+      }
+    }
+  }
+}
