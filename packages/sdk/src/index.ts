@@ -28,7 +28,7 @@ export type { Device, ConcreteDevice, WasmOptions } from './backends/types.js';
 export { DEVICE_TO_EXECUTION_PROVIDER } from './backends/registry.js';
 export { env } from './env.js';
 export type { SdkEnv } from './env.js';
-export type { ModelSource, ModelBytes, ModelUrls } from './model-source.js';
+export type { ModelSource, ModelBytes, ModelUrls, LoadProgress } from './source/types.js';
 export { parseManifest } from './manifest.js';
 export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
 export { imageAt } from './tensors.js';

@@ -16,7 +16,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBackend } from './backends/onnx-node.js';
@@ -24,6 +23,7 @@ import { registerBackend } from './backends/registry.js';
 import { setPlatformName } from './env.js';
 import { toImageData as coreToImageData } from './images.js';
 import type { ImageDataLike } from './images.js';
+import { readFileBounded } from './node/read-file-bounded.js';
 import { setPlatform } from './platform.js';
 import type { ImageBatch } from './tensors.js';
 
@@ -53,10 +53,7 @@ registerBackend(nodeBackend);
 setPlatformName('node');
 setPlatform({
   stringsArePaths: true,
-  readFile: async (p) => {
-    const b = await readFile(p);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  },
+  readFile: readFileBounded,
   defaultModel: bundledModelDir,
   sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
 });

@@ -4,8 +4,8 @@
  * @internal
  */
 export interface PlatformHooks {
-  /** Reads a local file (Node only). */
-  readFile?: (path: string) => Promise<Uint8Array>;
+  /** Reads a local regular file of at most `maxBytes` (Node only); see node/read-file-bounded.ts for the errors. */
+  readFile?: (path: string, maxBytes: number) => Promise<Uint8Array>;
   /** Where the model shipped inside the package lives (a folder path, or one URL per file). */
   defaultModel?: () => string | URL | { manifest: URL | string; encoder: URL | string; decoder: URL | string };
   /** Hex sha256; Node's native hash starts faster than WebCrypto (cold start matters). */

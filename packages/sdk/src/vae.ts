@@ -10,8 +10,10 @@ import type { DeviceFailure } from './errors.js';
 import { VAEDisposedError, VAEInputError, VAEModelError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
-import type { ModelSource } from './model-source.js';
-import { readModel, verifySessionIo } from './model-source.js';
+import { throwIfAborted } from './source/abort.js';
+import { DEFAULT_TIMEOUT_MS, readModel } from './source/read-model.js';
+import type { LoadProgress, ModelSource } from './source/types.js';
+import { verifySessionIo } from './source/validate-graphs.js';
 import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
@@ -35,6 +37,28 @@ export interface LoadOptions {
    * first starts.
    */
   wasm?: WasmOptions;
+  /**
+   * Cancels the load: requests in flight stop, and the load rejects with a
+   * {@link VAESourceError} whose `cause` is `signal.reason` (so
+   * `err.cause === signal.reason` tells an abort from a failure). An abort
+   * while the sessions start releases them once they have started.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds a URL may go without sending a byte (waiting for headers, or
+   * between chunks of a body) before the load fails with a
+   * {@link VAESourceError}. An idle timeout, not a limit on the whole download:
+   * a slow link that keeps sending never trips it. Default 30000; `Infinity`
+   * waits for ever (`signal` can still stop it).
+   */
+  timeoutMs?: number;
+  /**
+   * Called as bytes arrive: `file` is `model.json` or a graph's file name,
+   * `total` the size model.json declares for a graph (for model.json, the
+   * Content-Length when the server sends one). Local files report once each,
+   * when read; bytes already in memory report nothing.
+   */
+  onProgress?: (progress: LoadProgress) => void;
 }
 
 /** What was loaded and where it runs. */
@@ -161,8 +185,11 @@ export class VAE {
     if (threads !== undefined) checkCount('threads', threads, 1024);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
     const wasm = checkWasm(options.wasm);
-    const model = await readModel(source);
+    const { signal, onProgress } = options;
+    const timeoutMs = checkReadOptions(options);
+    const model = await readModel(source, { signal, timeoutMs, onProgress });
     const m = model.manifest;
+    throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
       const [e, d] = await Promise.allSettled([
@@ -183,6 +210,12 @@ export class VAE {
       }
       return { enc, dec };
     });
+    if (signal?.aborted) {
+      // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect
+      // here, not inside startOnDevice, where auto would take it for a device failure.
+      await Promise.all([started.value.enc.release().catch(noop), started.value.dec.release().catch(noop)]);
+      throwIfAborted(signal, 'the model');
+    }
     const info: VAEInfo = Object.freeze({
       manifest: m,
       source: model.origin,
@@ -542,6 +575,23 @@ function checkWasm(w: WasmOptions | undefined): WasmOptions | undefined {
   if (w.numThreads !== undefined) checkCount('wasm.numThreads', w.numThreads, 1024);
   if (w.proxy !== undefined && typeof w.proxy !== 'boolean') throw new VAEInputError(`wasm.proxy must be a boolean, got ${describe(w.proxy)}`);
   return w;
+}
+
+/** The reading options of {@link LoadOptions}; returns the idle timeout to use. */
+function checkReadOptions(o: LoadOptions): number {
+  const s = o.signal as unknown;
+  if (s !== undefined && (s === null || typeof s !== 'object' || typeof (s as AbortSignal).aborted !== 'boolean' || typeof (s as AbortSignal).addEventListener !== 'function')) {
+    throw new VAEInputError(`signal must be an AbortSignal (e.g. new AbortController().signal), got ${describe(s)}`);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new VAEInputError(`onProgress must be a function ({ file, loaded, total }) => void, got ${describe(o.onProgress)}`);
+  const t = o.timeoutMs;
+  if (t === undefined) return DEFAULT_TIMEOUT_MS;
+  // setTimeout holds at most 2^31-1 ms; a longer wait is for ever in practice.
+  if (t === Infinity) return t;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 2 ** 31 - 1) {
+    throw new VAEInputError(`timeoutMs must be a positive number of milliseconds up to ${2 ** 31 - 1}, or Infinity, got ${describe(t)}`);
+  }
+  return t;
 }
 
 const MODEL_FAILURE = /protobuf|INVALID_GRAPH|INVALID_PROTOBUF|INVALID_ARGUMENT|NO_MODEL|Load model|ShapeInference|opset|ir_version|Node \(|TypeInference|not supported|Unsupported model/i;

@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const FILES = ['backends/onnx-node.ts', 'vae.ts', 'tensors.ts', 'model-source.ts', 'elbo.ts', 'manifest.ts', 'images.ts', 'random.ts', 'interpolate.ts', 'node.ts'];
+const FILES = ['backends/onnx-node.ts', 'vae.ts', 'tensors.ts', 'source/types.ts', 'elbo.ts', 'manifest.ts', 'images.ts', 'random.ts', 'interpolate.ts', 'node.ts'];
 // Declared in @vae/format, re-exported by the SDK and inlined into its .d.ts: the same docs reach SDK users.
 FILES.push('../../format/src/manifest.ts', '../../format/src/xoshiro128.ts');
 

@@ -77,12 +77,20 @@ function createSession(model: Uint8Array, device: ConcreteDevice, options: Sessi
 async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
   const ort = await loadOrt(device);
   configure(ort, options);
-  const session = await ort.InferenceSession.create(model, {
+  // With the proxy on, the runtime transfers (detaches) the ArrayBuffer behind
+  // the model and behind every input tensor to its worker: the caller's arrays,
+  // the shipped model's bytes kept for the next load, or the rest of a batch
+  // split into views of one buffer would be emptied. The runtime gets its own
+  // copies; a copy of a view is exactly the view's bytes.
+  const proxied = ort.env.wasm.proxy === true;
+  const session = await ort.InferenceSession.create(proxied ? model.slice() : model, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   });
-  return wrapSession(ort as never, session as never);
+  const wrapped = wrapSession(ort as never, session as never);
+  if (!proxied) return wrapped;
+  return { ...wrapped, run: (input, data, dims, fetches) => wrapped.run(input, data.slice(), dims, fetches) };
 }
 
 /** The browser backend: `webgpu` when the browser has an adapter, else `wasm`. */

@@ -1,0 +1,151 @@
+/**
+ * Fetching one file with bounds: at most `maxBytes` are ever held (the body is
+ * read as a stream and dropped as soon as it passes the bound), an idle timer
+ * covers the wait for headers and every gap between chunks, and the caller's
+ * signal cancels. Every failure is a {@link VAESourceError} naming the URL and
+ * what was expected, never the runtime's bare `TypeError: terminated`.
+ */
+import { VAESourceError } from '../errors.js';
+import { abortedError } from './abort.js';
+import { shortUrl } from './resolve-source.js';
+
+/** What to fetch and within which bounds. */
+export interface FetchBounds {
+  /** Which file, for messages: `model.json`, `encoder.onnx`. */
+  what: string;
+  /** Most bytes accepted; one more and the read stops. */
+  maxBytes: number;
+  /** The size the file must have, when known (a graph's size from model.json), for messages and progress. */
+  expected?: number;
+  /** What `maxBytes` is, for messages: "as model.json declares", "the cap on model.json". */
+  bound: string;
+  /** Milliseconds without a byte before giving up; `Infinity` never does. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Bytes received so far; called for each chunk. */
+  onBytes?: (loaded: number, total: number | undefined) => void;
+}
+
+/** The body and the URL it finally came from (after redirects). */
+export interface Fetched {
+  bytes: Uint8Array;
+  url: URL;
+}
+
+type Phase = 'headers' | 'body';
+
+const sizeText = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
+
+/** GET `url` within `b`; see the module comment. */
+export async function fetchBounded(url: URL, b: FetchBounds): Promise<Fetched> {
+  const where = shortUrl(url.href);
+  const of = `${b.what} from ${where}`;
+  if (b.signal?.aborted) throw abortedError(b.signal, of);
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(b.signal!.reason);
+  b.signal?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (!Number.isFinite(b.timeoutMs)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, b.timeoutMs);
+  };
+  let loaded = 0;
+  let done = false;
+  const expect = b.expected === undefined ? `${b.what} (at most ${sizeText(b.maxBytes)}, ${b.bound})` : `${b.expected} bytes of ${b.what} (${b.bound})`;
+  const fail = (phase: Phase, e: unknown, total: number | undefined): VAESourceError => {
+    if (b.signal?.aborted) return abortedError(b.signal, of);
+    if (timedOut) {
+      return phase === 'headers'
+        ? new VAESourceError(`no response from ${where} within ${b.timeoutMs} ms (timeoutMs); expected HTTP headers for ${b.what}`, { cause: e })
+        : new VAESourceError(
+            `${where} stalled: no bytes for ${b.timeoutMs} ms (timeoutMs) after ${loaded} of ${total ?? 'an unknown number of'} bytes; expected ${expect}`,
+            { cause: e },
+          );
+    }
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (e as Error)?.message ?? String(e);
+    return phase === 'headers'
+      ? new VAESourceError(`could not fetch ${where} (${detail}); expected a reachable URL serving model.json, encoder.onnx and decoder.onnx`, { cause: e })
+      : new VAESourceError(`connection to ${where} broke after ${loaded} of ${total ?? 'an unknown number of'} bytes (${detail}); expected ${expect}`, { cause: e });
+  };
+  try {
+    arm();
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: ac.signal });
+    } catch (e) {
+      throw fail('headers', e, undefined);
+    }
+    if (!res.ok) {
+      void res.body?.cancel().catch(() => {});
+      throw new VAESourceError(`GET ${where} returned HTTP ${res.status}; expected 200 with the model file`);
+    }
+    const finalUrl = new URL(res.url || url.href);
+    // Content-Length counts encoded bytes; only an unencoded body can be judged by it before reading.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+    const declared = encoded ? undefined : Number(res.headers.get('content-length') ?? NaN);
+    const length = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+    if (length !== undefined && length > b.maxBytes) {
+      ac.abort();
+      throw new VAESourceError(`${where} announces ${length} bytes (Content-Length); expected ${expect}: not read`);
+    }
+    const total = b.expected ?? length;
+    if (!res.body) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        throw fail('body', e, total);
+      }
+      if (bytes.byteLength > b.maxBytes) throw new VAESourceError(`${where} sent ${bytes.byteLength} bytes; expected ${expect}`);
+      b.onBytes?.(bytes.byteLength, total ?? bytes.byteLength);
+      done = true;
+      return { bytes, url: finalUrl };
+    }
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      let step: ReadableStreamReadResult<Uint8Array>;
+      try {
+        step = await reader.read();
+      } catch (e) {
+        throw fail('body', e, total);
+      }
+      if (step.done) break;
+      arm();
+      loaded += step.value.byteLength;
+      if (loaded > b.maxBytes) {
+        ac.abort();
+        void reader.cancel().catch(() => {});
+        throw new VAESourceError(`${where} sent more than ${b.maxBytes} bytes; expected ${expect}: stopped reading`);
+      }
+      chunks.push(step.value);
+      b.onBytes?.(loaded, total);
+    }
+    done = true;
+    return { bytes: concat(chunks, loaded), url: finalUrl };
+  } finally {
+    clearTimeout(timer);
+    // Whatever stopped the read (a bound, a throwing onProgress), the connection goes with it.
+    if (!done) ac.abort();
+    b.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function concat(chunks: Uint8Array[], n: number): Uint8Array {
+  const c = chunks[0];
+  // A view into a bigger buffer would carry (and, transferred to a worker, detach) bytes that are not the file's.
+  if (chunks.length === 1 && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength) return c;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
