@@ -13,9 +13,9 @@ describe('system-deps (first step of the README test command)', () => {
     expect(pkg.scripts.test.startsWith('node test/setup/system-deps.mjs &&')).toBe(true);
   });
 
-  it('checks every Debian package the tests use, OpenBLAS included', () => {
+  it('checks every Debian package the tests use, OpenBLAS and libonnx-testdata included', () => {
     expect(REQUIREMENTS.map((r) => r.pkg).sort()).toEqual(
-      ['chromium', 'libopenblas0-pthread', 'libvulkan1', 'python3-onnx', 'python3-torch'].sort(),
+      ['chromium', 'libonnx-testdata', 'libopenblas0-pthread', 'libvulkan1', 'python3-onnx', 'python3-torch'].sort(),
     );
   });
 

@@ -26,7 +26,11 @@ export interface BuildOptions {
   opset?: number;
   /** `fp16` stores float16 weights (half the size); inputs and outputs stay float32. */
   precision?: 'fp32' | 'fp16';
-  /** Metrics per epoch (`metrics.jsonl`); the last one is the final test metrics. */
+  /**
+   * Metrics per epoch (as in `metrics.jsonl`), checked against the checkpoint:
+   * refused when the last epoch differs. The manifest's metrics always come
+   * from the checkpoint itself.
+   */
   metrics?: EpochMetrics[];
   /** Creation time (default now), for reproducible output in tests. */
   createdAt?: Date;
@@ -62,15 +66,26 @@ function graphEntry(file: string, bytes: Uint8Array, model: ModelProto): Manifes
   };
 }
 
+/**
+ * The final metrics come from the checkpoint's own header, which is checksummed
+ * with the weights: `metrics.jsonl` is written after the checkpoint, so a run
+ * killed between the two writes leaves it one epoch behind.
+ */
 function finalMetrics(ckpt: Checkpoint, metrics: EpochMetrics[] | undefined): ManifestMetrics | null {
-  const last = metrics?.length ? metrics[metrics.length - 1] : ckpt.header.metrics;
+  const { header } = ckpt;
+  const lastListed = metrics?.length ? metrics[metrics.length - 1].epoch : undefined;
+  if (lastListed !== undefined && lastListed !== header.epoch) {
+    throw new ExportError('checkpoint', `the metrics given end at epoch ${lastListed} but the checkpoint holds epoch ${header.epoch}; they do not describe these weights`);
+  }
+  const last = header.metrics;
   if (!last) return null;
   const out: ManifestMetrics = { testLoss: Number(last.testLoss), testRecon: Number(last.testRecon), testKL: Number(last.testKL) };
   for (const k of ['epoch', 'trainLoss', 'trainRecon', 'trainKL', 'imagesPerSec'] as const) {
     if (typeof last[k] === 'number' && Number.isFinite(last[k])) out[k] = last[k] as number;
   }
-  if (metrics?.length) out.trainSeconds = Math.round(metrics.reduce((s, m) => s + (Number(m.seconds) || 0), 0) * 10) / 10;
-  if (Number.isFinite(ckpt.header.step)) out.steps = ckpt.header.step;
+  const history = header.history ?? [];
+  if (history.length) out.trainSeconds = Math.round(history.reduce((s, m) => s + (Number(m.seconds) || 0), 0) * 10) / 10;
+  if (Number.isFinite(header.step)) out.steps = header.step;
   return out;
 }
 
@@ -269,11 +284,14 @@ export async function exportCheckpoint(options: ExportOptions): Promise<ExportRe
   const ckpt = await readCheckpoint(ckptPath).catch(wrapCheckpointError);
   const { header } = ckpt;
   progress(`read ${ckptPath}: arch ${header.arch?.config?.arch}, epoch ${header.epoch}, step ${header.step}, ${header.tensors.length} tensors`);
+  // metrics.jsonl is only compared: the checkpoint's own metrics are the ones written after these weights.
   const metricsPath = join(dirname(ckptPath), 'metrics.jsonl');
-  const metrics = await readMetrics(metricsPath);
-  progress(metrics ? `read ${metrics.length} epochs of metrics from ${metricsPath}` : `no ${metricsPath}; using the checkpoint's own metrics`);
+  const listed = (await readMetrics(metricsPath))?.at(-1)?.epoch;
+  if (listed !== undefined && listed !== header.epoch) {
+    progress(`${metricsPath} ends at epoch ${listed}, the checkpoint at epoch ${header.epoch} (a run stopped between the two writes; vae-train --resume rewrites it); using the checkpoint's metrics`);
+  }
   const out = resolve(options.out);
-  const built = buildExport(ckpt, { ...options, name: options.name ?? basename(out), metrics });
+  const built = buildExport(ckpt, { ...options, name: options.name ?? basename(out) });
   for (const which of ['encoder', 'decoder'] as const) {
     const r = built.reports[which];
     const g = built.manifest.graphs[which];

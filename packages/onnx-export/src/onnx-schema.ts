@@ -95,6 +95,13 @@ message GraphProto {
   repeated ValueInfoProto input = 11;
   repeated ValueInfoProto output = 12;
   repeated ValueInfoProto value_info = 13;
+  repeated SparseTensorProto sparse_initializer = 15;
+}
+
+message SparseTensorProto {
+  optional TensorProto values = 1;
+  optional TensorProto indices = 2;
+  repeated int64 dims = 3;
 }
 
 message TensorProto {
@@ -152,8 +159,26 @@ message TypeProto {
     optional int32 elem_type = 1;
     optional TensorShapeProto shape = 2;
   }
+  message Sequence {
+    optional TypeProto elem_type = 1;
+  }
+  message Map {
+    optional int32 key_type = 1;
+    optional TypeProto value_type = 2;
+  }
+  message Optional {
+    optional TypeProto elem_type = 1;
+  }
+  message SparseTensor {
+    optional int32 elem_type = 1;
+    optional TensorShapeProto shape = 2;
+  }
   oneof value {
     Tensor tensor_type = 1;
+    Sequence sequence_type = 4;
+    Map map_type = 5;
+    Optional optional_type = 9;
+    SparseTensor sparse_tensor_type = 8;
   }
   optional string denotation = 6;
 }
@@ -199,6 +224,8 @@ export interface TensorProto {
   int32_data?: number[];
   int64_data?: number[];
   double_data?: number[];
+  uint64_data?: number[];
+  string_data?: Uint8Array[];
   doc_string?: string;
   data_location?: number;
 }
@@ -234,11 +261,34 @@ export interface DimensionProto {
   denotation?: string;
 }
 
+/** A tensor's element type and shape (`TypeProto.Tensor`, also `TypeProto.SparseTensor`). */
+export interface TensorTypeProto {
+  elem_type?: number;
+  shape?: { dim?: DimensionProto[] };
+}
+
+/** The type of a value (`TypeProto`): exactly one of its `*_type` fields is set. */
+export interface TypeProto {
+  tensor_type?: TensorTypeProto;
+  sequence_type?: { elem_type?: TypeProto };
+  map_type?: { key_type?: number; value_type?: TypeProto };
+  optional_type?: { elem_type?: TypeProto };
+  sparse_tensor_type?: TensorTypeProto;
+  denotation?: string;
+}
+
 /** A typed value (graph input/output) (`ValueInfoProto`). */
 export interface ValueInfoProto {
   name?: string;
   doc_string?: string;
-  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimensionProto[] } }; denotation?: string };
+  type?: TypeProto;
+}
+
+/** A sparse tensor (`SparseTensorProto`); its name is `values.name`. */
+export interface SparseTensorProto {
+  values?: TensorProto;
+  indices?: TensorProto;
+  dims?: number[];
 }
 
 /** A graph (`GraphProto`). */
@@ -250,6 +300,7 @@ export interface GraphProto {
   input?: ValueInfoProto[];
   output?: ValueInfoProto[];
   value_info?: ValueInfoProto[];
+  sparse_initializer?: SparseTensorProto[];
 }
 
 /** A whole model file (`ModelProto`). */

@@ -2,10 +2,10 @@
  * The `vae-export` command, as a function of its arguments and output streams
  * (so that tests run it in process). `cli.ts` is the executable wrapper.
  */
-import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ExportError } from './errors.js';
 import { exportCheckpoint } from './export.js';
+import { readModelFile } from './read-model-file.js';
 import { OPSET_RANGE, PRODUCER } from './translate.js';
 import { formatReport, validateModelBytes } from './validate.js';
 
@@ -27,8 +27,10 @@ Export:
   --quiet            print only errors
 
 Check:
-  --check FILE...    validate ONNX files structurally and list every problem;
-                     exit code 1 if any file has an error
+  --check FILE...    validate ONNX files structurally and list every problem:
+                     errors for what is certainly wrong, warnings for what
+                     cannot be checked; exit code 1 if any file has an error
+                     (regular files of at most 2 GiB only)
 
 Other:
   -h, --help         this help
@@ -89,15 +91,13 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     let bad = 0;
     for (const file of positionals) {
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await fs.readFile(file));
-      } catch (e) {
-        io.stdout(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      const read = await readModelFile(file);
+      if (!read.ok) {
+        io.stdout(`${file}: ${read.reason}\n`);
         bad++;
         continue;
       }
-      const report = validateModelBytes(bytes);
+      const report = validateModelBytes(read.bytes);
       io.stdout(`${formatReport(report, file)}\n`);
       if (!report.ok) bad++;
     }

@@ -2,17 +2,24 @@
  * A structural validator for ONNX models, in TypeScript.
  *
  * It checks what a runtime would otherwise reject late or mis-handle silently:
- * the opset import, typed graph inputs and outputs, that every node input is
+ * the opset imports, typed graph inputs and outputs, that every node input is
  * defined before use, that initializer data agrees with its declared type and
  * shape, and (by propagating shapes through the ops it knows) that weights have
  * the dtypes and shapes their ops need. Problems come back as a list.
+ *
+ * `--check` promises to accept any valid ONNX file, so an `error` is only what
+ * is certainly wrong; whatever cannot be known here (a type this validator does
+ * not model, a shape computed at run time, an op it does not know) is at most a
+ * `warning`.
  */
-import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-schema.js';
+import type { ModelProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from './onnx-schema.js';
 import { DATA_TYPE_BYTES, DataType, dataTypeName, decodeModel } from './onnx-schema.js';
+import type { Dim, ValueType } from './infer-node.js';
+import { fmt, inferNode } from './infer-node.js';
 
 /** One thing wrong with a model. */
 export interface ValidationProblem {
-  /** `error`: a runtime may reject or mis-run the model; `warning`: suspicious but legal. */
+  /** `error`: the model is certainly invalid; `warning`: suspicious, or not checkable here. */
   severity: 'error' | 'warning';
   /** Where: `model`, `graph`, `initializer <name>`, `node <name> (<op>)`, `input <name>`, `output <name>`. */
   where: string;
@@ -28,45 +35,28 @@ export interface ValidationReport {
   stats: { nodes: number; initializers: number; opset: number | null; irVersion: number | null };
 }
 
-type Dim = number | string | null;
-interface ValueType {
-  dtype: number | null;
-  shape: Dim[] | null;
-}
+/** Prefix of the warning given when the validator itself fails on a node (a validator bug, not the model's). */
+export const INTERNAL_WARNING = 'the validator could not check this node';
 
-const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, 16]);
+const UNKNOWN: ValueType = { dtype: null, shape: null };
+const STRING = 8;
+const COMPLEX64 = 14;
+const COMPLEX128 = 15;
 
-const fmt = (s: Dim[] | null) => (s ? `[${s.map((d) => (d === null ? '?' : d)).join(',')}]` : '[?]');
+/** The default domain has two spellings. */
+const normDomain = (d: string | undefined) => (!d || d === 'ai.onnx' ? '' : d);
+const domainLabel = (d: string) => (d ? `"${d}"` : '"" (the default ONNX domain)');
 
-function attr(node: NodeProto, name: string): AttributeProto | undefined {
-  return node.attribute?.find((a) => a.name === name);
-}
-function attrInts(node: NodeProto, name: string): number[] | undefined {
-  const a = attr(node, name);
-  return a ? (a.ints ?? []).map(Number) : undefined;
-}
-function attrInt(node: NodeProto, name: string, dflt: number): number {
-  const a = attr(node, name);
-  return a?.i === undefined ? dflt : Number(a.i);
-}
-
-function tensorElementCount(t: TensorProto): number {
-  return (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
-}
-
-function broadcast(a: Dim[], b: Dim[]): Dim[] | string {
-  const n = Math.max(a.length, b.length);
-  const out: Dim[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = i < n - a.length ? 1 : a[i - (n - a.length)];
-    const y = i < n - b.length ? 1 : b[i - (n - b.length)];
-    if (x === 1) out.push(y);
-    else if (y === 1) out.push(x);
-    else if (x === null || y === null) out.push(x ?? y);
-    else if (x === y) out.push(x);
-    else return `shapes ${fmt(a)} and ${fmt(b)} do not broadcast`;
-  }
-  return out;
+/** Which typed field holds an initializer's values when it has no raw_data, and how many per element. */
+function typedField(t: TensorProto, dt: number): { values: unknown[] | undefined; per: number; field: string } {
+  if (dt === DataType.FLOAT) return { values: t.float_data, per: 1, field: 'float_data' };
+  if (dt === COMPLEX64) return { values: t.float_data, per: 2, field: 'float_data' };
+  if (dt === DataType.DOUBLE) return { values: t.double_data, per: 1, field: 'double_data' };
+  if (dt === COMPLEX128) return { values: t.double_data, per: 2, field: 'double_data' };
+  if (dt === DataType.INT64) return { values: t.int64_data, per: 1, field: 'int64_data' };
+  if (dt === 12 || dt === 13) return { values: t.uint64_data, per: 1, field: 'uint64_data' };
+  if (dt === STRING) return { values: t.string_data, per: 1, field: 'string_data' };
+  return { values: t.int32_data, per: 1, field: 'int32_data' };
 }
 
 /** Validates a decoded model. Never throws; everything wrong is in `problems`. */
@@ -78,10 +68,10 @@ export function validateModel(model: ModelProto): ValidationReport {
   const ir = model.ir_version === undefined ? null : Number(model.ir_version);
   if (ir === null) err('model', 'ir_version is not set');
   else if (ir < 3) err('model', `ir_version ${ir} is too old (need >= 3)`);
-  const onnxOpset = (model.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-  const opset = onnxOpset?.version === undefined ? null : Number(onnxOpset.version);
+  const imports = new Map<string, number | null>();
+  for (const o of model.opset_import ?? []) imports.set(normDomain(o.domain), o.version === undefined ? null : Number(o.version));
+  const opset = imports.get('') ?? null;
   if (!model.opset_import?.length) err('model', 'no opset_import: runtimes cannot tell which operator versions to use');
-  else if (opset === null) err('model', 'opset_import has no entry for the default ONNX domain ""');
   const g = model.graph;
   const stats = { nodes: g?.node?.length ?? 0, initializers: g?.initializer?.length ?? 0, opset, irVersion: ir };
   if (!g) {
@@ -102,30 +92,16 @@ export function validateModel(model: ModelProto): ValidationReport {
     }
     if (inits.has(t.name)) err(where, 'duplicate initializer name');
     inits.set(t.name, t);
-    const dims = (t.dims ?? []).map(Number);
-    if (dims.some((d) => !Number.isInteger(d) || d < 0)) err(where, `invalid dims [${dims.join(',')}]`);
-    const dt = t.data_type;
-    const size = DATA_TYPE_BYTES[dt ?? -1];
-    if (dt === undefined || dt === DataType.UNDEFINED) err(where, 'data_type is not set');
-    else if (size === undefined) err(where, `unsupported data_type ${dataTypeName(dt)}`);
-    else if (t.data_location === 1) err(where, 'external data is not supported here: weights must be inside the file');
-    else {
-      const n = tensorElementCount(t);
-      let have: number;
-      let unit: string;
-      if (t.raw_data && t.raw_data.length > 0) {
-        have = t.raw_data.length;
-        unit = 'bytes';
-        if (have !== n * size) err(where, `raw_data has ${have} bytes, dims [${dims.join(',')}] of ${dataTypeName(dt)} need ${n * size}`);
-      } else {
-        const arr =
-          dt === DataType.FLOAT ? t.float_data : dt === DataType.INT64 ? t.int64_data : dt === DataType.DOUBLE ? t.double_data : t.int32_data;
-        have = arr?.length ?? 0;
-        unit = 'values';
-        if (have !== n) err(where, `has ${have} ${unit}, dims [${dims.join(',')}] need ${n}`);
-      }
+    values.set(t.name, checkTensor(t, where, err, warn));
+  }
+  for (const sp of g.sparse_initializer ?? []) {
+    const name = sp.values?.name;
+    if (!name) {
+      err('sparse initializer (unnamed)', 'sparse initializer values have no name');
+      continue;
     }
-    values.set(t.name, { dtype: dt ?? null, shape: dims });
+    if (inits.has(name) || values.has(name)) err(`initializer ${name}`, 'duplicate initializer name');
+    values.set(name, { dtype: sp.values?.data_type ?? null, shape: (sp.dims ?? []).map(Number) });
   }
 
   const declared = (v: ValueInfoProto, kind: 'input' | 'output'): ValueType | null => {
@@ -134,43 +110,26 @@ export function validateModel(model: ModelProto): ValidationReport {
       err(where, `graph ${kind} has no name`);
       return null;
     }
-    const tt = v.type?.tensor_type;
-    if (!tt) {
-      err(where, 'no tensor type declared');
-      return null;
-    }
-    if (tt.elem_type === undefined || tt.elem_type === DataType.UNDEFINED) err(where, 'element type is not declared');
-    if (!tt.shape) {
-      err(where, 'shape is not declared');
-      return { dtype: tt.elem_type ?? null, shape: null };
-    }
-    const shape: Dim[] = (tt.shape.dim ?? []).map((d, i) => {
-      if (d.dim_value !== undefined && d.dim_value !== null) return Number(d.dim_value);
-      if (d.dim_param) return d.dim_param;
-      err(where, `dimension ${i} has neither dim_value nor dim_param`);
-      return null;
-    });
-    return { dtype: tt.elem_type ?? null, shape };
+    return declaredType(v.type, where, err, warn);
   };
 
   for (const v of g.input ?? []) {
     const t = declared(v, 'input');
-    if (t && v.name) values.set(v.name, t);
+    // An input whose type is missing is still defined, so nodes that read it are not reported again.
+    if (v.name) values.set(v.name, t ?? UNKNOWN);
   }
-  if (!g.input?.length) err('graph', 'the graph declares no inputs');
-  if (!g.output?.length) err('graph', 'the graph declares no outputs');
+  if (!g.output?.length) warn('graph', 'the graph declares no outputs');
 
-  const get = (node: NodeProto, where: string, idx: number): ValueType | null => {
-    const name = node.input?.[idx];
-    if (!name) return null;
-    return values.get(name) ?? null;
-  };
-
+  const reportedDomains = new Set<string>();
   (g.node ?? []).forEach((node, index) => {
     const op = node.op_type ?? '';
     const where = `node ${node.name || `#${index}`} (${op || 'no op_type'})`;
     if (!op) err(where, 'op_type is not set');
-    if (node.domain && node.domain !== 'ai.onnx') err(where, `domain "${node.domain}" is not imported`);
+    const domain = normDomain(node.domain);
+    if (imports.size > 0 && !imports.has(domain) && !reportedDomains.has(domain)) {
+      reportedDomains.add(domain);
+      err(where, `domain ${domainLabel(domain)} is not imported: opset_import lists ${[...imports.keys()].map((d) => `"${d}"`).join(', ')}`);
+    }
     let defined = true;
     for (const name of node.input ?? []) {
       if (!name) continue; // optional input left out
@@ -185,30 +144,39 @@ export function validateModel(model: ModelProto): ValidationReport {
     for (const name of outs) {
       if (name && values.has(name)) err(where, `output "${name}" is already defined (names must be assigned once)`);
     }
-    let result: ValueType[] = outs.map(() => ({ dtype: null, shape: null }));
-    if (defined) {
-      const r = inferNode(node, op, (i) => get(node, where, i), inits, opset ?? 0, (m) => err(where, m), (m) => warn(where, m));
-      if (r) result = r;
+    let result: ValueType[] | null = null;
+    if (defined && op && domain === '') {
+      try {
+        const input = (i: number) => (node.input?.[i] ? (values.get(node.input[i]) ?? null) : null);
+        result = inferNode(node, op, input, inits, opset ?? 0, (m) => err(where, m), (m) => warn(where, m));
+      } catch (e) {
+        warn(where, `${INTERNAL_WARNING} (${(e as Error)?.message ?? String(e)})`);
+        result = [];
+      }
+      if (!result) warn(where, `operator ${op} is not known to this validator; its output types and shapes are not checked`);
+    } else if (defined && op) {
+      warn(where, `operator ${op} of domain "${domain}" is not known to this validator; its output types and shapes are not checked`);
     }
     outs.forEach((name, i) => {
-      if (name) values.set(name, result[i] ?? { dtype: null, shape: null });
+      if (name) values.set(name, result?.[i] ?? UNKNOWN);
     });
   });
 
   for (const v of g.output ?? []) {
     const t = declared(v, 'output');
-    if (!t || !v.name) continue;
+    if (!v.name) continue;
     const where = `output ${v.name}`;
     const got = values.get(v.name);
     if (!got) {
       err(where, 'no node produces this graph output');
       continue;
     }
+    if (!t) continue;
     if (t.dtype !== null && got.dtype !== null && t.dtype !== got.dtype) {
       err(where, `declared ${dataTypeName(t.dtype)} but the graph computes ${dataTypeName(got.dtype)}`);
     }
     if (t.shape && got.shape) {
-      const ok = t.shape.length === got.shape.length && t.shape.every((d, i) => d === null || got.shape![i] === null || typeof d === 'string' || d === got.shape![i]);
+      const ok = t.shape.length === got.shape.length && t.shape.every((d, i) => typeof d !== 'number' || typeof got.shape![i] !== 'number' || d === got.shape![i]);
       if (!ok) err(where, `declared shape ${fmt(t.shape)} but the graph computes ${fmt(got.shape)}`);
     }
   }
@@ -217,180 +185,62 @@ export function validateModel(model: ModelProto): ValidationReport {
   return { ok: !problems.some((p) => p.severity === 'error'), problems, stats };
 }
 
-function inferNode(
-  node: NodeProto,
-  op: string,
-  input: (i: number) => ValueType | null,
-  inits: Map<string, TensorProto>,
-  opset: number,
-  err: (m: string) => void,
-  warn: (m: string) => void,
-): ValueType[] | null {
-  const x = input(0);
-  const sameFloat = (idx: number[]) => {
-    const types = idx.map((i) => input(i)).filter((t): t is ValueType => !!t && t.dtype !== null);
-    for (const t of types) if (!FLOAT_TYPES.has(t.dtype!)) err(`${op} needs float inputs, got ${dataTypeName(t.dtype!)}`);
-    const first = types[0]?.dtype;
-    const odd = types.find((t) => t.dtype !== first);
-    if (odd) err(`inputs mix ${dataTypeName(first!)} and ${dataTypeName(odd.dtype!)}; ${op} needs one type (Cast the weights first)`);
-    return first ?? null;
-  };
-  const autoPad = attr(node, 'auto_pad');
-  if (autoPad) {
-    const v = new TextDecoder().decode(autoPad.s ?? new Uint8Array());
-    if (v && v !== 'NOTSET') warn(`auto_pad ${v}: ONNX Runtime's WebGPU provider has mis-computed SAME padding; write explicit pads`);
+/** Checks an initializer's dims and data against its type; returns its value type. */
+function checkTensor(t: TensorProto, where: string, err: (w: string, m: string) => void, warn: (w: string, m: string) => void): ValueType {
+  const dims = (t.dims ?? []).map(Number);
+  const dt = t.data_type;
+  const shape = dims;
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) {
+    err(where, `invalid dims [${dims.join(',')}]`);
+    return { dtype: dt ?? null, shape: null };
   }
-  switch (op) {
-    case 'Conv':
-    case 'ConvTranspose': {
-      const transpose = op === 'ConvTranspose';
-      const w = input(1);
-      const b = input(2);
-      const dtype = sameFloat([0, 1, 2]);
-      if (!x?.shape || !w?.shape) return [{ dtype, shape: null }];
-      if (x.shape.length !== 4) err(`input ${fmt(x.shape)} is not rank 4 (NCHW)`);
-      if (w.shape.length !== 4) {
-        err(`weight ${fmt(w.shape)} is not rank 4`);
-        return [{ dtype, shape: null }];
-      }
-      const group = attrInt(node, 'group', 1);
-      const [n, c, h, wd] = x.shape;
-      const [w0, w1, kh, kw] = w.shape as number[];
-      const cin = transpose ? w0 : w1 * group;
-      const cout = transpose ? w1 * group : w0;
-      if (typeof c === 'number' && c !== cin) err(`input has ${c} channels but the weight ${fmt(w.shape)} expects ${cin}`);
-      if (b?.shape && (b.shape.length !== 1 || b.shape[0] !== cout)) err(`bias ${fmt(b.shape)} should be [${cout}]`);
-      const ks = attrInts(node, 'kernel_shape');
-      if (ks && (ks[0] !== kh || ks[1] !== kw)) err(`kernel_shape [${ks}] disagrees with the weight ${fmt(w.shape)}`);
-      const strides = attrInts(node, 'strides') ?? [1, 1];
-      const dil = attrInts(node, 'dilations') ?? [1, 1];
-      const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
-      if (pads.length !== 4) err(`pads has ${pads.length} values, expected 4`);
-      if (!autoPad && !attrInts(node, 'pads')) warn('no pads attribute: zero padding assumed');
-      const out = (size: Dim, i: 0 | 1): Dim => {
-        if (typeof size !== 'number') return null;
-        const k = ((i === 0 ? kh : kw) - 1) * dil[i] + 1;
-        if (transpose) {
-          const op_ = (attrInts(node, 'output_padding') ?? [0, 0])[i];
-          if (op_ >= strides[i] && op_ >= dil[i]) err(`output_padding ${op_} must be smaller than stride ${strides[i]} or dilation ${dil[i]}`);
-          return strides[i] * (size - 1) + op_ + k - pads[i] - pads[i + 2];
-        }
-        return Math.floor((size + pads[i] + pads[i + 2] - k) / strides[i]) + 1;
-      };
-      if (transpose && attr(node, 'output_shape')) warn('output_shape is set: runtimes have disagreed on how it splits padding; prefer pads + output_padding');
-      const oh = out(h, 0);
-      const ow = out(wd, 1);
-      if ((typeof oh === 'number' && oh < 1) || (typeof ow === 'number' && ow < 1)) err(`output spatial size ${oh}×${ow} is empty`);
-      return [{ dtype, shape: [n, cout, oh, ow] }];
-    }
-    case 'Gemm': {
-      const a = x;
-      const b = input(1);
-      const c = input(2);
-      const dtype = sameFloat([0, 1, 2]);
-      if (!a?.shape || !b?.shape) return [{ dtype, shape: null }];
-      if (a.shape.length !== 2 || b.shape.length !== 2) {
-        err(`Gemm needs rank-2 A and B, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-        return [{ dtype, shape: null }];
-      }
-      const [m, ka] = attrInt(node, 'transA', 0) ? [a.shape[1], a.shape[0]] : a.shape;
-      const [kb, nn] = attrInt(node, 'transB', 0) ? [b.shape[1], b.shape[0]] : b.shape;
-      if (typeof ka === 'number' && typeof kb === 'number' && ka !== kb) err(`A ${fmt(a.shape)} has ${ka} columns but B ${fmt(b.shape)} has ${kb} rows`);
-      if (c?.shape) {
-        const r = broadcast(c.shape, [m, nn]);
-        if (typeof r === 'string' || r.length !== 2 || (typeof nn === 'number' && r[1] !== nn)) err(`C ${fmt(c.shape)} does not broadcast to [${m},${nn}]`);
-      }
-      return [{ dtype, shape: [m, nn] }];
-    }
-    case 'MatMul': {
-      const b = input(1);
-      const dtype = sameFloat([0, 1]);
-      if (!x?.shape || !b?.shape || x.shape.length !== 2 || b.shape.length !== 2) return [{ dtype, shape: null }];
-      if (typeof x.shape[1] === 'number' && typeof b.shape[0] === 'number' && x.shape[1] !== b.shape[0]) err(`inner dimensions differ: ${fmt(x.shape)} × ${fmt(b.shape)}`);
-      return [{ dtype, shape: [x.shape[0], b.shape[1]] }];
-    }
-    case 'Add':
-    case 'Sub':
-    case 'Mul':
-    case 'Div': {
-      const b = input(1);
-      const dtype = sameFloat([0, 1]);
-      if (!x?.shape || !b?.shape) return [{ dtype, shape: null }];
-      const r = broadcast(x.shape, b.shape);
-      if (typeof r === 'string') {
-        err(r);
-        return [{ dtype, shape: null }];
-      }
-      return [{ dtype, shape: r }];
-    }
-    case 'Relu':
-    case 'Sigmoid':
-    case 'Tanh':
-    case 'Exp':
-    case 'Identity':
-      if (op !== 'Identity') sameFloat([0]);
-      return [{ dtype: x?.dtype ?? null, shape: x?.shape ?? null }];
-    case 'Clip': {
-      const dtype = sameFloat([0, 1, 2]);
-      if (opset >= 11 && (attr(node, 'min') || attr(node, 'max'))) err('min/max are inputs since opset 11, not attributes');
-      for (const i of [1, 2]) {
-        const t = input(i);
-        if (t?.shape && t.shape.length !== 0) err(`${i === 1 ? 'min' : 'max'} must be a scalar, got ${fmt(t.shape)}`);
-      }
-      const lo = node.input?.[1] ? inits.get(node.input[1]) : undefined;
-      const hi = node.input?.[2] ? inits.get(node.input[2]) : undefined;
-      if (lo?.raw_data?.length === 4 && hi?.raw_data?.length === 4 && lo.data_type === DataType.FLOAT && hi.data_type === DataType.FLOAT) {
-        const f = (t: TensorProto) => new DataView(t.raw_data!.buffer, t.raw_data!.byteOffset, 4).getFloat32(0, true);
-        if (!(f(lo) <= f(hi))) err(`min ${f(lo)} is above max ${f(hi)}`);
-      }
-      return [{ dtype, shape: x?.shape ?? null }];
-    }
-    case 'Flatten': {
-      let axis = attrInt(node, 'axis', 1);
-      if (!x?.shape) return [{ dtype: x?.dtype ?? null, shape: null }];
-      if (axis < 0) axis += x.shape.length;
-      const prod = (ds: Dim[]): Dim => (ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((a, b) => a * b, 1) : null);
-      return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, axis)), prod(x.shape.slice(axis))] }];
-    }
-    case 'Reshape': {
-      const s = input(1);
-      if (s && s.dtype !== DataType.INT64) err(`shape must be int64, got ${dataTypeName(s.dtype ?? undefined)}`);
-      const st = node.input?.[1] ? inits.get(node.input[1]) : undefined;
-      if (!st || !x?.shape || st.data_type !== DataType.INT64) return [{ dtype: x?.dtype ?? null, shape: null }];
-      const target = st.raw_data?.length
-        ? Array.from({ length: Math.floor(st.raw_data.length / 8) }, (_, i) =>
-            Number(new DataView(st.raw_data!.buffer, st.raw_data!.byteOffset, st.raw_data!.length).getBigInt64(i * 8, true)))
-        : (st.int64_data ?? []).map(Number);
-      const allowZero = attrInt(node, 'allowzero', 0);
-      const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x.shape![i] ?? null) : d === -1 ? null : d));
-      if (target.filter((d) => d === -1).length > 1) err('shape has more than one -1');
-      const known = (ds: Dim[]) => ds.filter((d): d is number => typeof d === 'number').reduce((a, b) => a * b, 1);
-      const inSym = x.shape.filter((d) => typeof d !== 'number');
-      const iMinus = out.indexOf(null);
-      if (iMinus >= 0) {
-        // Resolve -1: the symbolic input dims must carry over.
-        if (inSym.length === 1 && x.shape[0] === inSym[0]) {
-          if (known(x.shape) === known(out)) out[iMinus] = inSym[0];
-          else err(`cannot reshape ${fmt(x.shape)} to [${target.join(',')}]: ${known(x.shape)} values per batch item do not fit ${known(out)}`);
-        } else if (inSym.length === 0) {
-          const total = known(x.shape);
-          if (total % known(out) !== 0) err(`cannot reshape ${fmt(x.shape)} to [${target.join(',')}]`);
-          else out[iMinus] = total / known(out);
-        }
-      } else if (inSym.length === 0 && known(x.shape) !== known(out)) {
-        err(`cannot reshape ${fmt(x.shape)} (${known(x.shape)} values) to ${fmt(out)}`);
-      }
-      return [{ dtype: x.dtype, shape: out }];
-    }
-    case 'Cast': {
-      const to = attr(node, 'to');
-      if (to?.i === undefined) err('Cast has no "to" attribute');
-      return [{ dtype: to?.i === undefined ? null : Number(to.i), shape: x?.shape ?? null }];
-    }
-    default:
-      warn(`operator ${op} is not known to this validator; its output shapes are not checked`);
-      return null;
+  if (dt === undefined || dt === DataType.UNDEFINED) {
+    err(where, 'data_type is not set');
+    return { dtype: null, shape };
   }
+  const size = dt === STRING ? undefined : dt === COMPLEX64 ? 8 : dt === COMPLEX128 ? 16 : DATA_TYPE_BYTES[dt];
+  if (dt !== STRING && size === undefined) {
+    warn(where, `data_type ${dataTypeName(dt)} is not known to this validator; its data is not checked`);
+    return { dtype: dt, shape };
+  }
+  if (t.data_location === 1) {
+    warn(where, 'its data is stored outside the file (external data) and is not checked');
+    return { dtype: dt, shape };
+  }
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (t.raw_data && t.raw_data.length > 0) {
+    if (dt === STRING) err(where, 'string tensors cannot use raw_data (their values go in string_data)');
+    else if (t.raw_data.length !== n * size!) err(where, `raw_data has ${t.raw_data.length} bytes, dims [${dims.join(',')}] of ${dataTypeName(dt)} need ${n * size!}`);
+  } else {
+    const { values, per, field } = typedField(t, dt);
+    const have = values?.length ?? 0;
+    if (have !== n * per) err(where, `has ${have} values in ${field}, dims [${dims.join(',')}] need ${n * per}`);
+  }
+  return { dtype: dt, shape };
+}
+
+/** The declared type of a graph input or output; null when there is none to use. */
+function declaredType(type: TypeProto | undefined, where: string, err: (w: string, m: string) => void, warn: (w: string, m: string) => void): ValueType | null {
+  // Sequence, map, optional and sparse values are legal graph inputs and outputs; nothing here models their contents.
+  if (type?.sequence_type || type?.map_type || type?.optional_type || type?.sparse_tensor_type) return UNKNOWN;
+  const tt = type?.tensor_type;
+  if (!tt) {
+    err(where, 'no tensor type declared');
+    return null;
+  }
+  if (tt.elem_type === undefined || tt.elem_type === DataType.UNDEFINED) err(where, 'element type is not declared');
+  const dtype = tt.elem_type || null;
+  if (!tt.shape) {
+    warn(where, 'shape is not declared (any rank); it is not checked');
+    return { dtype, shape: null };
+  }
+  const shape: Dim[] = (tt.shape.dim ?? []).map((d, i) => {
+    if (d.dim_value !== undefined && d.dim_value !== null) return Number(d.dim_value);
+    if (d.dim_param) return d.dim_param;
+    warn(where, `dimension ${i} is unknown (neither dim_value nor dim_param); it is not checked`);
+    return null;
+  });
+  return { dtype, shape };
 }
 
 /** Decodes and validates ONNX bytes; a protobuf decode failure becomes a problem too. */

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
+import { MAX_MODEL_FILE_BYTES, readModelFile } from '../src/read-model-file.js';
 import { makeCheckpointBytes } from './fixtures.js';
 
 async function cli(...argv: string[]) {
@@ -54,5 +56,38 @@ describe('vae-export CLI', () => {
     const e = await cli('--checkpoint', dir, '--out', join(dir, 'out'));
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/^vae-export: checkpoint: .*no checkpoint.vaeckpt in this directory[\s\S]*Nothing was written/);
+  });
+});
+
+describe('vae-export --check reads only regular files, of bounded size', () => {
+  it('refuses a FIFO and a directory without opening them for a blocking read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vae-cli-'));
+    execFileSync('mkfifo', [join(dir, 'pipe.onnx')]);
+    const c = await cli('--check', join(dir, 'pipe.onnx'), dir);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toContain(`${join(dir, 'pipe.onnx')}: not a regular file (a FIFO); --check reads .onnx files only`);
+    expect(c.stdout).toContain(`${dir}: not a regular file (a directory); --check reads .onnx files only`);
+  });
+
+  it('refuses /dev/zero at once instead of reading it into memory', async () => {
+    const t0 = Date.now();
+    const c = await cli('--check', '/dev/zero');
+    expect(c.code).toBe(1);
+    expect(c.stdout).toBe('/dev/zero: not a regular file (a character device); --check reads .onnx files only\n');
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('refuses a file over the size limit before allocating for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vae-cli-'));
+    const f = join(dir, 'big.onnx');
+    writeFileSync(f, new Uint8Array(11));
+    expect(await readModelFile(f, 10)).toEqual({ ok: false, reason: '11 bytes, over the 10-byte limit of one protobuf message' });
+    expect(await readModelFile(f, 11)).toEqual({ ok: true, bytes: new Uint8Array(11) });
+    expect(MAX_MODEL_FILE_BYTES).toBe(2 ** 31 - 1);
+    // a sparse file just over protobuf's 2 GiB limit: refused from its size, nothing read
+    const huge = join(dir, 'huge.onnx');
+    execFileSync('truncate', ['-s', String(MAX_MODEL_FILE_BYTES + 1), huge]);
+    const c = await cli('--check', huge);
+    expect(c.stdout).toBe(`${huge}: ${MAX_MODEL_FILE_BYTES + 1} bytes, over the ${MAX_MODEL_FILE_BYTES}-byte limit of one protobuf message\n`);
   });
 });

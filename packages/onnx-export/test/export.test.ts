@@ -7,9 +7,9 @@ import type { ModelManifest } from '@vae/format';
 import { parseManifest } from '@vae/format';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportErrorCode } from '../src/index.js';
-import { decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
+import { buildExport, decodeModel, ExportError, exportCheckpoint, validateModelBytes } from '../src/index.js';
 import type { FixtureOptions } from './fixtures.js';
-import { fakeMetrics, makeCheckpointBytes } from './fixtures.js';
+import { fakeMetrics, makeCheckpoint, makeCheckpointBytes } from './fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-export-test-'));
 
@@ -88,6 +88,28 @@ describe('exportCheckpoint', () => {
     expect(b.manifest.graphs.decoder.bytes / a.manifest.graphs.decoder.bytes).toBeLessThan(0.52);
   });
 
+  it('takes the test metrics from the checkpoint when metrics.jsonl is an epoch behind (a kill between the two writes)', async () => {
+    const dir = runDir();
+    writeFileSync(join(dir, 'metrics.jsonl'), [1, 2].map((e) => JSON.stringify(fakeMetrics(e))).join('\n') + '\n');
+    const lines: string[] = [];
+    const r = await exportCheckpoint({ checkpoint: dir, out: join(tmp(), 'm'), onProgress: (l) => lines.push(l) });
+    expect(r.manifest.training.metrics).toMatchObject({ epoch: 3, testLoss: fakeMetrics(3).testLoss, trainSeconds: 37.5 });
+    expect(lines.join('\n')).toContain(`${join(dir, 'metrics.jsonl')} ends at epoch 2, the checkpoint at epoch 3`);
+  });
+
+  it('buildExport refuses metrics whose last epoch is not the checkpoint\'s', () => {
+    const ckpt = makeCheckpoint();
+    let err: unknown;
+    try {
+      buildExport(ckpt, { metrics: [fakeMetrics(1), fakeMetrics(2)] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('checkpoint');
+    expect((err as ExportError).message).toBe('the metrics given end at epoch 2 but the checkpoint holds epoch 3; they do not describe these weights');
+  });
+
   it('a missing checkpoint', async () => {
     const out = join(tmp(), 'o');
     await expectFailure(() => exportCheckpoint({ checkpoint: join(tmp(), 'nope'), out }), 'checkpoint', /no checkpoint: path does not exist/, out);
@@ -100,9 +122,9 @@ describe('exportCheckpoint', () => {
     const bytes = readFileSync(join(dir, CHECKPOINT_FILE));
     bytes[bytes.length - 5] ^= 0xff;
     writeFileSync(join(dir, CHECKPOINT_FILE), bytes);
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /sha256 .* does not match/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /file sha256 .* does not match the stored/, out);
     writeFileSync(join(dir, CHECKPOINT_FILE), bytes.subarray(0, 1000));
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /truncated|bytes/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /does not match the stored .*damaged or truncated/, out);
     writeFileSync(join(dir, CHECKPOINT_FILE), 'hello');
     await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /shorter than|magic/, out);
   });
@@ -110,22 +132,28 @@ describe('exportCheckpoint', () => {
   it('a checkpoint from another architecture version', async () => {
     const out = join(tmp(), 'o');
     const dir = runDir({ editSpec: (s) => void (s.archVersion = 99) });
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'arch-version', /architecture version 99, expected 1/, out);
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'arch-version', /header field arch\.archVersion: expected architecture version 1, got 99/, out);
   });
 
-  it('an unsupported layer', async () => {
+  it('an unsupported layer: a checkpoint file with one is refused by its schema, a spec with one by the translator', async () => {
     const out = join(tmp(), 'o');
-    // A layer kind the exporter does not know; its tensors are present so the checkpoint itself is valid.
-    const dir = runDir({
-      editSpec: (s) => {
-        s.decoder.splice(2, 0, { kind: 'batchNorm', name: 'decoder/bn', inChannels: 32, outChannels: 32, kernelSize: 1 } as never);
-      },
-      editParams: (p) => {
-        p.set('decoder/bn/kernel', new Float32Array(32 * 32));
-        p.set('decoder/bn/bias', new Float32Array(32));
-      },
-    });
-    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'unsupported-layer', /decoder\/bn: kind "batchNorm" is not supported/, out);
+    const editSpec = (s: Parameters<NonNullable<FixtureOptions['editSpec']>>[0]) => {
+      s.decoder.splice(2, 0, { kind: 'batchNorm', name: 'decoder/bn', inChannels: 32, outChannels: 32, kernelSize: 1 } as never);
+    };
+    const dir = runDir({ editSpec });
+    await expectFailure(() => exportCheckpoint({ checkpoint: dir, out }), 'checkpoint', /header field arch\.decoder\[2\]\.kind: expected one of "conv2d", .*got "batchNorm"/, out);
+    // In memory, past the file checks, the translator still names the layer it cannot translate.
+    const ckpt = makeCheckpoint();
+    editSpec(ckpt.header.arch);
+    let err: unknown;
+    try {
+      buildExport(ckpt);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('unsupported-layer');
+    expect((err as ExportError).message).toMatch(/decoder\/bn: kind "batchNorm" is not supported/);
   });
 
   it('NaN weights', async () => {

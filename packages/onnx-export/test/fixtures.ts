@@ -56,10 +56,11 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
   opts.editSpec?.(spec);
   const params = opts.params ?? randomParams(buildArchSpec({ arch: opts.arch ?? 'small' }), opts.seed ?? 1);
   opts.editParams?.(params);
-  // Cast: the trainer's header gains fields over time; these are all the exporter reads.
-  const header = {
+  // Every field: the checkpoint reader checks the header against its schema.
+  const header: Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'> = {
     arch: spec,
     train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
+    data: { files: [{ path: '/data/train-images-idx3-ubyte', bytes: 47040016, sha256: 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db' }] },
     epoch: 3,
     step: 1407,
     optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
@@ -67,7 +68,7 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
     history: [fakeMetrics(1), fakeMetrics(2), fakeMetrics(3)],
     backend: 'cpu',
     createdAt: '2024-01-01T00:00:00.000Z',
-  } as unknown as Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'>;
+  };
   return encodeCheckpoint(
     header,
     [...params].map(([name, data]) => ({ name, group: 'params' as const, shape: weightShapes(spec).get(name) ?? [data.length], data })),

@@ -49,17 +49,19 @@ export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: nu
     for (let i = 0; i < n; i++) data[i] = (r() * 2 - 1) * scale;
     return { name, group: 'params' as const, shape, data };
   });
-  // Cast: only the fields the exporter reads; the trainer's header may grow.
+  // Every field: the checkpoint reader checks the header against its schema.
   const header = {
     arch: spec,
-    train: { epochs: 1, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null },
-    epoch: 1,
-    step: 1,
+    train: { epochs: 1, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
+    data: { files: [] },
+    epoch: 0,
+    step: 0,
     optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
     metrics: null,
+    history: [],
     backend: 'cpu',
     createdAt: '2024-01-01T00:00:00.000Z',
-  } as unknown as Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'>;
+  } satisfies Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'>;
   const built = buildExport(decodeCheckpoint(encodeCheckpoint(header, tensors)), { name: 'fixture', createdAt: new Date(0) });
   const dir = mkdtempSync(join(tmpdir(), 'vae-sdk-fixture-'));
   writeFileSync(join(dir, 'encoder.onnx'), built.encoder);

@@ -39,6 +39,7 @@ Training:
   --backend ${BACKEND_NAMES.join('|')}   (default auto: a real GPU if present)
   --out DIR                 run directory: checkpoint, metrics.jsonl, plots/
   --resume                  continue DIR's checkpoint where it stopped
+  --allow-data-change       resume even if the data files changed since the checkpoint
   --no-plots                skip the per-epoch PNGs
   -h, --help
 `;
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
+      'allow-data-change': { type: 'boolean' },
       'no-plots': { type: 'boolean' },
       evaluate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -144,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
     iwSamples: num('iw-samples', values['iw-samples'], true),
     backend: values.backend as BackendRequest | undefined,
     resume: values.resume ?? false,
+    allowDataChange: values['allow-data-change'] ?? false,
     plots: !values['no-plots'],
     command: `vae-train ${argv.join(' ')}`,
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildArchSpec, weightShapes } from '../arch-spec.js';
 import type { CheckpointHeader } from './format.js';
@@ -5,11 +6,12 @@ import { CheckpointError, checkpointParams, decodeCheckpoint, encodeCheckpoint }
 
 const spec = buildArchSpec({ arch: 'mlp', latent: 2, channels: [3] });
 
-function header(): Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'> {
+function header(): Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'> {
   return {
     arch: spec,
     train: { epochs: 1, batch: 8, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
-    epoch: 1,
+    data: { files: [] },
+    epoch: 0,
     step: 1,
     optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
     metrics: null,
@@ -28,7 +30,7 @@ function bytes(): Uint8Array {
   return encodeCheckpoint(header(), tensors);
 }
 
-/** Rewrites the JSON header in place (same length, so the data section stays put). */
+/** Rewrites the JSON header in place (same length, so the data section stays put) and reseals the whole-file checksum, so only the header checks can catch it. */
 function withHeader(b: Uint8Array, edit: (h: CheckpointHeader) => void): Uint8Array {
   const len = new DataView(b.buffer, b.byteOffset).getUint32(8, true);
   const h = JSON.parse(new TextDecoder().decode(b.subarray(12, 12 + len))) as CheckpointHeader;
@@ -37,6 +39,7 @@ function withHeader(b: Uint8Array, edit: (h: CheckpointHeader) => void): Uint8Ar
   expect(json.length).toBe(len);
   const out = b.slice();
   out.set(json, 12);
+  out.set(createHash('sha256').update(out.subarray(0, out.length - 32)).digest(), out.length - 32);
   return out;
 }
 
@@ -59,29 +62,29 @@ describe('checkpoint file', () => {
     expect(decodeCheckpoint(encodeCheckpoint(header(), [...params].map(([name, data]) => ({ name, group: 'params' as const, shape: weightShapes(spec).get(name)!, data }))))).toEqual(ckpt);
   });
 
-  it('refuses a flipped data byte by its checksum', () => {
+  it('refuses a flipped data byte by the whole-file checksum', () => {
     const b = bytes();
     b[b.length - 3] ^= 0x40;
     const e = failure(b);
     expect(e).toBeInstanceOf(CheckpointError);
     expect(e.code).toBe('checksum');
-    expect(e.message).toMatch(/^run\/checkpoint\.vaeckpt: data sha256 [0-9a-f]{12}… does not match header [0-9a-f]{12}…$/);
+    expect(e.message).toMatch(/^run\/checkpoint\.vaeckpt: file sha256 [0-9a-f]{12}… does not match the stored [0-9a-f]{12}… \(the file is damaged or truncated\)$/);
   });
 
-  it('refuses an index whose tensors overlap, which the data checksum cannot see', () => {
+  it('refuses an index whose tensors overlap, even under a valid checksum', () => {
     const b = withHeader(bytes(), (h) => {
       h.tensors[1].offset = 0;
     });
     const e = failure(b);
     expect(e).toBeInstanceOf(CheckpointError);
     expect(e.code).toBe('bad-header');
-    expect(e.message).toBe(`run/checkpoint.vaeckpt: tensor ${spec.encoder.trunk[1].name}/bias starts at float 0, expected ${784 * 3} (right after the previous tensor)`);
+    expect(e.message).toBe(`run/checkpoint.vaeckpt: header field tensors[1].offset: expected ${784 * 3} (right after the previous tensor), got 0`);
   });
 
   it('refuses a shape that is not non-negative integers', () => {
     const e = failure(withHeader(bytes(), (h) => (h.tensors[0].shape = [-1, 3])));
     expect(e.code).toBe('bad-header');
-    expect(e.message).toBe(`run/checkpoint.vaeckpt: tensor entry "${spec.encoder.trunk[1].name}/kernel" needs a name and a shape of non-negative integers`);
+    expect(e.message).toBe('run/checkpoint.vaeckpt: header field tensors[0].shape[0]: expected an integer in 0..2147483647, got -1');
   });
 
   it('refuses other files by their magic', () => {
@@ -89,6 +92,6 @@ describe('checkpoint file', () => {
     b[0] = 0x50;
     const e = failure(b);
     expect(e.code).toBe('bad-magic');
-    expect(e.message).toBe('run/checkpoint.vaeckpt: not a VAE checkpoint: expected magic "VAECKPT1"');
+    expect(e.message).toBe('run/checkpoint.vaeckpt: not a VAE checkpoint: expected magic "VAECKPT2"');
   });
 });

@@ -1,24 +1,34 @@
 /**
  * The checkpoint file: one self-describing binary, written atomically.
  *
- * Layout (little endian):
- * - 8 bytes magic `VAECKPT1`
+ * Layout (little endian), format version 2:
+ * - 8 bytes magic `VAECKPT2`
  * - uint32 header length L
  * - L bytes of UTF-8 JSON ({@link CheckpointHeader})
  * - zero padding to a multiple of 4 bytes
  * - float32 tensor data; each tensor's `offset` (in floats) is relative to here
+ * - 32 bytes: sha256 of everything before it
+ *
+ * The checksum covers the whole file: version 1 hashed only the tensor data,
+ * so a flipped bit in the header (architecture, offsets, settings) went
+ * unnoticed. The header is then checked against its schema (header-schema.ts).
  *
  * This module is tfjs-free so that the exporter can read checkpoints without
  * pulling in the training stack.
  */
 import { createHash } from 'node:crypto';
 import type { ArchSpec } from '../arch-spec.js';
-import { ARCH_VERSION, weightShapes } from '../arch-spec.js';
+import { CheckpointError } from './checkpoint-error.js';
+import { validateCheckpointHeader } from './header-schema.js';
 
 /** Magic bytes at the start of every checkpoint. */
-export const CHECKPOINT_MAGIC = 'VAECKPT1';
-/** Bumped when the container layout or header meaning changes. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_MAGIC = 'VAECKPT2';
+/** Bumped when the container layout or header meaning changes; the magic's last digit follows it. */
+export const CHECKPOINT_FORMAT_VERSION = 2;
+/** Longest header read; a history of thousands of epochs is far below it. */
+export const MAX_CHECKPOINT_HEADER_BYTES = 64 * 2 ** 20;
+const CHECKSUM_BYTES = 32;
+const PREAMBLE_BYTES = 12;
 /** File name of the checkpoint inside a run directory. */
 export const CHECKPOINT_FILE = 'checkpoint.vaeckpt';
 
@@ -64,12 +74,23 @@ export interface EpochMetrics {
   [extra: string]: unknown;
 }
 
+/** A data file a run was trained on, by content. */
+export interface DataFileRecord {
+  /** Absolute path when it was read. */
+  path: string;
+  bytes: number;
+  /** sha256 (hex) of the file. */
+  sha256: string;
+}
+
 /** The JSON header of a checkpoint. */
 export interface CheckpointHeader {
   format: 'vae-checkpoint';
   formatVersion: number;
   arch: ArchSpec;
   train: TrainConfig;
+  /** The data files, so a resume can tell whether they changed. */
+  data: { files: DataFileRecord[] };
   /** Number of completed epochs. */
   epoch: number;
   /** Number of completed optimizer steps. */
@@ -84,8 +105,6 @@ export interface CheckpointHeader {
   backend: string;
   createdAt: string;
   tensors: TensorEntry[];
-  /** sha256 (hex) of the data section. */
-  dataSha256: string;
 }
 
 /** A decoded checkpoint: header plus tensors by name. */
@@ -94,34 +113,14 @@ export interface Checkpoint {
   tensors: Map<string, Float32Array>;
 }
 
-/** Why a checkpoint could not be read. */
-export type CheckpointErrorCode =
-  | 'missing'
-  | 'truncated'
-  | 'bad-magic'
-  | 'bad-header'
-  | 'checksum'
-  | 'version'
-  | 'mismatch'
-  | 'non-finite';
-
-/** Thrown for any unreadable, corrupt or mismatched checkpoint. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-    readonly path?: string,
-  ) {
-    super(path ? `${path}: ${message}` : message);
-  }
-}
+export { CheckpointError } from './checkpoint-error.js';
+export type { CheckpointErrorCode } from './checkpoint-error.js';
 
 const MAGIC_BYTES = new TextEncoder().encode(CHECKPOINT_MAGIC);
 
 /** Serialises a checkpoint. Tensor offsets and the checksum are computed here. */
 export function encodeCheckpoint(
-  header: Omit<CheckpointHeader, 'tensors' | 'dataSha256' | 'format' | 'formatVersion'>,
+  header: Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'>,
   tensors: { name: string; group: TensorGroup; shape: number[]; data: Float32Array }[],
 ): Uint8Array {
   const entries: TensorEntry[] = [];
@@ -134,99 +133,68 @@ export function encodeCheckpoint(
     entries.push({ name: t.name, group: t.group, shape: [...t.shape], offset });
     offset += size;
   }
-  const data = new Float32Array(offset);
-  tensors.forEach((t, i) => data.set(t.data, entries[i].offset));
-  const dataBytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const full: CheckpointHeader = {
-    format: 'vae-checkpoint',
-    formatVersion: CHECKPOINT_FORMAT_VERSION,
-    ...header,
-    tensors: entries,
-    dataSha256: createHash('sha256').update(dataBytes).digest('hex'),
-  };
+  const full: CheckpointHeader = { format: 'vae-checkpoint', formatVersion: CHECKPOINT_FORMAT_VERSION, ...header, tensors: entries };
   const json = new TextEncoder().encode(JSON.stringify(full));
-  const headerEnd = 12 + json.length;
-  const dataStart = Math.ceil(headerEnd / 4) * 4;
-  const out = new Uint8Array(dataStart + dataBytes.length);
+  const dataStart = Math.ceil((PREAMBLE_BYTES + json.length) / 4) * 4;
+  const dataEnd = dataStart + offset * 4;
+  const out = new Uint8Array(dataEnd + CHECKSUM_BYTES);
   out.set(MAGIC_BYTES, 0);
   new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(dataBytes, dataStart);
+  out.set(json, PREAMBLE_BYTES);
+  const data = new Float32Array(out.buffer, dataStart, offset);
+  tensors.forEach((t, i) => data.set(t.data, entries[i].offset));
+  out.set(createHash('sha256').update(out.subarray(0, dataEnd)).digest(), dataEnd);
   return out;
 }
 
 /**
- * Parses and verifies checkpoint bytes: magic, header, checksum, tensor bounds,
- * and that the parameter tensors match the architecture they claim to be.
+ * Parses and verifies checkpoint bytes: magic, the whole-file checksum, then
+ * the header against its schema (every field, the architecture against what
+ * its config builds, the tensor index tiling the data section exactly).
+ *
+ * @throws {@link CheckpointError}, and nothing else, for any damaged, foreign or old file
  */
 export function decodeCheckpoint(bytes: Uint8Array, path?: string): Checkpoint {
-  if (bytes.length < 12) throw new CheckpointError('truncated', `file is ${bytes.length} bytes, shorter than the 12-byte preamble`, path);
+  const minimum = PREAMBLE_BYTES + CHECKSUM_BYTES;
+  const digit = bytes.length >= 8 ? bytes[7] - 0x30 : -1;
+  if (digit >= 1 && digit <= 9 && digit !== CHECKPOINT_FORMAT_VERSION && bytes.subarray(0, 7).every((b, i) => b === MAGIC_BYTES[i])) {
+    throw new CheckpointError(
+      'version',
+      digit < CHECKPOINT_FORMAT_VERSION
+        ? `checkpoint format version ${digit} is too old: this trainer reads version ${CHECKPOINT_FORMAT_VERSION}, whose checksum covers the header too. Retrain, or export it with the release that wrote it`
+        : `checkpoint format version ${digit} is newer than this trainer, which reads version ${CHECKPOINT_FORMAT_VERSION}`,
+      path,
+    );
+  }
+  if (bytes.length < minimum) throw new CheckpointError('truncated', `file is ${bytes.length} bytes, shorter than the ${minimum} bytes of preamble and checksum`, path);
   for (let i = 0; i < MAGIC_BYTES.length; i++) {
     if (bytes[i] !== MAGIC_BYTES[i]) {
       throw new CheckpointError('bad-magic', `not a VAE checkpoint: expected magic "${CHECKPOINT_MAGIC}"`, path);
     }
   }
+  const dataEnd = bytes.length - CHECKSUM_BYTES;
+  const sha = createHash('sha256').update(bytes.subarray(0, dataEnd)).digest();
+  if (!sha.equals(bytes.subarray(dataEnd))) {
+    throw new CheckpointError('checksum', `file sha256 ${sha.toString('hex').slice(0, 12)}… does not match the stored ${Buffer.from(bytes.subarray(dataEnd)).toString('hex').slice(0, 12)}… (the file is damaged or truncated)`, path);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getUint32(8, true);
-  if (12 + headerLen > bytes.length) {
-    throw new CheckpointError('truncated', `header says ${headerLen} bytes but only ${bytes.length - 12} follow`, path);
-  }
-  let header: CheckpointHeader;
+  if (headerLen > MAX_CHECKPOINT_HEADER_BYTES) throw new CheckpointError('bad-header', `header length ${headerLen} is over the ${MAX_CHECKPOINT_HEADER_BYTES}-byte limit`, path);
+  const dataStart = Math.ceil((PREAMBLE_BYTES + headerLen) / 4) * 4;
+  if (dataStart > dataEnd) throw new CheckpointError('truncated', `header says ${headerLen} bytes but only ${dataEnd - PREAMBLE_BYTES} bytes precede the checksum`, path);
+  if ((dataEnd - dataStart) % 4) throw new CheckpointError('truncated', `data section is ${dataEnd - dataStart} bytes, not a whole number of float32s`, path);
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLen)));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLen)));
   } catch (e) {
     throw new CheckpointError('bad-header', `header is not valid JSON (${(e as Error).message})`, path);
   }
-  if (header?.format !== 'vae-checkpoint' || !Array.isArray(header.tensors) || !header.arch) {
-    throw new CheckpointError('bad-header', 'header lacks format/arch/tensors fields', path);
-  }
-  if (header.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
-    throw new CheckpointError('version', `checkpoint format version ${header.formatVersion}, expected ${CHECKPOINT_FORMAT_VERSION}`, path);
-  }
-  if (header.arch.archVersion !== ARCH_VERSION) {
-    throw new CheckpointError('version', `architecture version ${header.arch.archVersion}, expected ${ARCH_VERSION}`, path);
-  }
-  const dataStart = Math.ceil((12 + headerLen) / 4) * 4;
-  // The checksum covers the data, not the index: check that the index tiles
-  // the data section exactly as encodeCheckpoint lays it out, so no tensor
-  // reads outside it or overlaps another.
-  let total = 0;
-  for (const t of header.tensors) {
-    if (!t || typeof t.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new CheckpointError('bad-header', `tensor entry ${JSON.stringify(t?.name ?? t)} needs a name and a shape of non-negative integers`, path);
-    }
-    if (t.offset !== total) {
-      throw new CheckpointError('bad-header', `tensor ${t.name} starts at float ${t.offset}, expected ${total} (right after the previous tensor)`, path);
-    }
-    total += t.shape.reduce((a, b) => a * b, 1);
-  }
-  if (bytes.length - dataStart !== total * 4) {
-    throw new CheckpointError(
-      'truncated',
-      `data section is ${bytes.length - dataStart} bytes, expected ${total * 4} for ${header.tensors.length} tensors`,
-      path,
-    );
-  }
+  const header = validateCheckpointHeader(parsed, CHECKPOINT_FORMAT_VERSION, (dataEnd - dataStart) / 4, path);
   // Copy so the floats are aligned regardless of where `bytes` sits.
-  const dataBytes = bytes.slice(dataStart);
-  const sha = createHash('sha256').update(dataBytes).digest('hex');
-  if (sha !== header.dataSha256) {
-    throw new CheckpointError('checksum', `data sha256 ${sha.slice(0, 12)}… does not match header ${String(header.dataSha256).slice(0, 12)}…`, path);
-  }
-  const data = new Float32Array(dataBytes.buffer, dataBytes.byteOffset, total);
+  const dataBytes = bytes.slice(dataStart, dataEnd);
+  const data = new Float32Array(dataBytes.buffer, dataBytes.byteOffset, dataBytes.length / 4);
   const tensors = new Map<string, Float32Array>();
-  for (const t of header.tensors) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    tensors.set(t.name, data.subarray(t.offset, t.offset + size));
-  }
-  const expected = weightShapes(header.arch);
-  for (const [name, shape] of expected) {
-    const entry = header.tensors.find((t) => t.name === name && t.group === 'params');
-    if (!entry) throw new CheckpointError('mismatch', `missing parameter ${name} [${shape}] required by arch "${header.arch.config.arch}"`, path);
-    if (entry.shape.join(',') !== shape.join(',')) {
-      throw new CheckpointError('mismatch', `parameter ${name} has shape [${entry.shape}], arch "${header.arch.config.arch}" expects [${shape}]`, path);
-    }
-  }
+  for (const t of header.tensors) tensors.set(t.name, data.subarray(t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1)));
   return { header, tensors };
 }
 

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from './format.js';
 import { CHECKPOINT_FILE, CheckpointError, decodeCheckpoint } from './format.js';
@@ -45,9 +45,32 @@ export async function resolveCheckpointPath(dirOrFile: string): Promise<string> 
   return file;
 }
 
+/** Largest checkpoint read (Node reads at most 2 GiB into one buffer); the base arch with Adam state is about 5 MB. */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
+
 /** Reads and verifies a checkpoint from a run directory or file. */
 export async function readCheckpoint(dirOrFile: string): Promise<Checkpoint> {
   const file = await resolveCheckpointPath(dirOrFile);
-  const bytes = await fs.readFile(file);
-  return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  let fh: fs.FileHandle;
+  try {
+    // O_NONBLOCK: a FIFO in its place must not hang the open.
+    fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    throw new CheckpointError('missing', `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new CheckpointError('missing', 'is not a regular file', file);
+    if (st.size > MAX_CHECKPOINT_BYTES) throw new CheckpointError('bad-header', `is ${st.size} bytes, over the ${MAX_CHECKPOINT_BYTES}-byte limit`, file);
+    const bytes = new Uint8Array(st.size);
+    let off = 0;
+    while (off < bytes.length) {
+      const { bytesRead } = await fh.read(bytes, off, bytes.length - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return decodeCheckpoint(bytes.subarray(0, off), file);
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }

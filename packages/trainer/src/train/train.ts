@@ -10,6 +10,8 @@ import type { Checkpoint, EpochMetrics, TrainConfig } from '@vae/format/checkpoi
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint, writeFileAtomic } from '@vae/format/checkpoint';
 import { epochBatches } from '../data/batcher.js';
 import { limitSplit, loadDataset } from '../data/datasets.js';
+import type { DataFileDigest } from '../data/dataset-identity.js';
+import { dataChanges, digestDataset, resolveDatasetSpec } from '../data/dataset-identity.js';
 import type { ReconLoss } from '../model/loss.js';
 import { klWeight } from '../model/loss.js';
 import type { VaeModel } from '../model/vae.js';
@@ -22,6 +24,7 @@ import type { ProgressSink } from './progress.js';
 import { EpochProgress, formatDuration } from './progress.js';
 import { ADAM_DEFAULTS, TrainStep } from './train-step.js';
 import { writeEpochPlots } from './epoch-plots.js';
+import { removeStaleTempFiles } from './stale-temp-files.js';
 
 /** Options of {@link train}. Unset fields take {@link TRAIN_DEFAULTS} or, when resuming, the checkpoint's values. */
 export interface TrainOptions {
@@ -44,6 +47,8 @@ export interface TrainOptions {
   iwSamples?: number;
   /** Continue from `out/checkpoint.vaeckpt` if it exists. */
   resume?: boolean;
+  /** Resume even though the data files differ from those the checkpoint was trained on. */
+  allowDataChange?: boolean;
   backend?: BackendRequest;
   /** Write PNG plots each epoch (default true). */
   plots?: boolean;
@@ -101,6 +106,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   await fs.mkdir(opts.out, { recursive: true });
+  const stale = await removeStaleTempFiles(opts.out);
+  if (stale.length) log(`removed ${stale.length} temp file${stale.length > 1 ? 's' : ''} left by an interrupted write (${stale.join(', ')})`);
   const ckptPath = join(opts.out, CHECKPOINT_FILE);
   const existing = await fs.stat(ckptPath).then(() => true, () => false);
   let ckpt: Checkpoint | null = null;
@@ -125,7 +132,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     beta: opts.beta ?? base.beta,
     klWarmup: opts.klWarmup ?? base.klWarmup,
     seed: opts.seed ?? base.seed,
-    dataset: opts.dataset ?? base.dataset,
+    // Absolute, so a resume from another working directory reads the same files.
+    dataset: opts.dataset !== undefined ? resolveDatasetSpec(opts.dataset) : base.dataset,
     recon: opts.recon ?? base.recon,
     trainLimit: opts.trainLimit === undefined ? base.trainLimit : opts.trainLimit,
     testLimit: opts.testLimit === undefined ? base.testLimit : opts.testLimit,
@@ -142,6 +150,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   log(backend.summary);
 
   const data = await loadDataset(cfg.dataset);
+  const dataFiles = await digestDataset(cfg.dataset);
+  if (ckpt) {
+    const changes = dataChanges(ckpt.header.data.files, dataFiles);
+    if (changes.length && !opts.allowDataChange) {
+      throw new CheckpointError('mismatch', `the data files changed since this checkpoint was written, so a resume would not continue the same run:\n  ${changes.join('\n  ')}\npass --allow-data-change to resume on the new data anyway`, ckptPath);
+    }
+    if (changes.length) log(`resuming on changed data (--allow-data-change):\n  ${changes.join('\n  ')}`);
+  }
   const trainSplit = limitSplit(data.train, cfg.trainLimit);
   const testSplit = limitSplit(data.test, cfg.testLimit);
   log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})`);
@@ -152,7 +168,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let step = ckpt?.header.step ?? 0;
   const startEpoch = ckpt?.header.epoch ?? 0;
   if (ckpt) {
-    await stepper.setState({ iterations: step, slots: optimizerSlotsOf(ckpt) });
+    const slots = optimizerSlotsOf(ckpt);
+    if (slots.size === 0) throw new CheckpointError('mismatch', 'holds no Adam state (an export-only checkpoint?), so training cannot continue exactly; start a new run instead', ckptPath);
+    await stepper.setState({ iterations: step, slots });
     log(`resuming at epoch ${startEpoch + 1}/${cfg.epochs} (step ${step}) from ${ckptPath}`);
     await writeMetrics(opts.out, history);
   }
@@ -201,7 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (!Number.isFinite(m[k])) throw new CheckpointError('non-finite', `epoch ${epoch + 1} evaluation gave ${k} = ${m[k]}; not writing a broken checkpoint`);
       }
       history.push(m);
-      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, epoch + 1, step, history, backend.name, opts.command);
+      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataFiles, epoch + 1, step, history, backend.name, opts.command);
       await writeMetrics(opts.out, history);
       if (opts.plots !== false) await writeEpochPlots(opts.out, model, testSplit, history, epoch + 1, cfg.seed);
       log(
@@ -233,6 +251,7 @@ async function saveCheckpoint(
   stepper: TrainStep,
   spec: ArchSpec,
   cfg: TrainConfig,
+  dataFiles: DataFileDigest[],
   epoch: number,
   step: number,
   history: EpochMetrics[],
@@ -254,6 +273,7 @@ async function saveCheckpoint(
     {
       arch: spec,
       train: cfg,
+      data: { files: dataFiles },
       epoch,
       step,
       optimizer: { name: 'adam', lr: cfg.lr, ...ADAM_DEFAULTS },
