@@ -90,6 +90,18 @@ function finalMetrics(ckpt: Checkpoint, metrics: EpochMetrics[] | undefined): Ma
 }
 
 /**
+ * The dataset as a published manifest names it. A folder dataset is stored in
+ * the checkpoint as an absolute path (so a resume from elsewhere finds it), but
+ * the maintainer's home directory has no place in a model shipped to users: keep
+ * the folder's own name.
+ */
+function publicDatasetName(dataset: string | undefined): string {
+  if (!dataset) return 'unknown';
+  const parts = dataset.split(/[\\/]+/).filter(Boolean);
+  return parts.at(-1) ?? 'unknown';
+}
+
+/**
  * Translates, serialises and validates a decoded checkpoint entirely in
  * memory; nothing touches the disk.
  *
@@ -104,7 +116,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
   const metrics = finalMetrics(ckpt, options.metrics);
   const createdAt = (options.createdAt ?? new Date()).toISOString();
   const [H, W, C] = spec?.config?.imageShape ?? [0, 0, 0];
-  const dataset = header.train?.dataset ?? 'unknown';
+  const dataset = publicDatasetName(header.train?.dataset);
   const metadata: Record<string, string> = {
     'vae.name': name,
     'vae.arch': String(spec?.config?.arch),

@@ -97,6 +97,19 @@ describe('exportCheckpoint', () => {
     expect(lines.join('\n')).toContain(`${join(dir, 'metrics.jsonl')} ends at epoch 2, the checkpoint at epoch 3`);
   });
 
+  it("names a folder dataset by the folder's name, not the maintainer's absolute path", () => {
+    for (const [stored, shown] of [
+      ['/home/alice/data/my-digits', 'my-digits'],
+      ['/home/alice/data/my-digits/', 'my-digits'],
+      ['C:\\Users\\alice\\digits', 'digits'],
+      ['mnist', 'mnist'],
+    ]) {
+      const { manifest, encoder } = buildExport(makeCheckpoint({ dataset: stored }), { createdAt: new Date(0) });
+      expect(manifest.dataset, stored).toBe(shown);
+      expect(Buffer.from(encoder).includes(Buffer.from('alice')), stored).toBe(false);
+    }
+  });
+
   it('buildExport refuses metrics whose last epoch is not the checkpoint\'s', () => {
     const ckpt = makeCheckpoint();
     let err: unknown;

@@ -48,6 +48,8 @@ export interface FixtureOptions {
   /** Edit the parameters before encoding (e.g. to add a NaN). */
   editParams?: (params: Map<string, Float32Array>) => void;
   params?: Map<string, Float32Array>;
+  /** `train.dataset` (default `'mnist'`). */
+  dataset?: string;
 }
 
 /** A complete, valid checkpoint file as bytes. */
@@ -59,7 +61,7 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
   // Every field: the checkpoint reader checks the header against its schema.
   const header: Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'> = {
     arch: spec,
-    train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
+    train: { epochs: 3, batch: 128, lr: 1e-3, beta: 1, klWarmup: 0, seed: 1, dataset: opts.dataset ?? 'mnist', recon: 'bernoulli', trainLimit: null, testLimit: null, iwSamples: 0 },
     data: { files: [{ path: '/data/train-images-idx3-ubyte', bytes: 47040016, sha256: 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db' }] },
     epoch: 3,
     step: 1407,
