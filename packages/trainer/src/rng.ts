@@ -18,6 +18,9 @@ export function deriveSeed(seed: number, ...labels: number[]): number {
   return h;
 }
 
+/** An {@link Rng}'s state: `[a, b, c, d, spare]`. */
+export type RngState = [number, number, number, number, number | null];
+
 /** xoshiro128** generator: small state, fast, good statistical quality. */
 export class Rng {
   private a: number;
@@ -38,6 +41,29 @@ export class Rng {
     this.c = next();
     this.d = next();
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /**
+   * The generator's exact state: four uint32 words and the cached Box-Muller
+   * value (or null), so a run stopped mid-epoch can resume its noise stream.
+   */
+  getState(): RngState {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0, this.spare];
+  }
+
+  /** A generator continuing exactly from a state read by {@link Rng.getState}. */
+  static fromState(state: RngState): Rng {
+    const ok =
+      Array.isArray(state) &&
+      state.length === 5 &&
+      state.slice(0, 4).every((w) => Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 0xffffffff) &&
+      (state[4] === null || Number.isFinite(state[4])) &&
+      state.slice(0, 4).some((w) => w !== 0);
+    if (!ok) throw new RangeError(`RNG state must be [uint32, uint32, uint32, uint32 (not all 0), number | null], got ${JSON.stringify(state)}`);
+    const r = new Rng(0);
+    [r.a, r.b, r.c, r.d] = state.slice(0, 4) as number[];
+    r.spare = state[4];
+    return r;
   }
 
   /** Uniform 32-bit unsigned integer. */

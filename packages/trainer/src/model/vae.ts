@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArchSpec, LayerSpec } from './arch.js';
 import { parametrisedLayers, weightShapes } from './arch.js';
+import { checkArchSpec } from './check-arch-spec.js';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** A VAE whose parameters live in tfjs variables. */
@@ -62,6 +63,7 @@ export function createVaeModel(spec: ArchSpec, seed: number): VaeModel {
 
 /** Builds a model from given parameter values (e.g. a checkpoint's). */
 export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Array>): VaeModel {
+  checkArchSpec(spec);
   const shapes = weightShapes(spec);
   const prefix = `vae${instanceCounter++}`;
   const params = new Map<string, tf.Variable>();

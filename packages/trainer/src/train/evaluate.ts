@@ -11,6 +11,7 @@ import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
 import type { VaeModel } from '../model/vae.js';
 import { Rng } from '../rng.js';
+import { checkpointFreeYield } from './interrupt.js';
 
 /** Evaluation metrics, per image, in nats. */
 export interface EvalMetrics {
@@ -32,9 +33,17 @@ export interface EvalOptions {
   iwSamples?: number;
   /** Called with the fraction done, for progress display. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the evaluation with an `InterruptedError` at the next batch (or IWAE
+   * chunk) once aborted; with a signal the loop yields to the event loop
+   * between batches so that signal handlers can run.
+   */
+  signal?: AbortSignal;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Decoded samples per IWAE chunk. */
+const IW_CHUNK = 4096;
 
 /** Evaluates a model on a split. */
 export async function evaluate(model: VaeModel, split: LabelledImages, opts: EvalOptions): Promise<EvalMetrics> {
@@ -46,6 +55,7 @@ export async function evaluate(model: VaeModel, split: LabelledImages, opts: Eva
   let kl = 0;
   let done = 0;
   for (const b of sequentialBatches(split, batch)) {
+    await checkpointFreeYield(opts.signal, 'evaluation');
     const [r, k] = tf.tidy(() => {
       const x = tf.tensor4d(b.x, [b.size, H, W, C]);
       const { mu, logvar } = model.encode(x);
@@ -76,14 +86,16 @@ export async function importanceWeightedNll(
   model: VaeModel,
   split: LabelledImages,
   k: number,
-  opts: Pick<EvalOptions, 'recon' | 'seed' | 'onProgress'>,
+  opts: Pick<EvalOptions, 'recon' | 'seed' | 'onProgress' | 'signal'>,
 ): Promise<number> {
   const [H, W, C] = model.spec.config.imageShape;
   const latent = model.spec.config.latent;
   const D = H * W * C;
   const rng = new Rng(opts.seed ^ 0x1a5e);
-  const imagesPerBatch = Math.max(1, Math.min(50, Math.floor(4096 / Math.min(k, 4096))));
-  const chunk = Math.min(k, Math.max(1, Math.floor(4096 / imagesPerBatch)));
+  // At most IW_CHUNK decoded samples between two looks at the signal, which
+  // keeps both memory and the reaction time to Ctrl-C bounded for any k.
+  const imagesPerBatch = Math.max(1, Math.min(50, Math.floor(IW_CHUNK / Math.min(k, IW_CHUNK))));
+  const chunk = Math.min(k, Math.max(1, Math.floor(IW_CHUNK / imagesPerBatch)));
   let total = 0;
   let done = 0;
   for (const b of sequentialBatches(split, imagesPerBatch)) {
@@ -91,6 +103,12 @@ export async function importanceWeightedNll(
     const x = tf.tensor4d(b.x, [b.size, H, W, C]);
     const { mu, logvar } = model.encode(x);
     for (let s = 0; s < k; s += chunk) {
+      try {
+        await checkpointFreeYield(opts.signal, 'IWAE evaluation');
+      } catch (e) {
+        tf.dispose([x, mu, logvar]);
+        throw e;
+      }
       const m = Math.min(chunk, k - s);
       const lw = tf.tidy(() => {
         // [B, m, latent] samples per image, flattened to [B*m, latent] for the decoder.
