@@ -190,6 +190,6 @@ main(process.argv.slice(2)).then(
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
     process.stderr.write(`vae-train: ${typed}${e.message}\n`);
     if (process.env.VAE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );
