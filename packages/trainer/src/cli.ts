@@ -85,7 +85,6 @@ const OPTIONS = {
 const VALUE_FLAGS = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([k]) => k));
 
 const controller = new AbortController();
-let signalledAt = 0;
 
 // Installed before anything slow: a signal only sets the flag that the training
 // and evaluation loops look at between steps; a second one exits at once.
@@ -94,7 +93,6 @@ function onSignal(sig: NodeJS.Signals): void {
     process.stderr.write(`\nvae-train: second ${sig}: exiting now; checkpoints are written atomically, so the last one written is intact\n`);
     process.exit(SIGNAL_EXIT[sig] ?? 1);
   }
-  signalledAt = performance.now();
   process.stderr.write(`\nvae-train: ${sig} received, stopping after the current step\n`);
   controller.abort(sig);
 }
@@ -182,9 +180,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
     if (e instanceof InterruptedError) {
-      const latency = signalledAt ? ` (${((performance.now() - signalledAt) / 1000).toFixed(2)} s after the signal)` : '';
       const next = e.saved?.checkpointPath ? '; continue with --resume' : '';
-      process.stderr.write(`\nvae-train: ${e.message}${next}${latency}\n`);
+      process.stderr.write(`\nvae-train: ${e.message}${next}\n`);
       process.exit(SIGNAL_EXIT[e.reason] ?? 1);
     }
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';

@@ -20,9 +20,9 @@ const PARAM_COPIES = 10;
 const TRAIN_ACTIVATION_COPIES = 4;
 /** Per activation in evaluation (no gradients, but a tidy keeps every intermediate). */
 const EVAL_ACTIVATION_COPIES = 2;
-/** Batch of `evaluate` and decoded samples per IWAE chunk (see evaluate.ts). */
-const EVAL_BATCH = 500;
-const IW_CHUNK = 4096;
+/** Batch of `evaluate` and samples decoded at once by the IWAE bound (see evaluate.ts). */
+const EVAL_BATCH = 100;
+const IW_SLICE = 256;
 
 /** What {@link estimateRunMemory} found. */
 export interface MemoryEstimate {
@@ -61,7 +61,7 @@ export function estimateRunMemory(spec: ArchSpec, opts: { batch: number; iwSampl
     [`a training batch of ${opts.batch}`, opts.batch * perImage * TRAIN_ACTIVATION_COPIES * 4],
     [`an evaluation batch of ${EVAL_BATCH}`, EVAL_BATCH * perImage * EVAL_ACTIVATION_COPIES * 4],
   ];
-  if (opts.iwSamples > 0) phases.push([`an IWAE chunk of ${Math.min(IW_CHUNK, opts.iwSamples * 50)} samples`, Math.min(IW_CHUNK, opts.iwSamples * 50) * (decoder + 2 * pixels) * EVAL_ACTIVATION_COPIES * 4]);
+  if (opts.iwSamples > 0) phases.push([`an IWAE slice of ${IW_SLICE} samples`, IW_SLICE * (decoder + 2 * pixels) * EVAL_ACTIVATION_COPIES * 4]);
   const [activationPhase, activationBytes] = phases.reduce((a, b) => (b[1] > a[1] ? b : a));
   const parameterBytes = parameters * 4 * PARAM_COPIES;
   return { parameters, parameterBytes, activationBytes, totalBytes: parameterBytes + activationBytes, activationPhase };
