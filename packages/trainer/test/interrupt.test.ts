@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +83,21 @@ describe('interrupting training', () => {
     expect(err.saved.checkpointPath).toBeNull();
     expect(err.message).toBe('interrupted by SIGINT: nothing was trained yet, so no checkpoint was written');
     await expect(readCheckpoint(dir)).rejects.toThrow(CheckpointError);
+  });
+
+  it('stopped again right after resuming mid-epoch, leaves the mid-epoch checkpoint as it was', async () => {
+    const dir = tmp();
+    const first = new AbortController();
+    await train({ ...tiny, out: dir, epochs: 1, signal: first.signal, progress: abortAt(first, 1, 192) }).catch((e) => e);
+    const file = join(dir, 'checkpoint.vaeckpt');
+    const before = readFileSync(file);
+    const again = new AbortController();
+    again.abort('SIGINT');
+    const err = await train({ out: dir, epochs: 1, resume: true, ...quiet, progress: null, signal: again.signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(err.saved).toMatchObject({ checkpointPath: null, epoch: 0, batchesDone: 3, step: 3 });
+    expect(err.message).toBe(`interrupted by SIGINT: ${file} already holds epoch 1/1 at batch 3/5 (step 3); nothing new to save`);
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('refuses a mid-epoch position that does not fit the run, naming the field', async () => {

@@ -229,7 +229,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new InterruptedError(reason, saved, `interrupted by ${reason}: ${what}`);
   };
   try {
-    await stopIfAsked(startEpoch, null);
+    // A run resumed mid-epoch still stands at its saved position: nothing new to write.
+    await stopIfAsked(startEpoch, resumeAt ?? null);
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
       const from = epoch === startEpoch ? resumeAt : undefined;
