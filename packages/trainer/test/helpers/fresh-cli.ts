@@ -3,7 +3,7 @@
  * process, so they always run the code under test and never a stale `dist/`.
  */
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,11 @@ export function freshCli(): Promise<string> {
     // Inside the package's node_modules so that the external packages resolve from the bundle.
     const base = join(pkgRoot, 'node_modules', '.cache');
     mkdirSync(base, { recursive: true });
+    // vitest may end a worker without an 'exit' event, so bundles of earlier runs are swept here.
+    for (const d of readdirSync(base)) {
+      const p = join(base, d);
+      if (d.startsWith('vae-test-cli-') && Date.now() - statSync(p).mtimeMs > 30 * 60_000) rmSync(p, { recursive: true, force: true });
+    }
     const dir = mkdtempSync(join(base, 'vae-test-cli-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'cli.mjs');
