@@ -273,6 +273,10 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
 
 /** Every parametrised layer of a spec, in a stable order. */
 export function parametrisedLayers(spec: ArchSpec): (Conv2DSpec | Conv2DTransposeSpec | DenseSpec)[] {
+  // Specs also come from checkpoint headers: a damaged one must fail with a typed error, not a TypeError.
+  if (!Array.isArray(spec?.encoder?.trunk) || !Array.isArray(spec.decoder) || typeof spec.encoder.mu !== 'object' || typeof spec.encoder.logvar !== 'object') {
+    throw new ArchConfigError('arch spec needs encoder.trunk and decoder as arrays of layers and encoder.mu/encoder.logvar as dense layers');
+  }
   const all = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
   return all.filter((l): l is Conv2DSpec | Conv2DTransposeSpec | DenseSpec => l.kind !== 'flatten' && l.kind !== 'reshape');
 }

@@ -28,6 +28,7 @@ export type {
   ArchSpec,
 } from './arch-spec.js';
 export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, ArchConfigError, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
+export { checkArchSpec } from './check-arch-spec.js';
 export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestMetrics, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { parseManifest, ManifestError, sameShape, formatShape } from './parse-manifest.js';

@@ -51,6 +51,25 @@ describe('Xoshiro128', () => {
   });
 });
 
+describe('Xoshiro128 state', () => {
+  it('continues the exact stream from words read mid-way', () => {
+    const r = new Xoshiro128(9);
+    for (let i = 0; i < 37; i++) r.nextUint32();
+    const words = r.getWords();
+    const next = Array.from({ length: 50 }, () => r.nextUint32());
+    const resumed = new Xoshiro128(0);
+    resumed.setWords(words);
+    expect(Array.from({ length: 50 }, () => resumed.nextUint32())).toEqual(next);
+  });
+
+  it('refuses words xoshiro cannot hold, naming what it expected', () => {
+    const r = new Xoshiro128(1);
+    for (const bad of [[0, 0, 0, 0], [1, 2, 3], [1, 2, 3, 2 ** 32], [1, 2, 3, -1], [1, 2, 3, 0.5]]) {
+      expect(() => r.setWords(bad), JSON.stringify(bad)).toThrow(new RangeError(`xoshiro128 state must be four uint32 words, not all 0; got ${JSON.stringify(bad)}`));
+    }
+  });
+});
+
 describe('mix32', () => {
   it('is the murmur3 finaliser, as a uint32', () => {
     for (const x of [0, 1, 0x9e3779b9, 0xdeadbeef, 0xffffffff, -1]) expect(mix32(x)).toBe(Number(mix32Ref(BigInt(x >>> 0))));

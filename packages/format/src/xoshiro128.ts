@@ -63,6 +63,24 @@ export class Xoshiro128 {
     if ((this.#a | this.#b | this.#c | this.#d) === 0) this.#a = 1;
   }
 
+  /**
+   * The four state words as uint32s, so a stopped run can continue the exact
+   * stream later with {@link Xoshiro128.setWords}.
+   */
+  getWords(): [number, number, number, number] {
+    return [this.#a >>> 0, this.#b >>> 0, this.#c >>> 0, this.#d >>> 0];
+  }
+
+  /**
+   * Continues from words read by {@link Xoshiro128.getWords}.
+   * @throws RangeError unless they are four uint32s, not all 0 (a state xoshiro never reaches)
+   */
+  setWords(words: readonly number[]): void {
+    const ok = Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && words.some((w) => w !== 0);
+    if (!ok) throw new RangeError(`xoshiro128 state must be four uint32 words, not all 0; got ${JSON.stringify(words)}`);
+    [this.#a, this.#b, this.#c, this.#d] = words.map((w) => w | 0);
+  }
+
   /** Next uint32 of the stream. */
   nextUint32(): number {
     const b = this.#b;

@@ -73,6 +73,14 @@ function graphEntry(file: string, bytes: Uint8Array, model: ModelProto): Manifes
  */
 function finalMetrics(ckpt: Checkpoint, metrics: EpochMetrics[] | undefined): ManifestMetrics | null {
   const { header } = ckpt;
+  if (header.position) {
+    // Its weights are newer than its last evaluated epoch: a manifest would pair them with another epoch's test loss.
+    const p = header.position;
+    throw new ExportError(
+      'checkpoint',
+      `the checkpoint was written mid-epoch (epoch ${p.epoch + 1}, after ${p.batchesDone} batches), so no test metrics describe its weights; finish the epoch with vae-train --resume, then export`,
+    );
+  }
   const lastListed = metrics?.length ? metrics[metrics.length - 1].epoch : undefined;
   if (lastListed !== undefined && lastListed !== header.epoch) {
     throw new ExportError('checkpoint', `the metrics given end at epoch ${lastListed} but the checkpoint holds epoch ${header.epoch}; they do not describe these weights`);

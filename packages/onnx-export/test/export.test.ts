@@ -97,6 +97,20 @@ describe('exportCheckpoint', () => {
     expect(lines.join('\n')).toContain(`${join(dir, 'metrics.jsonl')} ends at epoch 2, the checkpoint at epoch 3`);
   });
 
+  it('refuses a mid-epoch checkpoint, whose weights no test metrics describe', () => {
+    const position = { epoch: 3, batchesDone: 95, imagesSeen: 12160, sumRecon: 1e6, sumKl: 2e5, trainSeconds: 9.5, noiseRng: [1, 2, 3, 4, null] as [number, number, number, number, null] };
+    const err = (() => {
+      try {
+        buildExport(makeCheckpoint({ position }));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ExportError);
+    expect((err as ExportError).code).toBe('checkpoint');
+    expect((err as Error).message).toBe('the checkpoint was written mid-epoch (epoch 4, after 95 batches), so no test metrics describe its weights; finish the epoch with vae-train --resume, then export');
+  });
+
   it("names a folder dataset by the folder's name, not the maintainer's absolute path", () => {
     for (const [stored, shown] of [
       ['/home/alice/data/my-digits', 'my-digits'],

@@ -50,6 +50,8 @@ export interface FixtureOptions {
   params?: Map<string, Float32Array>;
   /** `train.dataset` (default `'mnist'`). */
   dataset?: string;
+  /** A mid-epoch position, as a checkpoint written on SIGINT has. */
+  position?: CheckpointHeader['position'];
 }
 
 /** A complete, valid checkpoint file as bytes. */
@@ -70,6 +72,7 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
     history: [fakeMetrics(1), fakeMetrics(2), fakeMetrics(3)],
     backend: 'cpu',
     createdAt: '2024-01-01T00:00:00.000Z',
+    ...(opts.position ? { position: opts.position } : {}),
   };
   return encodeCheckpoint(
     header,

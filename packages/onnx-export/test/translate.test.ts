@@ -75,6 +75,41 @@ describe('translateArch', () => {
     expect(deconv[((1 * co + 2) * kh + 0) * kw + 1]).toBe(0 * 1000 + 1 * 100 + 2 * 10 + 1); // i=1,o=2,y=0,x=1
   });
 
+  it('permutes every element of non-square kernels with in != out, and writes that ConvTranspose weight into the decoder', () => {
+    // kh != kw and cin != cout, so swapping any two axes moves almost every element; the single
+    // element checked above is a fixed point of swapping in and out.
+    const kh = 2, kw = 3, ci = 4, co = 5;
+    const code = (y: number, x: number, a: number, b: number) => y * 1000 + x * 100 + a * 10 + b;
+    const src = new Float32Array(kh * kw * ci * co);
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) src[((y * kw + x) * ci + i) * co + o] = code(y, x, i, o);
+    const conv = permuteConvKernel(src, kh, kw, ci, co); // ONNX [out, in, kh, kw]
+    const dsrc = new Float32Array(src.length); // tfjs deconv [kh, kw, out, in]
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) dsrc[((y * kw + x) * co + o) * ci + i] = code(y, x, o, i);
+    const deconv = permuteConvTransposeKernel(dsrc, kh, kw, co, ci); // ONNX [in, out, kh, kw]
+    let wrongConv = 0;
+    let wrongDeconv = 0;
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++) {
+            if (conv[((o * ci + i) * kh + y) * kw + x] !== code(y, x, i, o)) wrongConv++;
+            if (deconv[((i * co + o) * kh + y) * kw + x] !== code(y, x, o, i)) wrongDeconv++;
+          }
+    expect({ wrongConv, wrongDeconv }).toEqual({ wrongConv: 0, wrongDeconv: 0 });
+
+    // In a real export: decoder/deconv1 maps 32 -> 16 channels with a 3x3 kernel.
+    const ckpt = makeCheckpoint({ arch: 'small' });
+    const params = checkpointParams(ckpt);
+    const { decoder } = translateArch(ckpt.header.arch, params);
+    const t = decoder.graph!.initializer!.find((x) => x.name === 'decoder/deconv1/kernel')!;
+    expect(t.dims!.map(Number)).toEqual([32, 16, 3, 3]);
+    const onnx = new Float32Array(t.raw_data!.slice().buffer);
+    const tf = params.get('decoder/deconv1/kernel')!; // tfjs [3, 3, out=16, in=32]
+    let wrong = 0;
+    for (let i = 0; i < 32; i++) for (let o = 0; o < 16; o++) for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) if (onnx[((i * 16 + o) * 3 + y) * 3 + x] !== tf[((y * 3 + x) * 16 + o) * 32 + i]) wrong++;
+    expect(wrong).toBe(0);
+  });
+
   it('re-orders the dense rows after the flatten and the columns before the reshape', () => {
     const ckpt = makeCheckpoint({ arch: 'small' });
     const params = checkpointParams(ckpt);

@@ -9,6 +9,9 @@ import { BACKEND_NAMES, selectBackend } from './backend/select-backend.js';
 import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/train.js';
 import { evaluate } from './train/evaluate.js';
 import { idxFilesSpec, limitSplit, loadDataset } from './data/datasets.js';
+import { InterruptedError } from './train/interrupt.js';
+import { joinNegativeValues, parseDecimal, parseInteger, parseIntegerList, parseSize } from './cli-args.js';
+import { DEFAULT_MAX_MEMORY } from './train/memory-estimate.js';
 
 const HELP = `vae-train: train a convolutional VAE on MNIST with TensorFlow.js
 
@@ -36,53 +39,73 @@ Training:
   --train-limit N           train on the first N images only (quick runs)
   --test-limit N            evaluate on the first N test images only
   --iw-samples K            importance samples for the IWAE bound (default 0: off)
+  --max-memory SIZE         refuse settings whose estimated memory exceeds SIZE
+                            (e.g. 16G; default ${DEFAULT_MAX_MEMORY / 2 ** 30}G)
   --backend ${BACKEND_NAMES.join('|')}   (default auto: a real GPU if present)
   --out DIR                 run directory: checkpoint, metrics.jsonl, plots/
-  --resume                  continue DIR's checkpoint where it stopped
+  --resume                  continue DIR's checkpoint where it stopped (also mid-epoch)
   --allow-data-change       resume even if the data files changed since the checkpoint
   --no-plots                skip the per-epoch PNGs
   -h, --help
+
+Ctrl-C or SIGTERM stops training within one step and writes a mid-epoch
+checkpoint (exit 130 or 143); --resume continues it exactly.
 `;
 
-function num(name: string, v: string | undefined, int = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw new TrainOptionsError(`--${name} expects ${int ? 'an integer' : 'a number'}, got "${v}"`);
-  return n;
+/** Exit status for a signal, as a shell reports it (128 + signal number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+const OPTIONS = {
+  arch: { type: 'string' },
+  latent: { type: 'string' },
+  channels: { type: 'string' },
+  kernel: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  beta: { type: 'string' },
+  'kl-warmup': { type: 'string' },
+  recon: { type: 'string' },
+  seed: { type: 'string' },
+  dataset: { type: 'string' },
+  'train-images': { type: 'string' },
+  'train-labels': { type: 'string' },
+  'test-images': { type: 'string' },
+  'test-labels': { type: 'string' },
+  'train-limit': { type: 'string' },
+  'test-limit': { type: 'string' },
+  'iw-samples': { type: 'string' },
+  backend: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  'allow-data-change': { type: 'boolean' },
+  'no-plots': { type: 'boolean' },
+  evaluate: { type: 'boolean' },
+  'max-memory': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const VALUE_FLAGS = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([k]) => k));
+
+const controller = new AbortController();
+
+// Installed before anything slow: a signal only sets the flag that the training
+// and evaluation loops look at between steps; a second one exits at once.
+function onSignal(sig: NodeJS.Signals): void {
+  if (controller.signal.aborted) {
+    process.stderr.write(`\nvae-train: second ${sig}: exiting now; checkpoints are written atomically, so the last one written is intact\n`);
+    process.exit(SIGNAL_EXIT[sig] ?? 1);
+  }
+  process.stderr.write(`\nvae-train: ${sig} received, stopping after the current step\n`);
+  controller.abort(sig);
 }
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, VALUE_FLAGS),
     strict: true,
-    options: {
-      arch: { type: 'string' },
-      latent: { type: 'string' },
-      channels: { type: 'string' },
-      kernel: { type: 'string' },
-      epochs: { type: 'string' },
-      batch: { type: 'string' },
-      lr: { type: 'string' },
-      beta: { type: 'string' },
-      'kl-warmup': { type: 'string' },
-      recon: { type: 'string' },
-      seed: { type: 'string' },
-      dataset: { type: 'string' },
-      'train-images': { type: 'string' },
-      'train-labels': { type: 'string' },
-      'test-images': { type: 'string' },
-      'test-labels': { type: 'string' },
-      'train-limit': { type: 'string' },
-      'test-limit': { type: 'string' },
-      'iw-samples': { type: 'string' },
-      backend: { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'boolean' },
-      'allow-data-change': { type: 'boolean' },
-      'no-plots': { type: 'boolean' },
-      evaluate: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -99,20 +122,25 @@ async function main(argv: string[]): Promise<number> {
   const dataset = idxFlags.some(Boolean)
     ? idxFilesSpec({ trainImages: idxFlags[0], trainLabels: idxFlags[1], testImages: idxFlags[2], testLabels: idxFlags[3] })
     : values.dataset;
-  const channels = values.channels?.split(',').map((c) => num('channels', c.trim(), true)!);
+  const channels = parseIntegerList('channels', values.channels, { min: 1 });
+  const seed = parseInteger('seed', values.seed, { min: 0, max: 0xffffffff });
+  const iwSamples = parseInteger('iw-samples', values['iw-samples'], { min: 0, max: 1_000_000 });
+  const testLimit = parseInteger('test-limit', values['test-limit'], { min: 1 });
 
   if (values.evaluate) {
     const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto');
     process.stderr.write(`${backend.summary}\n`);
     const { model, checkpoint } = await loadModel(values.out);
     const data = await loadDataset(dataset ?? checkpoint.header.train.dataset);
-    const test = limitSplit(data.test, num('test-limit', values['test-limit'], true) ?? null);
+    const test = limitSplit(data.test, testLimit ?? null);
+    if (test.count === 0) throw new TrainOptionsError('the test split has 0 images; nothing to evaluate');
     const t0 = performance.now();
     const m = await evaluate(model, test, {
       recon: checkpoint.header.train.recon,
-      seed: num('seed', values.seed, true) ?? 12345,
-      iwSamples: num('iw-samples', values['iw-samples'], true) ?? 0,
+      seed: seed ?? 12345,
+      iwSamples: iwSamples ?? 0,
       onProgress: (d, t) => process.stderr.write(`\revaluating ${d}/${t}`),
+      signal: controller.signal,
     });
     process.stderr.write('\n');
     const result = { checkpoint: values.out, epoch: checkpoint.header.epoch, images: test.count, ...m, seconds: (performance.now() - t0) / 1000 };
@@ -121,34 +149,30 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const interrupted = () => {
-    process.stderr.write('\ninterrupted: the last completed epoch is checkpointed; continue with --resume\n');
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
   const result = await train({
     out: values.out,
     arch: values.arch as ArchName | undefined,
-    latent: num('latent', values.latent, true),
+    latent: parseInteger('latent', values.latent, { min: 1 }),
     channels,
-    kernel: num('kernel', values.kernel, true),
-    epochs: num('epochs', values.epochs, true),
-    batch: num('batch', values.batch, true),
-    lr: num('lr', values.lr),
-    beta: num('beta', values.beta),
-    klWarmup: num('kl-warmup', values['kl-warmup']),
+    kernel: parseInteger('kernel', values.kernel, { min: 2 }),
+    epochs: parseInteger('epochs', values.epochs, { min: 1, max: 1_000_000 }),
+    batch: parseInteger('batch', values.batch, { min: 1 }),
+    lr: parseDecimal('lr', values.lr, { min: 0, minExclusive: true }),
+    beta: parseDecimal('beta', values.beta, { min: 0 }),
+    klWarmup: parseDecimal('kl-warmup', values['kl-warmup'], { min: 0 }),
     recon: values.recon as 'bernoulli' | 'mse' | undefined,
-    seed: num('seed', values.seed, true),
+    seed,
     dataset,
-    trainLimit: num('train-limit', values['train-limit'], true),
-    testLimit: num('test-limit', values['test-limit'], true),
-    iwSamples: num('iw-samples', values['iw-samples'], true),
+    trainLimit: parseInteger('train-limit', values['train-limit'], { min: 1 }),
+    testLimit,
+    iwSamples,
+    maxMemory: parseSize('max-memory', values['max-memory']),
     backend: values.backend as BackendRequest | undefined,
     resume: values.resume ?? false,
     allowDataChange: values['allow-data-change'] ?? false,
     plots: !values['no-plots'],
     command: `vae-train ${argv.join(' ')}`,
+    signal: controller.signal,
   });
   const last = result.history.at(-1);
   if (last) process.stderr.write(`done: test NELBO ${last.testLoss.toFixed(2)} nats/image after ${last.epoch} epochs -> ${result.checkpointPath}\n`);
@@ -158,9 +182,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
+    if (e instanceof InterruptedError) {
+      const next = e.saved?.checkpointPath ? '; continue with --resume' : '';
+      process.stderr.write(`\nvae-train: ${e.message}${next}\n`);
+      process.exit(SIGNAL_EXIT[e.reason] ?? 1);
+    }
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
     process.stderr.write(`vae-train: ${typed}${e.message}\n`);
     if (process.env.VAE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );

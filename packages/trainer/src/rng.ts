@@ -15,9 +15,34 @@ export function deriveSeed(seed: number, ...labels: number[]): number {
   return h;
 }
 
+/** An {@link Rng}'s state: `[a, b, c, d, spare]`. */
+export type RngState = [number, number, number, number, number | null];
+
 /** The shared xoshiro128** stream with the uniforms, normals and shuffles the trainer draws. */
 export class Rng extends Xoshiro128 {
   private spare: number | null = null;
+
+  /**
+   * The generator's exact state: four uint32 words and the cached Box-Muller
+   * value (or null), so a run stopped mid-epoch can resume its noise stream.
+   */
+  getState(): RngState {
+    return [...this.getWords(), this.spare];
+  }
+
+  /** A generator continuing exactly from a state read by {@link Rng.getState}. */
+  static fromState(state: RngState): Rng {
+    const ok = Array.isArray(state) && state.length === 5 && (state[4] === null || Number.isFinite(state[4]));
+    if (!ok) throw new RangeError(`RNG state must be [uint32, uint32, uint32, uint32 (not all 0), number | null], got ${JSON.stringify(state)}`);
+    const r = new Rng(0);
+    try {
+      r.setWords(state.slice(0, 4) as number[]);
+    } catch {
+      throw new RangeError(`RNG state must be [uint32, uint32, uint32, uint32 (not all 0), number | null], got ${JSON.stringify(state)}`);
+    }
+    r.spare = state[4];
+    return r;
+  }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
   uniform(): number {

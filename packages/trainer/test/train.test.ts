@@ -63,7 +63,7 @@ describe('train', () => {
 
   it('validates options before doing any work', async () => {
     await expect(train({ ...tiny, out: tmp(), epochs: 0 })).rejects.toThrow(/--epochs must be a positive integer, got 0/);
-    await expect(train({ ...tiny, out: tmp(), lr: -1 })).rejects.toThrow(/--lr must be > 0/);
+    await expect(train({ ...tiny, out: tmp(), lr: -1 })).rejects.toThrow(/--lr must be a finite number > 0, got -1/);
   });
 
   it('leaves no temp files behind after writing checkpoints', async () => {

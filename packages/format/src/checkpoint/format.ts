@@ -83,6 +83,26 @@ export interface DataFileRecord {
   sha256: string;
 }
 
+/**
+ * Where a run stopped inside an epoch (a checkpoint written on SIGINT/SIGTERM):
+ * enough to continue the epoch exactly as the uninterrupted run would have.
+ */
+export interface EpochPosition {
+  /** 0-based index of the epoch in progress (always the header's `epoch`). */
+  epoch: number;
+  /** Batches of that epoch's data order already trained on (`stepsPerEpoch` when only its evaluation is left). */
+  batchesDone: number;
+  /** Images trained on so far in the epoch. */
+  imagesSeen: number;
+  /** Running sums of the per-image losses over `imagesSeen`, for the epoch's train metrics. */
+  sumRecon: number;
+  sumKl: number;
+  /** Training seconds spent on the epoch so far. */
+  trainSeconds: number;
+  /** State of the epoch's reparameterisation-noise generator: `[a, b, c, d, spare]`. */
+  noiseRng: [number, number, number, number, number | null];
+}
+
 /** The JSON header of a checkpoint. */
 export interface CheckpointHeader {
   format: 'vae-checkpoint';
@@ -102,6 +122,8 @@ export interface CheckpointHeader {
   history: EpochMetrics[];
   /** The command line that produced the run, when known. */
   command?: string;
+  /** Present only in a mid-epoch checkpoint: where in epoch `epoch + 1` the run stopped. */
+  position?: EpochPosition;
   backend: string;
   createdAt: string;
   tensors: TensorEntry[];

@@ -7,6 +7,7 @@
  */
 import type { ArchSpec } from '../arch-spec.js';
 import { ARCH_VERSION, buildArchSpec, weightShapes } from '../arch-spec.js';
+import { firstDifference } from '../check-arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { CheckpointHeader } from './format.js';
 
@@ -114,18 +115,6 @@ function layerCheck(c: HeaderChecker): Check {
 }
 
 /** The first path at which two JSON values differ, or null when they are equal. */
-function firstDifference(a: unknown, b: unknown, path: string): { path: string; expected: unknown; got: unknown } | null {
-  if (typeof a !== typeof b || Array.isArray(a) !== Array.isArray(b) || (a === null) !== (b === null)) return { path, expected: a, got: b };
-  if (typeof a !== 'object' || a === null) return Object.is(a, b) ? null : { path, expected: a, got: b };
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  for (const k of new Set([...ka, ...kb])) {
-    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : sub(path, k));
-    if (d) return d;
-  }
-  return null;
-}
-
 function archCheck(c: HeaderChecker): Check {
   const layer = layerCheck(c);
   const shape = c.obj({
@@ -217,7 +206,22 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
       createdAt: c.str(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'an ISO 8601 UTC time'),
       tensors: c.array(c.obj({ name: c.str(), group: c.oneOf(['params', 'optimizer']), shape: c.array(c.int(0, MAX_DIM), { max: 8 }), offset: c.int(0) })),
     },
-    { command: c.str() },
+    {
+      command: c.str(),
+      // Only in a mid-epoch checkpoint (written on SIGINT/SIGTERM); the trainer checks it against the run.
+      position: c.obj({
+        epoch: c.int(0),
+        batchesDone: c.int(0),
+        imagesSeen: c.int(0),
+        sumRecon: c.finite(),
+        sumKl: c.finite(),
+        trainSeconds: c.num(0),
+        noiseRng: (v, f) => {
+          const ok = Array.isArray(v) && v.length === 5 && v.slice(0, 4).every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && (v[4] === null || Number.isFinite(v[4]));
+          if (!ok) c.fail(f, 'the noise generator state [uint32, uint32, uint32, uint32, number | null]', v);
+        },
+      }),
+    },
   )(h, '');
   const header = h as CheckpointHeader;
 
@@ -227,6 +231,7 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
   header.history.forEach((m, i) => {
     if (m.epoch !== i + 1) c.fail(`history[${i}].epoch`, `${i + 1}`, m.epoch);
   });
+  if (header.position && header.position.epoch !== header.epoch) c.fail('position.epoch', `the epoch in progress (${header.epoch})`, header.position.epoch);
   const last = header.history.at(-1) ?? null;
   const d = firstDifference(last, header.metrics, 'metrics');
   if (d) c.fail(d.path, `${show(d.expected)} (the last history entry)`, d.got);

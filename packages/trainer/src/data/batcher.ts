@@ -35,10 +35,13 @@ export function gather(split: LabelledImages, indices: ArrayLike<number>, out?: 
   return { size: n, x, labels };
 }
 
-/** Yields the shuffled batches of one epoch; the last one may be smaller. */
-export function* epochBatches(split: LabelledImages, batch: number, seed: number, epoch: number): Generator<Batch> {
+/**
+ * Yields the shuffled batches of one epoch; the last one may be smaller.
+ * `startBatch` skips the batches a run stopped mid-epoch has already trained on.
+ */
+export function* epochBatches(split: LabelledImages, batch: number, seed: number, epoch: number, startBatch = 0): Generator<Batch> {
   const order = epochOrder(split.count, seed, epoch);
-  for (let s = 0; s < split.count; s += batch) yield gather(split, order.subarray(s, Math.min(s + batch, split.count)));
+  for (let s = startBatch * batch; s < split.count; s += batch) yield gather(split, order.subarray(s, Math.min(s + batch, split.count)));
 }
 
 /** Yields a split in its stored order (for evaluation). */

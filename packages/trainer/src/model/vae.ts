@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArchSpec, LayerSpec } from '@vae/format';
-import { parametrisedLayers, weightShapes } from '@vae/format';
+import { checkArchSpec, parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** A VAE whose parameters live in tfjs variables. */
@@ -62,6 +62,7 @@ export function createVaeModel(spec: ArchSpec, seed: number): VaeModel {
 
 /** Builds a model from given parameter values (e.g. a checkpoint's). */
 export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Array>): VaeModel {
+  checkArchSpec(spec);
   const shapes = weightShapes(spec);
   const prefix = `vae${instanceCounter++}`;
   const params = new Map<string, tf.Variable>();

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { EpochMetrics } from '@vae/format/checkpoint';
-import { writeFileAtomic } from '@vae/format/checkpoint';
+import { writeRunFile } from './write-run-file.js';
 import { gather } from '../data/batcher.js';
 import type { LabelledImages } from '../data/idx.js';
 import type { VaeModel } from '../model/vae.js';
@@ -57,18 +57,19 @@ export async function writeEpochPlots(
   const recon = tf.tidy(() => tf.sigmoid(model.decodeLogits(model.encode(tf.tensor4d(batch.x, [nRec, H, W, C])).mu)));
   const reconData = (await recon.data()) as Float32Array;
   recon.dispose();
-  await writeFileAtomic(
+  await writeRunFile(
     join(plots, 'reconstructions.png'),
     encodePng(reconstructionGrid(batch.x, reconData, nRec, H, W, { cols: 8, scale: 3, title: `Test reconstructions, epoch ${epoch}` })),
+    'plot',
   );
 
   const nSamp = 64;
   const z = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(nSamp * latent);
   const samples = await decodeMeans(model, z, nSamp);
-  await writeFileAtomic(join(plots, 'samples.png'), encodePng(imageGrid(samples, nSamp, H, W, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` })));
+  await writeRunFile(join(plots, 'samples.png'), encodePng(imageGrid(samples, nSamp, H, W, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` })), 'plot');
 
   const pts = (k: keyof EpochMetrics) => history.map((m) => [m.epoch, m[k] as number] as [number, number]);
-  await writeFileAtomic(
+  await writeRunFile(
     join(plots, 'loss.png'),
     encodePng(
       lineChart(
@@ -81,6 +82,7 @@ export async function writeEpochPlots(
         { title: 'Loss per image (nats)', xLabel: 'epoch', yLabel: 'nats' },
       ),
     ),
+    'plot',
   );
 
   if (latent === 2) {
@@ -89,7 +91,7 @@ export async function writeEpochPlots(
     const mu = tf.tidy(() => model.encode(tf.tensor4d(all.x, [n, H, W, C])).mu);
     const muData = (await mu.data()) as Float32Array;
     mu.dispose();
-    await writeFileAtomic(join(plots, 'latent-scatter.png'), encodePng(latentScatter(muData, all.labels, { title: `Test set in latent space (mu), epoch ${epoch}` })));
+    await writeRunFile(join(plots, 'latent-scatter.png'), encodePng(latentScatter(muData, all.labels, { title: `Test set in latent space (mu), epoch ${epoch}` })), 'plot');
     const g = 20;
     const grid = new Float32Array(g * g * 2);
     for (let r = 0; r < g; r++) {
@@ -100,6 +102,6 @@ export async function writeEpochPlots(
       }
     }
     const manifold = await decodeMeans(model, grid, g * g);
-    await writeFileAtomic(join(plots, 'manifold.png'), encodePng(imageGrid(manifold, g * g, H, W, { cols: g, scale: 1, title: `Decoded manifold, epoch ${epoch}` })));
+    await writeRunFile(join(plots, 'manifold.png'), encodePng(imageGrid(manifold, g * g, H, W, { cols: g, scale: 1, title: `Decoded manifold, epoch ${epoch}` })), 'plot');
   }
 }

@@ -11,6 +11,7 @@ import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
 import type { VaeModel } from '../model/vae.js';
 import { Rng } from '../rng.js';
+import { checkpointFreeYield } from './interrupt.js';
 
 /** Evaluation metrics, per image, in nats. */
 export interface EvalMetrics {
@@ -32,20 +33,32 @@ export interface EvalOptions {
   iwSamples?: number;
   /** Called with the fraction done, for progress display. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the evaluation with an `InterruptedError` at the next batch (or IWAE
+   * chunk) once aborted; with a signal the loop yields to the event loop
+   * between batches so that signal handlers can run.
+   */
+  signal?: AbortSignal;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Noise samples drawn per IWAE chunk (fixes the order of the random draws). */
+const IW_CHUNK = 4096;
+/** Samples decoded between two looks at the abort signal: a fraction of a second even for the base arch. */
+const IW_SLICE = 256;
 
 /** Evaluates a model on a split. */
 export async function evaluate(model: VaeModel, split: LabelledImages, opts: EvalOptions): Promise<EvalMetrics> {
   const [H, W, C] = model.spec.config.imageShape;
   const latent = model.spec.config.latent;
-  const batch = opts.batch ?? 500;
+  // 100 images between two looks at the signal; the noise stream does not depend on the batch size.
+  const batch = opts.batch ?? 100;
   const rng = new Rng(opts.seed);
   let recon = 0;
   let kl = 0;
   let done = 0;
   for (const b of sequentialBatches(split, batch)) {
+    await checkpointFreeYield(opts.signal, 'evaluation');
     const [r, k] = tf.tidy(() => {
       const x = tf.tensor4d(b.x, [b.size, H, W, C]);
       const { mu, logvar } = model.encode(x);
@@ -76,40 +89,52 @@ export async function importanceWeightedNll(
   model: VaeModel,
   split: LabelledImages,
   k: number,
-  opts: Pick<EvalOptions, 'recon' | 'seed' | 'onProgress'>,
+  opts: Pick<EvalOptions, 'recon' | 'seed' | 'onProgress' | 'signal'>,
 ): Promise<number> {
   const [H, W, C] = model.spec.config.imageShape;
   const latent = model.spec.config.latent;
   const D = H * W * C;
   const rng = new Rng(opts.seed ^ 0x1a5e);
-  const imagesPerBatch = Math.max(1, Math.min(50, Math.floor(4096 / Math.min(k, 4096))));
-  const chunk = Math.min(k, Math.max(1, Math.floor(4096 / imagesPerBatch)));
+  // Chunks of at most IW_CHUNK samples keep memory bounded for any k.
+  const imagesPerBatch = Math.max(1, Math.min(50, Math.floor(IW_CHUNK / Math.min(k, IW_CHUNK))));
+  const chunk = Math.min(k, Math.max(1, Math.floor(IW_CHUNK / imagesPerBatch)));
   let total = 0;
   let done = 0;
   for (const b of sequentialBatches(split, imagesPerBatch)) {
     const logw = new Float32Array(b.size * k);
     const x = tf.tensor4d(b.x, [b.size, H, W, C]);
     const { mu, logvar } = model.encode(x);
-    for (let s = 0; s < k; s += chunk) {
-      const m = Math.min(chunk, k - s);
-      const lw = tf.tidy(() => {
-        // [B, m, latent] samples per image, flattened to [B*m, latent] for the decoder.
-        const eps = tf.tensor3d(rng.normals(b.size * m * latent), [b.size, m, latent]);
-        const std = tf.exp(tf.mul(logvar, 0.5));
-        const z = tf.add(tf.expandDims(mu, 1), tf.mul(tf.expandDims(std, 1), eps));
-        const logits = model.decodeLogits(tf.reshape(z, [b.size * m, latent]) as tf.Tensor2D);
-        const xr = tf.reshape(tf.tile(tf.expandDims(tf.reshape(x, [b.size, D]), 1), [1, m, 1]), [b.size * m, H, W, C]);
-        let logpxz = tf.neg(reconstructionLoss(opts.recon, logits, xr));
-        if (opts.recon === 'mse') logpxz = tf.sub(tf.mul(logpxz, 0.5), 0.5 * D * LOG_2PI);
-        const logpz = tf.mul(tf.add(tf.sum(tf.square(z), 2), latent * LOG_2PI), -0.5);
-        const logqz = tf.mul(tf.add(tf.add(tf.sum(tf.square(eps), 2), tf.sum(logvar, 1, true)), latent * LOG_2PI), -0.5);
-        return tf.add(tf.reshape(logpxz, [b.size, m]), tf.sub(logpz, logqz));
-      });
-      const vals = await lw.data();
-      lw.dispose();
-      for (let i = 0; i < b.size; i++) for (let j = 0; j < m; j++) logw[i * k + s + j] = vals[i * m + j];
+    try {
+      for (let s = 0; s < k; s += chunk) {
+        const m = Math.min(chunk, k - s);
+        // The noise of a chunk is drawn at once, [B, m, latent] in image-major order, as it always
+        // was; the decoding is then done IW_SLICE rows at a time so that a signal is seen quickly.
+        const eps = rng.normals(b.size * m * latent);
+        const vals = new Float32Array(b.size * m);
+        for (let r0 = 0; r0 < b.size * m; r0 += IW_SLICE) {
+          await checkpointFreeYield(opts.signal, 'IWAE evaluation');
+          const rows = Math.min(IW_SLICE, b.size * m - r0);
+          const lw = tf.tidy(() => {
+            const img = tf.tensor1d(Int32Array.from({ length: rows }, (_, q) => Math.floor((r0 + q) / m)), 'int32');
+            const e = tf.tensor2d(eps.subarray(r0 * latent, (r0 + rows) * latent), [rows, latent]);
+            const lv = tf.gather(logvar, img);
+            const z = tf.add(tf.gather(mu, img), tf.mul(tf.exp(tf.mul(lv, 0.5)), e)) as tf.Tensor2D;
+            const logits = model.decodeLogits(z);
+            const xr = tf.reshape(tf.gather(tf.reshape(x, [b.size, D]), img), [rows, H, W, C]);
+            let logpxz = tf.neg(reconstructionLoss(opts.recon, logits, xr));
+            if (opts.recon === 'mse') logpxz = tf.sub(tf.mul(logpxz, 0.5), 0.5 * D * LOG_2PI);
+            const logpz = tf.mul(tf.add(tf.sum(tf.square(z), 1), latent * LOG_2PI), -0.5);
+            const logqz = tf.mul(tf.add(tf.add(tf.sum(tf.square(e), 1), tf.sum(lv, 1)), latent * LOG_2PI), -0.5);
+            return tf.add(logpxz, tf.sub(logpz, logqz));
+          });
+          vals.set(await lw.data(), r0);
+          lw.dispose();
+        }
+        for (let i = 0; i < b.size; i++) for (let j = 0; j < m; j++) logw[i * k + s + j] = vals[i * m + j];
+      }
+    } finally {
+      tf.dispose([x, mu, logvar]);
     }
-    tf.dispose([x, mu, logvar]);
     for (let i = 0; i < b.size; i++) {
       let mx = -Infinity;
       for (let j = 0; j < k; j++) mx = Math.max(mx, logw[i * k + j]);

@@ -6,10 +6,11 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec } from '@vae/format';
 import { buildArchSpec } from '@vae/format';
-import type { Checkpoint, EpochMetrics, TrainConfig } from '@vae/format/checkpoint';
-import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint, writeFileAtomic } from '@vae/format/checkpoint';
+import type { Checkpoint, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
+import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
+import { writeRunFile } from './write-run-file.js';
 import { epochBatches } from '../data/batcher.js';
-import { limitSplit, loadDataset } from '../data/datasets.js';
+import { DatasetError, limitSplit, loadDataset } from '../data/datasets.js';
 import type { DataFileDigest } from '../data/dataset-identity.js';
 import { dataChanges, digestDataset, resolveDatasetSpec } from '../data/dataset-identity.js';
 import type { ReconLoss } from '../model/loss.js';
@@ -25,6 +26,10 @@ import { EpochProgress, formatDuration } from './progress.js';
 import { ADAM_DEFAULTS, TrainStep } from './train-step.js';
 import { writeEpochPlots } from './epoch-plots.js';
 import { removeStaleTempFiles } from './stale-temp-files.js';
+import type { InterruptSaved } from './interrupt.js';
+import { InterruptedError, abortReason, yieldToEventLoop } from './interrupt.js';
+import { checkResumePosition } from './resume-position.js';
+import { DEFAULT_MAX_MEMORY, estimateRunMemory, formatBytes } from './memory-estimate.js';
 
 /** Options of {@link train}. Unset fields take {@link TRAIN_DEFAULTS} or, when resuming, the checkpoint's values. */
 export interface TrainOptions {
@@ -45,6 +50,8 @@ export interface TrainOptions {
   testLimit?: number | null;
   /** Importance samples for the IWAE bound at each evaluation (0: off). */
   iwSamples?: number;
+  /** Refuse settings whose estimated memory exceeds this many bytes (default {@link DEFAULT_MAX_MEMORY}). */
+  maxMemory?: number;
   /** Continue from `out/checkpoint.vaeckpt` if it exists. */
   resume?: boolean;
   /** Resume even though the data files differ from those the checkpoint was trained on. */
@@ -58,6 +65,13 @@ export interface TrainOptions {
   progress?: ProgressSink | null;
   /** Recorded in the checkpoint so an export can say how it was made. */
   command?: string;
+  /**
+   * Once aborted, training stops within one step: a mid-epoch checkpoint
+   * (weights, Adam state, noise RNG state, position in the epoch's data order)
+   * is written atomically and an {@link InterruptedError} saying what was saved
+   * is thrown. `--resume` then continues bit-identically.
+   */
+  signal?: AbortSignal;
 }
 
 /** Defaults for a fresh run. */
@@ -98,9 +112,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const progress = opts.progress === undefined ? process.stderr : opts.progress;
   for (const k of ['epochs', 'batch', 'latent', 'trainLimit', 'testLimit'] as const) checkPositiveInt(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), opts[k]);
-  if (opts.lr !== undefined && !(opts.lr > 0)) throw new TrainOptionsError(`--lr must be > 0, got ${opts.lr}`);
-  if (opts.beta !== undefined && !(opts.beta >= 0)) throw new TrainOptionsError(`--beta must be >= 0, got ${opts.beta}`);
-  if (opts.klWarmup !== undefined && !(opts.klWarmup >= 0)) throw new TrainOptionsError(`--kl-warmup must be >= 0, got ${opts.klWarmup}`);
+  if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr))) throw new TrainOptionsError(`--lr must be a finite number > 0, got ${opts.lr}`);
+  if (opts.beta !== undefined && !(opts.beta >= 0 && Number.isFinite(opts.beta))) throw new TrainOptionsError(`--beta must be a finite number >= 0, got ${opts.beta}`);
+  if (opts.klWarmup !== undefined && !(opts.klWarmup >= 0 && Number.isFinite(opts.klWarmup))) {
+    throw new TrainOptionsError(`--kl-warmup must be a finite number >= 0, got ${opts.klWarmup}`);
+  }
+  if (opts.seed !== undefined && !(Number.isInteger(opts.seed) && opts.seed >= 0 && opts.seed <= 0xffffffff)) {
+    throw new TrainOptionsError(`--seed must be an integer in [0, 4294967295], got ${opts.seed}`);
+  }
+  if (opts.kernel !== undefined && !(Number.isInteger(opts.kernel) && opts.kernel >= 2)) throw new TrainOptionsError(`--kernel must be an integer >= 2, got ${opts.kernel}`);
+  if (opts.channels !== undefined && (opts.channels.length === 0 || opts.channels.some((c) => !Number.isInteger(c) || c < 1))) {
+    throw new TrainOptionsError(`--channels must be positive integers, got ${opts.channels.join(',')}`);
+  }
+  if (opts.maxMemory !== undefined && !(opts.maxMemory > 0)) throw new TrainOptionsError(`--max-memory must be > 0 bytes, got ${opts.maxMemory}`);
   if (opts.iwSamples !== undefined && !(Number.isInteger(opts.iwSamples) && opts.iwSamples >= 0)) {
     throw new TrainOptionsError(`--iw-samples must be an integer >= 0, got ${opts.iwSamples}`);
   }
@@ -116,8 +140,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (existing) ckpt = await readCheckpoint(ckptPath);
 
+  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel].some((v) => v !== undefined);
+  if (opts.kernel !== undefined && (opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch) === 'mlp') {
+    throw new TrainOptionsError(`--kernel ${opts.kernel} has no effect on the mlp arch, which has no convolutions; drop it or use --arch small|base`);
+  }
   const requestedArch =
-    opts.arch || opts.latent || opts.channels || opts.kernel
+    archFlagGiven
       ? buildArchSpec({ arch: opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch, latent: opts.latent, channels: opts.channels, kernel: opts.kernel })
       : null;
   const spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
@@ -146,6 +174,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (diffs.length) throw new CheckpointError('mismatch', `cannot resume with different settings (${diffs.join('; ')})`, ckptPath);
   }
 
+  // Before any allocation: a runaway size must be a message, not the OOM killer.
+  const limit = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
+  const est = estimateRunMemory(spec, { batch: cfg.batch, iwSamples: cfg.iwSamples });
+  if (est.totalBytes > limit) {
+    throw new TrainOptionsError(
+      `estimated memory ${formatBytes(est.totalBytes)} exceeds the limit of ${formatBytes(limit)} (--max-memory): ` +
+        `${est.parameters.toLocaleString('en-US')} parameters need ${formatBytes(est.parameterBytes)} with gradients, Adam state and checkpoint copies, ` +
+        `and ${est.activationPhase} needs ${formatBytes(est.activationBytes)} of activations; lower --latent, --channels or --batch, or raise --max-memory`,
+    );
+  }
+
   const backend = await selectBackend(opts.backend ?? 'auto');
   log(backend.summary);
 
@@ -160,6 +199,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const trainSplit = limitSplit(data.train, cfg.trainLimit);
   const testSplit = limitSplit(data.test, cfg.testLimit);
+  for (const [what, split] of [['training', trainSplit], ['test', testSplit]] as const) {
+    if (split.count === 0) throw new DatasetError(`${data.name}: the ${what} split has 0 images; training needs at least 1 ${what} image`);
+  }
   log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})`);
 
   const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
@@ -167,28 +209,68 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const history: EpochMetrics[] = ckpt ? [...ckpt.header.history] : [];
   let step = ckpt?.header.step ?? 0;
   const startEpoch = ckpt?.header.epoch ?? 0;
+  const stepsPerEpoch = Math.ceil(trainSplit.count / cfg.batch);
+  let resumeAt: EpochPosition | undefined;
   if (ckpt) {
+    resumeAt = ckpt.header.position === undefined ? undefined : checkResumePosition(ckpt.header.position, { epoch: startEpoch, stepsPerEpoch, batch: cfg.batch, trainCount: trainSplit.count }, ckptPath);
     const slots = optimizerSlotsOf(ckpt);
     if (slots.size === 0) throw new CheckpointError('mismatch', 'holds no Adam state (an export-only checkpoint?), so training cannot continue exactly; start a new run instead', ckptPath);
     await stepper.setState({ iterations: step, slots });
-    log(`resuming at epoch ${startEpoch + 1}/${cfg.epochs} (step ${step}) from ${ckptPath}`);
+    const where = resumeAt ? `, batch ${resumeAt.batchesDone}/${stepsPerEpoch} of it` : '';
+    log(`resuming at epoch ${startEpoch + 1}/${cfg.epochs}${where} (step ${step}) from ${ckptPath}`);
     await writeMetrics(opts.out, history);
   }
   if (startEpoch >= cfg.epochs) log(`checkpoint already has ${startEpoch} epochs; nothing to do (raise --epochs to continue)`);
 
-  const [H, W, C] = spec.config.imageShape;
   const latent = spec.config.latent;
-  const stepsPerEpoch = Math.ceil(trainSplit.count / cfg.batch);
+  // What the checkpoint on disk holds, so an interrupt writes only when there is progress to save.
+  let savedAt = { epoch: startEpoch, batchesDone: resumeAt?.batchesDone ?? 0, step };
+  const stopIfAsked = async (epoch: number, pos: EpochPosition | null): Promise<void> => {
+    if (!opts.signal?.aborted) return;
+    const reason = abortReason(opts.signal);
+    const here = { epoch, batchesDone: pos?.batchesDone ?? 0, step };
+    const saved: InterruptSaved = { checkpointPath: null, ...here, stepsPerEpoch };
+    if (here.epoch !== savedAt.epoch || here.batchesDone !== savedAt.batchesDone || here.step !== savedAt.step) {
+      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataFiles, epoch, step, history, backend.name, opts.command, pos ?? undefined);
+      savedAt = here;
+      saved.checkpointPath = ckptPath;
+    }
+    const state = pos
+      ? `epoch ${epoch + 1}/${cfg.epochs} at batch ${pos.batchesDone}/${stepsPerEpoch} (step ${step})`
+      : `the end of epoch ${epoch}/${cfg.epochs} (step ${step})`;
+    const what = saved.checkpointPath
+      ? `wrote ${ckptPath} at ${state}: weights, Adam state, noise RNG state and position in the epoch's data order`
+      : savedAt.step === 0 && !ckpt
+        ? 'nothing was trained yet, so no checkpoint was written'
+        : `${ckptPath} already holds ${state}; nothing new to save`;
+    throw new InterruptedError(reason, saved, `interrupted by ${reason}: ${what}`);
+  };
   try {
+    // A run resumed mid-epoch still stands at its saved position: nothing new to write.
+    await stopIfAsked(startEpoch, resumeAt ?? null);
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
-      const noise = new Rng(deriveSeed(cfg.seed, 0xa015e, epoch));
+      const from = epoch === startEpoch ? resumeAt : undefined;
+      const noise = from ? Rng.fromState(from.noiseRng) : new Rng(deriveSeed(cfg.seed, 0xa015e, epoch));
       const bar = new EpochProgress(`epoch ${epoch + 1}/${cfg.epochs}`, trainSplit.count, progress);
-      let sumRecon = 0;
-      let sumKl = 0;
-      let seen = 0;
-      let i = 0;
-      for (const b of epochBatches(trainSplit, cfg.batch, cfg.seed, epoch)) {
+      let sumRecon = from?.sumRecon ?? 0;
+      let sumKl = from?.sumKl ?? 0;
+      let seen = from?.imagesSeen ?? 0;
+      let i = from?.batchesDone ?? 0;
+      const secondsBefore = from?.trainSeconds ?? 0;
+      const position = (): EpochPosition => ({
+        epoch,
+        batchesDone: i,
+        imagesSeen: seen,
+        sumRecon,
+        sumKl,
+        trainSeconds: secondsBefore + (performance.now() - t0) / 1000,
+        noiseRng: noise.getState(),
+      });
+      for (const b of epochBatches(trainSplit, cfg.batch, cfg.seed, epoch, i)) {
+        // Lets SIGINT/SIGTERM handlers run: on the CPU backend nothing else returns to the event loop.
+        await yieldToEventLoop();
+        await stopIfAsked(epoch, position());
         const w = klWeight(cfg.beta, cfg.klWarmup, epoch + (i + 1) / stepsPerEpoch);
         const r = await stepper.step(b.x, b.size, noise.normals(b.size * latent), w);
         sumRecon += r.recon * b.size;
@@ -199,8 +281,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         bar.update(seen, (sumRecon + sumKl) / seen);
       }
       bar.finish();
-      const trainSeconds = (performance.now() - t0) / 1000;
-      const ev = await evaluate(model, testSplit, { recon: cfg.recon, seed: deriveSeed(cfg.seed, 0xe7a1, epoch), iwSamples: cfg.iwSamples });
+      const trainSeconds = secondsBefore + (performance.now() - t0) / 1000;
+      let ev;
+      try {
+        ev = await evaluate(model, testSplit, { recon: cfg.recon, seed: deriveSeed(cfg.seed, 0xe7a1, epoch), iwSamples: cfg.iwSamples, signal: opts.signal });
+      } catch (e) {
+        // Stopped during the epoch's evaluation: keep its training, evaluate again on resume.
+        if (e instanceof InterruptedError) await stopIfAsked(epoch, position());
+        throw e;
+      }
       const m: EpochMetrics = {
         epoch: epoch + 1,
         trainLoss: (sumRecon + sumKl) / seen,
@@ -210,7 +299,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         testRecon: ev.recon,
         testKL: ev.kl,
         imagesPerSec: seen / trainSeconds,
-        seconds: (performance.now() - t0) / 1000,
+        seconds: secondsBefore + (performance.now() - t0) / 1000,
         backend: backend.name,
         klWeight: klWeight(cfg.beta, cfg.klWarmup, epoch + 1),
         ...(ev.iwNll !== undefined ? { testIwNll: ev.iwNll, iwSamples: ev.iwSamples } : {}),
@@ -220,11 +309,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       history.push(m);
       await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataFiles, epoch + 1, step, history, backend.name, opts.command);
+      savedAt = { epoch: epoch + 1, batchesDone: 0, step };
       await writeMetrics(opts.out, history);
       if (opts.plots !== false) await writeEpochPlots(opts.out, model, testSplit, history, epoch + 1, cfg.seed);
       log(
         `epoch ${epoch + 1}/${cfg.epochs}: train ${m.trainLoss.toFixed(2)} (recon ${m.trainRecon.toFixed(2)} + KL ${m.trainKL.toFixed(2)}) | test ${m.testLoss.toFixed(2)} (recon ${m.testRecon.toFixed(2)} + KL ${m.testKL.toFixed(2)})${m.testIwNll !== undefined ? ` | IW-${m.iwSamples} NLL ${(m.testIwNll as number).toFixed(2)}` : ''} | ${m.imagesPerSec.toFixed(0)} img/s | ${formatDuration(m.seconds)}`,
       );
+      if (epoch + 1 < cfg.epochs) {
+        await yieldToEventLoop();
+        await stopIfAsked(epoch + 1, null);
+      }
     }
   } finally {
     stepper.dispose();
@@ -257,6 +351,7 @@ async function saveCheckpoint(
   history: EpochMetrics[],
   backend: string,
   command?: string,
+  position?: EpochPosition,
 ): Promise<void> {
   const params = await model.readParams();
   for (const [name, v] of params) {
@@ -281,15 +376,16 @@ async function saveCheckpoint(
       history,
       backend,
       command,
+      ...(position ? { position } : {}),
       createdAt: new Date().toISOString(),
     },
     tensors,
   );
-  await writeFileAtomic(path, bytes);
+  await writeRunFile(path, bytes, 'checkpoint');
 }
 
 async function writeMetrics(dir: string, history: EpochMetrics[]): Promise<void> {
-  await writeFileAtomic(join(dir, 'metrics.jsonl'), history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''));
+  await writeRunFile(join(dir, 'metrics.jsonl'), history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''), 'metrics file');
 }
 
 /** Loads a checkpoint's weights into a tfjs model (for evaluation, export parity and plots). */
