@@ -6,7 +6,7 @@ export type ExportErrorCode =
   | 'arch-version'
   /** The architecture has a layer or activation the exporter cannot translate. */
   | 'unsupported-layer'
-  /** A weight is NaN or infinite. */
+  /** A weight is NaN or infinite, or the graphs give NaN or infinite values on the probe batch. */
   | 'non-finite'
   /** The output folder cannot be created or written. */
   | 'output'

@@ -8,6 +8,7 @@ import type { ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest }
 import { MANIFEST_FORMAT_VERSION } from '@vae/format';
 import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
 import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
+import { checkFiniteOutputs } from './check-finite-outputs.js';
 import { ExportError } from './errors.js';
 import type { ModelProto, ValueInfoProto } from './onnx-schema.js';
 import { DataType, encodeModel } from './onnx-schema.js';
@@ -113,6 +114,9 @@ function publicDatasetName(dataset: string | undefined): string {
  * Translates, serialises and validates a decoded checkpoint entirely in
  * memory; nothing touches the disk.
  *
+ * Refuses (`non-finite`) when the graphs, as exported, give a non-finite value
+ * on a small fixed probe batch (see `checkFiniteOutputs`).
+ *
  * @throws {@link ExportError} (`unsupported-layer`, `non-finite`, `checkpoint`, `usage`, `invalid-graph`)
  */
 export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): BuiltExport {
@@ -137,12 +141,15 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     'vae.precision': precision,
     'vae.created_at': createdAt,
   };
-  const models = translateArch(spec, checkpointParams(ckpt), {
+  const params = checkpointParams(ckpt);
+  const models = translateArch(spec, params, {
     opset,
     precision,
     metadata,
     docPrefix: `${name}: `,
   });
+  // After translateArch, which has checked the spec and each weight's size and finiteness.
+  checkFiniteOutputs(spec, params, precision);
   models.encoder.metadata_props!.push({ key: 'vae.graph', value: 'encoder' });
   models.decoder.metadata_props!.push({ key: 'vae.graph', value: 'decoder' });
   const command = (header as { command?: unknown }).command;

@@ -34,6 +34,19 @@ export function randomParams(spec: ArchSpec, seed = 1): Map<string, Float32Array
   return out;
 }
 
+/**
+ * Random weights with the decoder's fc and deconv1 kernels scaled by 1e20:
+ * every weight is finite, but their products (~1e40) overflow float32 in deconv1.
+ */
+export function hugeDecoderParams(spec: ArchSpec, seed = 7): Map<string, Float32Array> {
+  const params = randomParams(spec, seed);
+  for (const name of ['decoder/fc/kernel', 'decoder/deconv1/kernel']) {
+    const k = params.get(name)!;
+    for (let i = 0; i < k.length; i++) k[i] *= 1e20;
+  }
+  return params;
+}
+
 /** Fake but plausible metrics of one epoch. */
 export function fakeMetrics(epoch: number): EpochMetrics {
   return { epoch, trainLoss: 120 - epoch, trainRecon: 100 - epoch, trainKL: 20, testLoss: 118 - epoch, testRecon: 98 - epoch, testKL: 20, imagesPerSec: 400, seconds: 12.5, backend: 'cpu' };
