@@ -10,20 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchSpec, weightShapes } from '../arch-spec.js';
+import { Xoshiro128 } from '../xoshiro128.js';
 import type { CheckpointHeader } from './format.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './format.js';
 import { readCheckpoint } from './io.js';
 
-/** mulberry32: a small seeded PRNG, so every run flips the same bits. */
+/** Uniforms in [0, 1) from the project's own seeded generator, so every run flips the same bits. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const x = new Xoshiro128(seed);
+  return () => x.nextUint32() / 2 ** 32;
 }
 
 const metrics = (epoch: number) => ({ epoch, trainLoss: 120 - epoch, trainRecon: 100 - epoch, trainKL: 20, testLoss: 118 - epoch, testRecon: 98 - epoch, testKL: 20, imagesPerSec: 400, seconds: 12.5, backend: 'cpu', klWeight: 1 });
