@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources, so a stale dist/ can't mask a bug.
     alias: [
       { find: /^@vae\/format\/checkpoint$/, replacement: src('./packages/format/src/checkpoint/index.ts') },
+      { find: /^@vae\/format\/node$/, replacement: src('./packages/format/src/node/index.ts') },
       { find: /^@vae\/format$/, replacement: src('./packages/format/src/index.ts') },
       { find: /^@vae\/trainer$/, replacement: src('./packages/trainer/src/index.ts') },
       { find: /^@vae\/onnx-export$/, replacement: src('./packages/onnx-export/src/index.ts') },

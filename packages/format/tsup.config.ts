@@ -16,7 +16,7 @@ export default defineConfig([
   {
     // Node only: the checkpoint codec hashes with node:crypto and reads and
     // writes files with node:fs.
-    entry: { 'checkpoint/index': 'src/checkpoint/index.ts' },
+    entry: { 'checkpoint/index': 'src/checkpoint/index.ts', 'node/index': 'src/node/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: false,

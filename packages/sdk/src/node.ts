@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeBackend } from './backends/onnx-node.js';
 import { toImageData as coreToImageData } from './images.js';
 import type { ImageDataLike } from './images.js';
-import { readFileBounded } from './node/read-file-bounded.js';
+import { readRegularFile } from '@vae/format/node';
 import { installPlatform } from './platform.js';
 import type { ImageBatch } from './tensors.js';
 
@@ -54,7 +54,7 @@ installPlatform({
   name: 'node',
   backend: nodeBackend,
   stringsArePaths: true,
-  readFile: readFileBounded,
+  readFile: readRegularFile,
   defaultModel: bundledModelDir,
   sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
   cores: availableParallelism,

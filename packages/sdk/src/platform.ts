@@ -20,7 +20,7 @@ export interface Platform {
   readonly backend: Backend;
   /** Whether a plain string source is a local path (Node) rather than a relative URL (browser). */
   readonly stringsArePaths: boolean;
-  /** Reads a local regular file of at most `maxBytes` (Node only); see node/read-file-bounded.ts for the errors. */
+  /** Reads a local regular file of at most `maxBytes` (Node only); `@vae/format/node`'s readRegularFile: its codes ENOTREG/EFBIG become VAESourceErrors in source/read-local.ts. */
   readonly readFile?: (path: string, maxBytes: number) => Promise<Uint8Array>;
   /** Where the model shipped inside the package lives. */
   readonly defaultModel?: () => DefaultModel;

@@ -1,7 +1,8 @@
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from './format.js';
 import { CHECKPOINT_FILE, CheckpointError, decodeCheckpoint } from './format.js';
+import { FileReadRefusedError, readRegularFile } from '../node/read-regular-file.js';
 
 /**
  * Writes `bytes` to `path` atomically: a sibling temp file is written and
@@ -51,26 +52,13 @@ export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
 /** Reads and verifies a checkpoint from a run directory or file. */
 export async function readCheckpoint(dirOrFile: string): Promise<Checkpoint> {
   const file = await resolveCheckpointPath(dirOrFile);
-  let fh: fs.FileHandle;
+  let bytes: Uint8Array;
   try {
-    // O_NONBLOCK: a FIFO in its place must not hang the open.
-    fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    bytes = await readRegularFile(file, MAX_CHECKPOINT_BYTES);
   } catch (e) {
-    throw new CheckpointError('missing', `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+    if (!(e instanceof FileReadRefusedError)) throw new CheckpointError('missing', `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+    if (e.code === 'ENOTREG') throw new CheckpointError('missing', 'is not a regular file', file);
+    throw new CheckpointError('bad-header', e.size === undefined ? 'grew while being read' : `is ${e.size} bytes, over the ${MAX_CHECKPOINT_BYTES}-byte limit`, file);
   }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new CheckpointError('missing', 'is not a regular file', file);
-    if (st.size > MAX_CHECKPOINT_BYTES) throw new CheckpointError('bad-header', `is ${st.size} bytes, over the ${MAX_CHECKPOINT_BYTES}-byte limit`, file);
-    const bytes = new Uint8Array(st.size);
-    let off = 0;
-    while (off < bytes.length) {
-      const { bytesRead } = await fh.read(bytes, off, bytes.length - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return decodeCheckpoint(bytes.subarray(0, off), file);
-  } finally {
-    await fh.close().catch(() => {});
-  }
+  return decodeCheckpoint(bytes, file);
 }

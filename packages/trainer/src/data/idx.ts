@@ -3,7 +3,7 @@
  * (http://yann.lecun.com/exdb/mnist/): big-endian, magic `0x0000TTNN` where
  * TT = 0x08 (unsigned byte) and NN = number of dimensions.
  */
-import { constants, promises as fs } from 'node:fs';
+import { FileReadRefusedError, readRegularFile } from '@vae/format/node';
 
 /** Why an IDX file was rejected. */
 export type IdxErrorCode = 'missing' | 'not-a-file' | 'too-large' | 'truncated' | 'bad-magic' | 'bad-dims' | 'count-mismatch' | 'bad-label';
@@ -61,41 +61,15 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number)
  * are read: a FIFO would block forever and `/dev/zero` never ends.
  */
 export async function readIdxFile(file: string, expectedRank?: number): Promise<IdxTensor> {
-  const cannot = (e: unknown) => new IdxError('missing', file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  let st;
+  let bytes: Uint8Array;
   try {
-    st = await fs.stat(file);
+    bytes = await readRegularFile(file, MAX_IDX_BYTES);
   } catch (e) {
-    throw cannot(e);
+    if (!(e instanceof FileReadRefusedError)) throw new IdxError('missing', file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    if (e.code === 'ENOTREG') throw new IdxError('not-a-file', file, `is ${e.kind}; expected a regular IDX file`);
+    throw new IdxError('too-large', file, e.size === undefined ? 'grew while being read; expected an IDX file that stays put' : `is ${e.size} bytes; IDX files over ${MAX_IDX_BYTES} bytes (1 GiB) are refused`);
   }
-  const notFile = (s: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isDirectory(): boolean }) =>
-    new IdxError('not-a-file', file, `is a ${s.isFIFO() ? 'FIFO' : s.isCharacterDevice() ? 'character device' : s.isDirectory() ? 'directory' : 'special file'}; expected a regular IDX file`);
-  if (!st.isFile()) throw notFile(st);
-  let fh;
-  try {
-    // O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait for a writer.
-    fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw cannot(e);
-  }
-  try {
-    const fst = await fh.stat();
-    if (!fst.isFile()) throw notFile(fst);
-    if (fst.size > MAX_IDX_BYTES) throw new IdxError('too-large', file, `is ${fst.size} bytes; IDX files over ${MAX_IDX_BYTES} bytes (1 GiB) are refused`);
-    const buf = new Uint8Array(fst.size);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return parseIdx(buf.subarray(0, got), file, expectedRank);
-  } catch (e) {
-    if (e instanceof IdxError) throw e;
-    throw cannot(e);
-  } finally {
-    await fh.close();
-  }
+  return parseIdx(bytes, file, expectedRank);
 }
 
 /** Images as uint8 `[n, h, w]` plus their labels. */

@@ -44,8 +44,8 @@ export function freshCli(): Promise<string> {
           name: 'external-packages',
           setup(b) {
             // The workspace's contracts package is built from its sources too: its dist/ can be as stale as ours.
-            b.onResolve({ filter: /^@vae\/format(\/checkpoint)?$/ }, (args) => ({
-              path: join(pkgRoot, '..', 'format', 'src', args.path.endsWith('/checkpoint') ? 'checkpoint/index.ts' : 'index.ts'),
+            b.onResolve({ filter: /^@vae\/format(\/(checkpoint|node))?$/ }, (args) => ({
+              path: join(pkgRoot, '..', 'format', 'src', args.path === '@vae/format' ? 'index.ts' : `${args.path.slice('@vae/format/'.length)}/index.ts`),
             }));
             b.onResolve({ filter: /^[^./]/ }, (args) => 
               // Only the trainer's own imports stay external; what bundled tfjs imports is bundled with it.
