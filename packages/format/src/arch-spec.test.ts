@@ -45,3 +45,33 @@ describe('buildArchSpec', () => {
     expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(/small, base, mlp/);
   });
 });
+
+describe('conditional specs (classes)', () => {
+  it('widens the mu/logvar heads by K label columns and the decoder first dense layer by K', () => {
+    for (const arch of ['small', 'base', 'mlp'] as const) {
+      const plain = buildArchSpec({ arch });
+      const cond = buildArchSpec({ arch, classes: 10 });
+      expect(cond.condition).toEqual({ kind: 'one-hot', classes: 10 });
+      expect(cond.config.classes).toBe(10);
+      expect(cond.encoder.mu.inFeatures).toBe(plain.encoder.mu.inFeatures + 10);
+      expect(cond.encoder.logvar.inFeatures).toBe(plain.encoder.logvar.inFeatures + 10);
+      const [d0, p0] = [cond.decoder[0], plain.decoder[0]];
+      expect(d0.kind === 'dense' && p0.kind === 'dense' && d0.inFeatures - p0.inFeatures).toBe(10);
+      expect(weightShapes(cond).get('decoder/' + (arch === 'mlp' ? 'fc1' : 'fc') + '/kernel')![0]).toBe((plain.config.latent) + 10);
+    }
+  });
+
+  it('keeps an unconditional spec free of any condition key, as checkpoints stored it', () => {
+    const spec = buildArchSpec({ arch: 'small' });
+    expect('condition' in spec).toBe(false);
+    expect('classes' in spec.config).toBe(false);
+    expect(JSON.stringify(buildArchSpec({ arch: 'small', classes: 0 }))).toBe(JSON.stringify(spec));
+  });
+
+  it('rejects a class count that is not an integer in [2, 256]', () => {
+    for (const k of [1, 2.5, 257, -3]) {
+      expect(() => buildArchSpec({ arch: 'small', classes: k })).toThrow(ArchConfigError);
+      expect(() => buildArchSpec({ arch: 'small', classes: k })).toThrow(/classes must be an integer in \[2, 256\]/);
+    }
+  });
+});

@@ -30,6 +30,11 @@ export interface ArchConfig {
   kernel: number;
   /** Input image shape, `[28, 28, 1]` for MNIST. */
   imageShape: ImageShape;
+  /**
+   * Number of classes of a conditional VAE (CVAE); absent for an unconditional
+   * one. See {@link ConditionSpec} for where the one-hot label enters.
+   */
+  classes?: number;
 }
 
 /** Explicit padding in pixels. */
@@ -102,10 +107,25 @@ export interface ReshapeSpec {
 /** Any layer of the trunk or decoder. */
 export type LayerSpec = Conv2DSpec | Conv2DTransposeSpec | DenseSpec | FlattenSpec | ReshapeSpec;
 
+/**
+ * How a conditional VAE takes its label `y`, one-hot `[N, classes]` float32:
+ * - encoder: `[trunk(x), y]` (features first, then the K label columns) feeds
+ *   the `mu` and `logvar` heads, whose kernels have `features + classes` rows;
+ * - decoder: `[z, y]` feeds the first decoder layer (dense), whose kernel has
+ *   `latent + classes` rows.
+ * Every package (trainer, exporter, PyTorch peer) concatenates in this order.
+ */
+export interface ConditionSpec {
+  kind: 'one-hot';
+  classes: number;
+}
+
 /** The full model: encoder trunk with two dense heads, and a decoder producing logits. */
 export interface ArchSpec {
   archVersion: number;
   config: ArchConfig;
+  /** Present only on a conditional VAE. */
+  condition?: ConditionSpec;
   encoder: {
     /** Image (NHWC) to a flat feature vector. */
     trunk: LayerSpec[];
@@ -140,14 +160,34 @@ export function resolveArchConfig(partial: Partial<ArchConfig> & { arch?: ArchNa
   if (!defaults) {
     throw new ArchConfigError(`unknown arch "${String(arch)}"; expected one of ${Object.keys(ARCH_DEFAULTS).join(', ')}`);
   }
-  return {
+  const out: ArchConfig = {
     arch,
     latent: partial.latent ?? defaults.latent,
     channels: partial.channels ?? [...defaults.channels],
     kernel: partial.kernel ?? defaults.kernel,
     imageShape: partial.imageShape ?? ([...defaults.imageShape] as ImageShape),
   };
+  // Absent rather than 0, so unconditional specs (and their checkpoints) stay byte for byte as they were.
+  if (partial.classes !== undefined && partial.classes !== 0) out.classes = partial.classes;
+  return out;
 }
+
+/**
+ * Number of classes a spec is conditioned on; 0 for an unconditional VAE.
+ *
+ * @example
+ * ```ts
+ * import { buildArchSpec, conditionClasses } from '@vae/format';
+ * conditionClasses(buildArchSpec({ arch: 'small', classes: 10 })); // 10
+ * conditionClasses(buildArchSpec({ arch: 'small' }));              // 0
+ * ```
+ */
+export function conditionClasses(spec: Pick<ArchSpec, 'condition'>): number {
+  return spec.condition?.classes ?? 0;
+}
+
+/** Largest number of classes a conditional VAE may have (labels are stored as uint8). */
+export const MAX_CLASSES = 256;
 
 const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
 
@@ -166,8 +206,21 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
   if (channels.length === 0 || channels.some((c) => !Number.isInteger(c) || c < 1)) {
     throw new ArchConfigError(`channels must be positive integers, got [${channels.join(', ')}]`);
   }
+  const classes = config.classes ?? 0;
+  if (config.classes !== undefined && (!Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES)) {
+    throw new ArchConfigError(`classes must be an integer in [2, ${MAX_CLASSES}] (or absent for an unconditional VAE), got ${config.classes}`);
+  }
   const [H, W, C] = imageShape;
   const pixels = H * W * C;
+  const withCondition = (spec: ArchSpec): ArchSpec => {
+    if (!classes) return spec;
+    spec.encoder.mu.inFeatures += classes;
+    spec.encoder.logvar.inFeatures += classes;
+    const first = spec.decoder[0];
+    if (first.kind !== 'dense') throw new ArchConfigError(`a conditional ${config.arch} decoder must start with a dense layer`);
+    first.inFeatures += classes;
+    return { archVersion: spec.archVersion, config: spec.config, condition: { kind: 'one-hot', classes }, encoder: spec.encoder, decoder: spec.decoder };
+  };
 
   if (config.arch === 'mlp') {
     const trunk: LayerSpec[] = [{ kind: 'flatten', name: 'encoder/flatten', inputShape: imageShape }];
@@ -184,7 +237,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
     });
     decoder.push({ kind: 'dense', name: 'decoder/out', inFeatures: dw, outFeatures: pixels, activation: 'linear' });
     decoder.push({ kind: 'reshape', name: 'decoder/reshape', outputShape: imageShape });
-    return {
+    return withCondition({
       archVersion: ARCH_VERSION,
       config,
       encoder: {
@@ -194,7 +247,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
         logvarClamp: [...LOGVAR_CLAMP],
       },
       decoder,
-    };
+    });
   }
 
   if (!Number.isInteger(kernel) || kernel < 2) throw new ArchConfigError(`kernel must be an integer >= 2, got ${kernel}`);
@@ -258,7 +311,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
       activation: last ? 'linear' : 'relu',
     });
   }
-  return {
+  return withCondition({
     archVersion: ARCH_VERSION,
     config,
     encoder: {
@@ -268,7 +321,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
       logvarClamp: [...LOGVAR_CLAMP],
     },
     decoder,
-  };
+  });
 }
 
 /** Every parametrised layer of a spec, in a stable order. */

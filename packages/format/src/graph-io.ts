@@ -10,6 +10,8 @@ export const GRAPH_IO = /* @__PURE__ */ Object.freeze({
   x: 'x',
   /** Decoder input: latent codes `[N, latent]`. */
   z: 'z',
+  /** Encoder and decoder input of a conditional model only: one-hot labels `[N, classes]`, float32. */
+  y: 'y',
   /** Encoder output: mean of q(z|x), `[N, latent]`. */
   mu: 'mu',
   /** Encoder output: log-variance of q(z|x), `[N, latent]`, clipped as the architecture says. */

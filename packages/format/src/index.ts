@@ -26,10 +26,11 @@ export type {
   ReshapeSpec,
   LayerSpec,
   ArchSpec,
+  ConditionSpec,
 } from './arch-spec.js';
-export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, ArchConfigError, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
+export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
-export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestMetrics, ModelManifest } from './manifest.js';
+export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestMetrics, ManifestCondition, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { parseManifest, ManifestError, sameShape, formatShape } from './parse-manifest.js';
 export type { GraphIoName } from './graph-io.js';

@@ -37,6 +37,18 @@ export interface ManifestMetrics {
   [extra: string]: number;
 }
 
+/**
+ * What a conditional model is conditioned on. Absent on an unconditional
+ * model, whose graphs take no `y`.
+ */
+export interface ManifestCondition {
+  /** A class label, fed to both graphs one-hot as `y` `[N, classes]` float32. */
+  type: 'class';
+  classes: number;
+  /** Human-readable class names, `classes` of them (`"0"` … `"9"` for MNIST). */
+  names: string[];
+}
+
 /** The whole manifest. */
 export interface ModelManifest {
   format: 'vae-onnx-model';
@@ -51,6 +63,8 @@ export interface ModelManifest {
   /** Image shape as `[channels, height, width]` (NCHW without the batch). */
   imageShape: [number, number, number];
   dataset: string;
+  /** Present only on a conditional model: its label's classes. */
+  condition?: ManifestCondition;
   training: {
     epochs: number;
     metrics: ManifestMetrics | null;
@@ -65,9 +79,9 @@ export interface ModelManifest {
     producer: { name: string; version: string };
   };
   graphs: {
-    /** Inputs `x` `[N,1,28,28]`; outputs `mu`, `logvar` `[N,latent]`. */
+    /** Inputs `x` `[N,1,28,28]` (and `y` `[N,classes]` when conditional); outputs `mu`, `logvar` `[N,latent]`. */
     encoder: ManifestGraph;
-    /** Input `z` `[N,latent]`; outputs `x` (sigmoid means) and `logits`, `[N,1,28,28]`. */
+    /** Input `z` `[N,latent]` (and `y` `[N,classes]` when conditional); outputs `x` (sigmoid means) and `logits`, `[N,1,28,28]`. */
     decoder: ManifestGraph;
   };
   /** ISO 8601 creation time. */

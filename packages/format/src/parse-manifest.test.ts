@@ -46,7 +46,7 @@ describe('parseManifest', () => {
   });
 
   it('requires the graph I/O names of GRAPH_IO', () => {
-    expect(Object.values(GRAPH_IO).sort()).toEqual(['logits', 'logvar', 'mu', 'x', 'z']);
+    expect(Object.values(GRAPH_IO).sort()).toEqual(['logits', 'logvar', 'mu', 'x', 'y', 'z']);
     const m = manifest();
     m.graphs.encoder.outputs = m.graphs.encoder.outputs.filter((o) => o.name !== GRAPH_IO.logvar);
     const e = failure(m);
@@ -87,5 +87,52 @@ describe('shape helpers', () => {
     expect(sameShape(['N', 9], ['N', 8])).toBe(false);
     expect(sameShape(['N'], ['N', 8])).toBe(false);
     expect(formatShape(['N', 1, 28, 28])).toBe('[N,1,28,28]');
+  });
+});
+
+describe('parseManifest on conditional models', () => {
+  const conditional = (): ModelManifest => {
+    const m = manifest();
+    const y = { name: GRAPH_IO.y, shape: ['N', 10], dtype: 'float32' as const };
+    m.condition = { type: 'class', classes: 10, names: Array.from({ length: 10 }, (_, i) => String(i)) };
+    m.graphs.encoder.inputs.push({ ...y });
+    m.graphs.decoder.inputs.push({ ...y });
+    return m;
+  };
+
+  it('accepts a condition with y [N,K] on both graphs', () => {
+    expect(parseManifest(JSON.stringify(conditional())).condition?.classes).toBe(10);
+  });
+
+  it('rejects a condition whose names do not number its classes', () => {
+    const m = conditional();
+    m.condition!.names = ['0', '1'];
+    const e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toMatch(/condition: names must be 10 non-empty strings/);
+  });
+
+  it('rejects a conditional manifest whose decoder lacks y', () => {
+    const m = conditional();
+    m.graphs.decoder.inputs.pop();
+    expect(failure(m).message).toMatch(/graphs\.decoder: inputs lack "y", expected y\[N,10\]/);
+  });
+
+  it('rejects y whose width disagrees with condition.classes', () => {
+    const m = conditional();
+    m.graphs.encoder.inputs[1].shape = ['N', 9];
+    expect(failure(m).message).toMatch(/y has shape \[N,9\], expected \[N,10\] \(condition\.classes\)/);
+  });
+
+  it('rejects a graph input y on a manifest without a condition', () => {
+    const m = conditional();
+    delete m.condition;
+    expect(failure(m).message).toMatch(/inputs include "y" \(a label\), but model\.json has no condition/);
+  });
+
+  it('rejects a condition that disagrees with archConfig.classes', () => {
+    const m = conditional();
+    m.archConfig = { classes: 12 };
+    expect(failure(m).message).toMatch(/classes is 10, but archConfig\.classes is 12/);
   });
 });

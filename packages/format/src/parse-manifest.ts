@@ -3,7 +3,8 @@
  * the SDK accepts before it reads a single graph byte.
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
-import type { ManifestGraph, ManifestValueInfo, ModelManifest } from './manifest.js';
+import type { ManifestCondition, ManifestGraph, ManifestValueInfo, ModelManifest } from './manifest.js';
+import { MAX_CLASSES } from './arch-spec.js';
 import { MANIFEST_FORMAT_VERSION } from './manifest.js';
 
 /**
@@ -56,9 +57,29 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   const [C, H, W] = s;
   const image = [BATCH_DIM, C, H, W];
   const code = [BATCH_DIM, latent];
-  checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image)], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)]);
-  checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code)], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)]);
+  const classes = o.condition === undefined ? 0 : checkCondition(o.condition, o.archConfig);
+  const label = classes ? [io(GRAPH_IO.y, [BATCH_DIM, classes])] : [];
+  checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
+  checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code), ...label], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)], !classes);
   return o as ModelManifest;
+}
+
+/** Validates `condition` and returns its number of classes. */
+function checkCondition(cond: unknown, archConfig: unknown): number {
+  const bad = (what: string) => new ManifestError(`model.json condition: ${what}`);
+  const c = cond as Partial<ManifestCondition> | null;
+  if (!c || typeof c !== 'object') throw bad(`is ${JSON.stringify(cond)}, expected { "type": "class", "classes": K, "names": [...] }`);
+  if (c.type !== 'class') throw bad(`type is ${JSON.stringify(c.type)}, expected "class"`);
+  if (!Number.isInteger(c.classes) || (c.classes as number) < 2 || (c.classes as number) > MAX_CLASSES) {
+    throw bad(`classes is ${JSON.stringify(c.classes)}, expected an integer in [2, ${MAX_CLASSES}]`);
+  }
+  const K = c.classes as number;
+  if (!Array.isArray(c.names) || c.names.length !== K || !c.names.every((n) => typeof n === 'string' && n.length > 0 && n.length <= 256)) {
+    throw bad(`names must be ${K} non-empty strings (one per class), got ${JSON.stringify(c.names)?.slice(0, 200)}`);
+  }
+  const fromArch = (archConfig as { classes?: unknown } | null)?.classes;
+  if (fromArch !== undefined && fromArch !== K) throw bad(`classes is ${K}, but archConfig.classes is ${JSON.stringify(fromArch)}`);
+  return K;
 }
 
 function io(name: string, shape: (number | string)[]): ManifestValueInfo {
@@ -96,7 +117,7 @@ export function sameShape(actual: readonly (number | string)[], expected: readon
   );
 }
 
-function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: ManifestValueInfo[], outputs: ManifestValueInfo[]): void {
+function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: ManifestValueInfo[], outputs: ManifestValueInfo[], unconditional: boolean): void {
   const bad = (what: string) => new ManifestError(`model.json graphs.${which}: ${what}`);
   if (!g || typeof g !== 'object') throw bad('missing, expected { file, sha256, bytes, inputs, outputs }');
   if (typeof g.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(g.file)) {
@@ -111,8 +132,13 @@ function checkGraphEntry(g: ManifestGraph | undefined, which: string, inputs: Ma
       if (!v) throw bad(`${kind} lack "${w.name}", expected ${w.name}${formatShape(w.shape)}`);
       if (v.dtype !== 'float32') throw bad(`${w.name} has dtype ${JSON.stringify(v.dtype)}, expected "float32"`);
       if (!Array.isArray(v.shape) || !sameShape(v.shape, w.shape)) {
-        throw bad(`${w.name} has shape ${formatShape(v.shape ?? [])}, expected ${formatShape(w.shape)} (latent ${w.shape.length === 2 ? w.shape[1] : 'from imageShape'})`);
+        const from = w.name === GRAPH_IO.y ? 'condition.classes' : w.shape.length === 2 ? `latent ${w.shape[1]}` : 'from imageShape';
+        throw bad(`${w.name} has shape ${formatShape(v.shape ?? [])}, expected ${formatShape(w.shape)} (${from})`);
       }
     }
+  }
+  // A graph that wants a label the manifest does not promise could never be fed.
+  if (unconditional && g.inputs.some((v) => v?.name === GRAPH_IO.y)) {
+    throw bad(`inputs include "${GRAPH_IO.y}" (a label), but model.json has no condition; add { "condition": { "type": "class", ... } } or export an unconditional model`);
   }
 }
