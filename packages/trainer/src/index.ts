@@ -13,7 +13,7 @@
 export type { ArchConfig, ArchName, ArchSpec, LayerSpec } from '@vae/format';
 export { buildArchSpec, weightShapes, ArchConfigError } from '@vae/format';
 export type { VaeModel } from './model/vae.js';
-export { createVaeModel, vaeModelFromParams, initParams, ModelParamsError } from './model/vae.js';
+export { createVaeModel, vaeModelFromParams, initParams, ModelParamsError, ConditionError, oneHotLabels } from './model/vae.js';
 export type { ReconLoss } from './model/loss.js';
 export { bernoulliNll, gaussianKl, squaredError, klWeight } from './model/loss.js';
 export type { TrainOptions, TrainResult } from './train/train.js';

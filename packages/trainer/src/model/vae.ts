@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArchSpec, LayerSpec } from '@vae/format';
-import { checkArchSpec, parametrisedLayers, weightShapes } from '@vae/format';
+import { checkArchSpec, conditionClasses, parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** A VAE whose parameters live in tfjs variables. */
@@ -14,10 +14,14 @@ export interface VaeModel {
   readonly spec: ArchSpec;
   /** Parameters keyed by their checkpoint name (`"encoder/conv1/kernel"`). */
   readonly params: Map<string, tf.Variable>;
-  /** Image batch `[N,H,W,C]` in [0,1] to the posterior's mean and clamped log-variance. */
-  encode(x: tf.Tensor4D): { mu: tf.Tensor2D; logvar: tf.Tensor2D };
-  /** Latents `[N,latent]` to Bernoulli logits `[N,H,W,C]`. */
-  decodeLogits(z: tf.Tensor2D): tf.Tensor4D;
+  /**
+   * Image batch `[N,H,W,C]` in [0,1] to the posterior's mean and clamped
+   * log-variance. A conditional model needs its one-hot labels `y` `[N,K]`
+   * (see {@link oneHotLabels}); an unconditional one refuses them.
+   */
+  encode(x: tf.Tensor4D, y?: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D };
+  /** Latents `[N,latent]` (and, when conditional, one-hot `y` `[N,K]`) to Bernoulli logits `[N,H,W,C]`. */
+  decodeLogits(z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor4D;
   /** Copies the parameters out as plain arrays (for checkpoints and export). */
   readParams(): Promise<Map<string, Float32Array>>;
   dispose(): void;
@@ -26,6 +30,28 @@ export interface VaeModel {
 /** Thrown when parameters given to a model do not fit its architecture. */
 export class ModelParamsError extends Error {
   override name = 'ModelParamsError';
+}
+
+/** Thrown when a label is given to an unconditional model, missing on a conditional one, or out of range. */
+export class ConditionError extends Error {
+  override name = 'ConditionError';
+}
+
+/**
+ * Class indices to the float32 one-hot `[N, classes]` that a conditional
+ * model's encoder and decoder take.
+ *
+ * @throws {@link ConditionError} for an index outside `0..classes-1`
+ */
+export function oneHotLabels(labels: ArrayLike<number>, classes: number): tf.Tensor2D {
+  const n = labels.length;
+  const data = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new ConditionError(`label ${l} at index ${i} is out of range; expected an integer in 0..${classes - 1}`);
+    data[i * classes + l] = 1;
+  }
+  return tf.tensor2d(data, [n, classes]);
 }
 
 let instanceCounter = 0;
@@ -112,22 +138,37 @@ export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Ar
     return l.activation === 'relu' ? tf.relu(y) : y;
   };
 
+  const classes = conditionClasses(spec);
+  // The label joins as K extra columns, after the features and after z (ConditionSpec).
+  const withLabel = (h: tf.Tensor, y: tf.Tensor2D | undefined, where: string): tf.Tensor => {
+    if (!classes) {
+      if (y) throw new ConditionError(`${where}: this model is unconditional; it takes no label`);
+      return h;
+    }
+    if (!y) throw new ConditionError(`${where}: this model is conditional on ${classes} classes; pass one-hot labels y [N,${classes}]`);
+    if (y.shape[0] !== h.shape[0] || y.shape[1] !== classes) {
+      throw new ConditionError(`${where}: labels have shape [${y.shape}], expected [${h.shape[0]},${classes}]`);
+    }
+    return tf.concat([h as tf.Tensor2D, y], 1);
+  };
+
   return {
     spec,
     params,
-    encode(x) {
+    encode(x, y) {
       return tf.tidy(() => {
         let h: tf.Tensor = x;
         for (const l of spec.encoder.trunk) h = apply(l, h);
+        h = withLabel(h, y, 'encode');
         const mu = apply(spec.encoder.mu, h) as tf.Tensor2D;
         const [lo, hi] = spec.encoder.logvarClamp;
         const logvar = tf.clipByValue(apply(spec.encoder.logvar, h), lo, hi) as tf.Tensor2D;
         return { mu, logvar };
       });
     },
-    decodeLogits(z) {
+    decodeLogits(z, y) {
       return tf.tidy(() => {
-        let h: tf.Tensor = z;
+        let h: tf.Tensor = withLabel(z, y, 'decode');
         for (const l of spec.decoder) h = apply(l, h);
         return h as tf.Tensor4D;
       });
