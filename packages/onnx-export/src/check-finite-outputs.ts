@@ -6,7 +6,7 @@
  * pixels, so the export stops here with the layer where it first went wrong.
  */
 import type { ArchSpec } from '@vae/format';
-import { Xoshiro128 } from '@vae/format';
+import { Xoshiro128, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
 import type { ProbePrecision, ProbeResult, ProbeTensor } from './probe-forward.js';
 import { probeDecoder, probeEncoder } from './probe-forward.js';
@@ -35,8 +35,11 @@ function normal(seed: number, n: number, scale: number): Float32Array {
   return out;
 }
 
-/** The probe images (NHWC) and latents, deterministic for a given spec. */
-export function probeBatch(spec: ArchSpec): { x: ProbeTensor; z: ProbeTensor } {
+/**
+ * The probe images (NHWC) and latents, deterministic for a given spec; a
+ * conditional spec's probe item i also gets label `i mod classes`, one-hot.
+ */
+export function probeBatch(spec: ArchSpec): { x: ProbeTensor; z: ProbeTensor; y?: ProbeTensor } {
   const [H, W, C] = spec.config.imageShape;
   const px = H * W * C;
   const latent = spec.encoder.mu.outFeatures;
@@ -48,7 +51,14 @@ export function probeBatch(spec: ArchSpec): { x: ProbeTensor; z: ProbeTensor } {
   z.set(normal(2, latent, 1), latent);
   z.set(normal(3, latent, 1), 2 * latent);
   z.set(normal(4, latent, 3), 3 * latent);
-  return { x: { data: x, dims: [4, H, W, C] }, z: { data: z, dims: [4, latent] } };
+  const classes = conditionClasses(spec);
+  const out: { x: ProbeTensor; z: ProbeTensor; y?: ProbeTensor } = { x: { data: x, dims: [4, H, W, C] }, z: { data: z, dims: [4, latent] } };
+  if (classes) {
+    const y = new Float32Array(4 * classes);
+    for (let i = 0; i < 4; i++) y[i * classes + (i % classes)] = 1;
+    out.y = { data: y, dims: [4, classes] };
+  }
+  return out;
 }
 
 function check(graph: 'encoder' | 'decoder', r: ProbeResult, inputs: readonly string[], precision: ProbePrecision): void {
@@ -74,7 +84,7 @@ function check(graph: 'encoder' | 'decoder', r: ProbeResult, inputs: readonly st
  * @throws {@link ExportError} `non-finite`, naming the graph, the output and the first layer that produced a non-finite value
  */
 export function checkFiniteOutputs(spec: ArchSpec, params: Map<string, Float32Array>, precision: ProbePrecision): void {
-  const { x, z } = probeBatch(spec);
-  check('encoder', probeEncoder(spec, params, x, precision), PROBE_BATCH.images, precision);
-  check('decoder', probeDecoder(spec, params, z, precision), PROBE_BATCH.latents, precision);
+  const { x, z, y } = probeBatch(spec);
+  check('encoder', probeEncoder(spec, params, x, precision, y), PROBE_BATCH.images, precision);
+  check('decoder', probeDecoder(spec, params, z, precision, y), PROBE_BATCH.latents, precision);
 }

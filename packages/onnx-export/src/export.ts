@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
-import { MANIFEST_FORMAT_VERSION } from '@vae/format';
+import type { ArchSpec, ManifestCondition, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+import { MANIFEST_FORMAT_VERSION, conditionClasses } from '@vae/format';
 import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
 import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
 import { checkFiniteOutputs } from './check-finite-outputs.js';
@@ -35,6 +35,28 @@ export interface BuildOptions {
   metrics?: EpochMetrics[];
   /** Creation time (default now), for reproducible output in tests. */
   createdAt?: Date;
+  /**
+   * Names of a conditional model's classes, one per class, for the manifest's
+   * `condition.names` (default: Fashion-MNIST's for `fashion`, else `"0"`, `"1"`, …).
+   */
+  classNames?: string[];
+}
+
+/** Fashion-MNIST's class names, in label order. */
+export const FASHION_CLASS_NAMES: readonly string[] = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+
+/** The manifest's `condition` for a conditional spec, or undefined. */
+function manifestCondition(spec: ArchSpec, dataset: string, names: string[] | undefined): ManifestCondition | undefined {
+  const classes = conditionClasses(spec);
+  if (!classes) {
+    if (names) throw new ExportError('usage', `--class-names was given, but the checkpoint holds an unconditional model (no classes)`);
+    return undefined;
+  }
+  const chosen = names ?? (dataset === 'fashion' && classes === FASHION_CLASS_NAMES.length ? [...FASHION_CLASS_NAMES] : Array.from({ length: classes }, (_, i) => String(i)));
+  if (chosen.length !== classes || chosen.some((n) => typeof n !== 'string' || n.length === 0 || n.length > 256)) {
+    throw new ExportError('usage', `class names must be ${classes} non-empty strings (the checkpoint's classes), got ${chosen.length}: ${JSON.stringify(chosen).slice(0, 200)}`);
+  }
+  return { type: 'class', classes, names: chosen };
 }
 
 /** An export held in memory: the graph bytes and the manifest describing them. */
@@ -141,6 +163,8 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     'vae.precision': precision,
     'vae.created_at': createdAt,
   };
+  const condition = manifestCondition(spec, dataset, options.classNames);
+  if (condition) metadata['vae.condition'] = JSON.stringify(condition);
   const params = checkpointParams(ckpt);
   const models = translateArch(spec, params, {
     opset,
@@ -168,6 +192,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     latent: spec.encoder.mu.outFeatures,
     imageShape: [C, H, W],
     dataset,
+    ...(condition ? { condition } : {}),
     training: { epochs: header.epoch, metrics, ...(typeof command === 'string' && command ? { command } : {}) },
     precision,
     onnx: { opset, irVersion: irVersionForOpset(opset), producer: { name: PRODUCER.name, version: PRODUCER.version } },

@@ -14,6 +14,7 @@
  */
 import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, LayerSpec } from '@vae/format';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
+import { conditionClasses } from '@vae/format';
 
 /** A batch in tfjs layout: `[n, ...]`, NHWC for images. */
 export interface ProbeTensor {
@@ -205,14 +206,35 @@ class Pass {
   }
 }
 
+/** `[n, a]` and `[n, b]` side by side as `[n, a + b]`: a conditional graph's Concat with its label. */
+function concatColumns(h: ProbeTensor, y: ProbeTensor): ProbeTensor {
+  const [n, a] = h.dims;
+  const b = y.dims[1];
+  const out = new Float32Array(n * (a + b));
+  for (let i = 0; i < n; i++) {
+    out.set(h.data.subarray(i * a, (i + 1) * a), i * (a + b));
+    out.set(y.data.subarray(i * b, (i + 1) * b), i * (a + b) + a);
+  }
+  return { data: out, dims: [n, a + b] };
+}
+
+/** The label a conditional graph needs (and an unconditional one refuses), as an internal error. */
+function withLabel(spec: ArchSpec, h: ProbeTensor, y: ProbeTensor | undefined, where: string): ProbeTensor {
+  const classes = conditionClasses(spec);
+  if (!classes !== !y) throw new Error(`internal: ${where} probe of a ${classes ? 'conditional' : 'unconditional'} spec ${y ? 'given' : 'without'} labels`);
+  return y ? concatColumns(h, y) : h;
+}
+
 /**
- * The encoder graph on images `x` (NHWC, `[n, H, W, C]`): outputs `mu` and
- * `logvar` (clipped to the spec's `logvarClamp`), as the exported graph gives them.
+ * The encoder graph on images `x` (NHWC, `[n, H, W, C]`), and one-hot labels
+ * `y` `[n, K]` for a conditional spec: outputs `mu` and `logvar` (clipped to
+ * the spec's `logvarClamp`), as the exported graph gives them.
  */
-export function probeEncoder(spec: ArchSpec, params: Map<string, Float32Array>, x: ProbeTensor, precision: ProbePrecision = 'fp32'): ProbeResult {
+export function probeEncoder(spec: ArchSpec, params: Map<string, Float32Array>, x: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
   const pass = new Pass(new Weights(params, precision));
   let h = x;
   for (const l of spec.encoder.trunk) h = pass.run(l, h);
+  h = withLabel(spec, h, y, 'encoder');
   const mu = pass.run(spec.encoder.mu, h);
   const raw = pass.run(spec.encoder.logvar, h);
   const [lo, hi] = spec.encoder.logvarClamp;
@@ -224,12 +246,12 @@ export function probeEncoder(spec: ArchSpec, params: Map<string, Float32Array>, 
 }
 
 /**
- * The decoder graph on latents `z` (`[n, latent]`): outputs `logits` and
- * `x = sigmoid(logits)`, both NHWC.
+ * The decoder graph on latents `z` (`[n, latent]`), and one-hot labels `y`
+ * `[n, K]` for a conditional spec: outputs `logits` and `x = sigmoid(logits)`, both NHWC.
  */
-export function probeDecoder(spec: ArchSpec, params: Map<string, Float32Array>, z: ProbeTensor, precision: ProbePrecision = 'fp32'): ProbeResult {
+export function probeDecoder(spec: ArchSpec, params: Map<string, Float32Array>, z: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
   const pass = new Pass(new Weights(params, precision));
-  let h = z;
+  let h = withLabel(spec, z, y, 'decoder');
   for (const l of spec.decoder) h = pass.run(l, h);
   const logits = h;
   const x = new Float32Array(logits.data.length);

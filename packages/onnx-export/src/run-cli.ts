@@ -24,6 +24,8 @@ Export:
   --opset N          ONNX opset ${OPSET_RANGE.min}..${OPSET_RANGE.max} (default ${OPSET_RANGE.default}, IR version 8)
   --fp16             store weights as float16 (half the size); inputs and
                      outputs stay float32
+  --class-names A,B,...  a conditional model's class names for model.json
+                     (default: Fashion-MNIST's names for fashion, else 0,1,...)
   --quiet            print only errors
 
 Check:
@@ -65,6 +67,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         name: { type: 'string' },
         opset: { type: 'string' },
         fp16: { type: 'boolean' },
+        'class-names': { type: 'string' },
         quiet: { type: 'boolean' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -128,10 +131,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       name: v.name,
       opset,
       precision: v.fp16 ? 'fp16' : 'fp32',
+      ...(v['class-names'] !== undefined ? { classNames: v['class-names'].split(',').map((n) => n.trim()) } : {}),
       onProgress: log,
     });
     const m = r.manifest;
-    log(`exported ${m.name}: ${m.arch}, latent ${m.latent}, ${m.precision}, opset ${m.onnx.opset}, ${m.training.epochs} epochs, test loss ${m.training.metrics?.testLoss?.toFixed(2) ?? 'n/a'} (${Date.now() - t0} ms)`);
+    log(`exported ${m.name}: ${m.arch}, latent ${m.latent},${m.condition ? ` conditional on ${m.condition.classes} classes,` : ''} ${m.precision}, opset ${m.onnx.opset}, ${m.training.epochs} epochs, test loss ${m.training.metrics?.testLoss?.toFixed(2) ?? 'n/a'} (${Date.now() - t0} ms)`);
     return 0;
   } catch (e) {
     if (e instanceof ExportError) {

@@ -9,7 +9,7 @@
  *   layer that feeds a reshape gets its columns (and bias) re-ordered.
  */
 import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec } from '@vae/format';
-import { BATCH_DIM, GRAPH_IO } from '@vae/format';
+import { BATCH_DIM, GRAPH_IO, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
 import { toFloat16Array } from './float16.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-schema.js';
@@ -351,6 +351,29 @@ class Translator {
   }
 }
 
+/** The `y` input of a conditional graph (none for an unconditional one). */
+function labelInput(classes: number): ValueInfoProto[] {
+  return classes ? [tensorValue(GRAPH_IO.y, [BATCH_DIM, classes], `Class labels, one-hot float32 over ${classes} classes.`)] : [];
+}
+
+/**
+ * Appends the one-hot label as K columns after a flat value, as the trainer
+ * does (ArchSpec.condition). The label columns are already in tfjs order, so a
+ * row permutation the next dense layer needs covers the features only.
+ */
+function concatLabel(g: GraphBuilder, name: string, input: string, layout: Layout, classes: number): { value: string; layout: Layout } {
+  if (layout.kind !== 'vector') throw new ExportError('unsupported-layer', `${name}: the label joins a flat value, but the previous layer gives an image`);
+  const value = g.node('Concat', `${name}/Concat`, [input, GRAPH_IO.y], `${name}/output`, [attrInt('axis', 1)],
+    `Appends the one-hot label y [N,${classes}] after the ${layout.size} features, as the trainer concatenates them.`);
+  let perm: Int32Array | null = null;
+  if (layout.perm) {
+    perm = new Int32Array(layout.size + classes);
+    perm.set(layout.perm);
+    for (let k = 0; k < classes; k++) perm[layout.size + k] = layout.size + k;
+  }
+  return { value, layout: { kind: 'vector', size: layout.size + classes, perm } };
+}
+
 function checkSpec(spec: ArchSpec): void {
   if (!spec || !spec.config || !spec.encoder || !Array.isArray(spec.encoder.trunk) || !Array.isArray(spec.decoder)) {
     throw new ExportError('checkpoint', 'the checkpoint header has no usable architecture spec');
@@ -413,6 +436,8 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   let layout: Layout = { kind: 'image', shape: [H, W, C] };
   const trunk = spec.encoder.trunk;
   for (let i = 0; i < trunk.length; i++) ({ value, layout } = et.layer(trunk[i], value, layout, trunk[i + 1]));
+  const classes = conditionClasses(spec);
+  if (classes) ({ value, layout } = concatLabel(eg, 'encoder/concat_y', value, layout, classes));
   for (const head of [spec.encoder.mu, spec.encoder.logvar]) {
     if (head?.kind !== 'dense') throw new ExportError('unsupported-layer', `encoder head ${String(head?.name)} must be a dense layer`);
     if (head.outFeatures !== latent) throw new ExportError('unsupported-layer', `encoder heads disagree on the latent size (${latent} vs ${head.outFeatures})`);
@@ -430,7 +455,7 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   const encoder = model(eg, opts, {
     name: `vae_${archName}_encoder`,
     doc: `VAE encoder (${archName}): image x [N,${C},${H},${W}] in [0,1] → posterior mean mu and clipped log-variance logvar [N,${latent}].`,
-    inputs: [tensorValue(GRAPH_IO.x, [BATCH_DIM, C, H, W], `Images, NCHW float32 pixels in [0,1], batch of N.`)],
+    inputs: [tensorValue(GRAPH_IO.x, [BATCH_DIM, C, H, W], `Images, NCHW float32 pixels in [0,1], batch of N.`), ...labelInput(classes)],
     outputs: [
       tensorValue(GRAPH_IO.mu, [BATCH_DIM, latent], 'Mean of q(z|x).'),
       tensorValue(GRAPH_IO.logvar, [BATCH_DIM, latent], `Log-variance of q(z|x), clipped to [${lo}, ${hi}].`),
@@ -442,6 +467,7 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   const dt = new Translator(dg, params);
   value = GRAPH_IO.z;
   layout = { kind: 'vector', size: latent, perm: null };
+  if (classes) ({ value, layout } = concatLabel(dg, 'decoder/concat_y', value, layout, classes));
   const dec = spec.decoder;
   if (dec.length === 0) throw new ExportError('unsupported-layer', 'the decoder has no layers');
   dec.forEach((l, i) => {
@@ -457,7 +483,7 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   const decoder = model(dg, opts, {
     name: `vae_${archName}_decoder`,
     doc: `VAE decoder (${archName}): latent z [N,${latent}] → Bernoulli logits and means x = sigmoid(logits), [N,${C},${H},${W}].`,
-    inputs: [tensorValue(GRAPH_IO.z, [BATCH_DIM, latent], 'Latent codes, e.g. samples from N(0, I) or encoder means.')],
+    inputs: [tensorValue(GRAPH_IO.z, [BATCH_DIM, latent], 'Latent codes, e.g. samples from N(0, I) or encoder means.'), ...labelInput(classes)],
     outputs: [
       tensorValue(GRAPH_IO.x, [BATCH_DIM, C, H, W], 'Bernoulli means (pixel intensities in [0,1]), NCHW.'),
       tensorValue(GRAPH_IO.logits, [BATCH_DIM, C, H, W], 'Bernoulli logits before the sigmoid; use these for exact likelihoods.'),
