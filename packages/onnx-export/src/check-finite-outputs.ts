@@ -36,29 +36,44 @@ function normal(seed: number, n: number, scale: number): Float32Array {
 }
 
 /**
- * The probe images (NHWC) and latents, deterministic for a given spec; a
- * conditional spec's probe item i also gets label `i mod classes`, one-hot.
+ * The probe images (NHWC) and latents, deterministic for a given spec. A
+ * conditional spec's batch has max(4, classes) items, item i holding input
+ * `i mod 4` and the one-hot label `i mod classes`: every class's label rows
+ * (which only its own label reads) are probed, not just those of the first four.
  */
 export function probeBatch(spec: ArchSpec): { x: ProbeTensor; z: ProbeTensor; y?: ProbeTensor } {
   const [H, W, C] = spec.config.imageShape;
   const px = H * W * C;
   const latent = spec.encoder.mu.outFeatures;
-  const x = new Float32Array(4 * px);
-  x.fill(0.5, px, 2 * px);
-  x.fill(1, 2 * px, 3 * px);
-  x.set(uniform(1, px), 3 * px);
-  const z = new Float32Array(4 * latent);
-  z.set(normal(2, latent, 1), latent);
-  z.set(normal(3, latent, 1), 2 * latent);
-  z.set(normal(4, latent, 3), 3 * latent);
   const classes = conditionClasses(spec);
-  const out: { x: ProbeTensor; z: ProbeTensor; y?: ProbeTensor } = { x: { data: x, dims: [4, H, W, C] }, z: { data: z, dims: [4, latent] } };
+  const n = Math.max(4, classes);
+  const x0 = new Float32Array(4 * px);
+  x0.fill(0.5, px, 2 * px);
+  x0.fill(1, 2 * px, 3 * px);
+  x0.set(uniform(1, px), 3 * px);
+  const z0 = new Float32Array(4 * latent);
+  z0.set(normal(2, latent, 1), latent);
+  z0.set(normal(3, latent, 1), 2 * latent);
+  z0.set(normal(4, latent, 3), 3 * latent);
+  const x = new Float32Array(n * px);
+  const z = new Float32Array(n * latent);
+  for (let i = 0; i < n; i++) {
+    x.set(x0.subarray((i % 4) * px, (i % 4 + 1) * px), i * px);
+    z.set(z0.subarray((i % 4) * latent, (i % 4 + 1) * latent), i * latent);
+  }
+  const out: { x: ProbeTensor; z: ProbeTensor; y?: ProbeTensor } = { x: { data: x, dims: [n, H, W, C] }, z: { data: z, dims: [n, latent] } };
   if (classes) {
-    const y = new Float32Array(4 * classes);
-    for (let i = 0; i < 4; i++) y[i * classes + (i % classes)] = 1;
-    out.y = { data: y, dims: [4, classes] };
+    const y = new Float32Array(n * classes);
+    for (let i = 0; i < n; i++) y[i * classes + (i % classes)] = 1;
+    out.y = { data: y, dims: [n, classes] };
   }
   return out;
+}
+
+/** What probe item `i` holds, for messages: one of `inputs`, and its label on a conditional spec. */
+function describeItems(inputs: readonly string[], classes: number): string[] {
+  const n = Math.max(inputs.length, classes);
+  return Array.from({ length: n }, (_, i) => (classes ? `${inputs[i % inputs.length]}, label ${i % classes}` : inputs[i]));
 }
 
 function check(graph: 'encoder' | 'decoder', r: ProbeResult, inputs: readonly string[], precision: ProbePrecision): void {
@@ -85,6 +100,7 @@ function check(graph: 'encoder' | 'decoder', r: ProbeResult, inputs: readonly st
  */
 export function checkFiniteOutputs(spec: ArchSpec, params: Map<string, Float32Array>, precision: ProbePrecision): void {
   const { x, z, y } = probeBatch(spec);
-  check('encoder', probeEncoder(spec, params, x, precision, y), PROBE_BATCH.images, precision);
-  check('decoder', probeDecoder(spec, params, z, precision, y), PROBE_BATCH.latents, precision);
+  const classes = conditionClasses(spec);
+  check('encoder', probeEncoder(spec, params, x, precision, y), describeItems(PROBE_BATCH.images, classes), precision);
+  check('decoder', probeDecoder(spec, params, z, precision, y), describeItems(PROBE_BATCH.latents, classes), precision);
 }

@@ -47,9 +47,10 @@ export const FASHION_CLASS_NAMES: readonly string[] = Object.freeze(['T-shirt/to
 
 /** The manifest's `condition` for a conditional spec, or undefined. */
 function manifestCondition(spec: ArchSpec, dataset: string, names: string[] | undefined): ManifestCondition | undefined {
-  const classes = conditionClasses(spec);
+  // Runs before translateArch checks the spec, so a header without one must still get that check's error.
+  const classes = spec ? conditionClasses(spec) : 0;
   if (!classes) {
-    if (names) throw new ExportError('usage', `--class-names was given, but the checkpoint holds an unconditional model (no classes)`);
+    if (names) throw new ExportError('usage', `${names.length} class names were given, but the checkpoint holds an unconditional model, which takes none (expected 0)`);
     return undefined;
   }
   const chosen = names ?? (dataset === 'fashion' && classes === FASHION_CLASS_NAMES.length ? [...FASHION_CLASS_NAMES] : Array.from({ length: classes }, (_, i) => String(i)));

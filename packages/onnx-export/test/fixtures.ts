@@ -55,6 +55,8 @@ export function fakeMetrics(epoch: number): EpochMetrics {
 /** Options of {@link makeCheckpointBytes}. */
 export interface FixtureOptions {
   arch?: ArchName;
+  /** A conditional VAE's number of classes (absent: unconditional). */
+  classes?: number;
   seed?: number;
   /** Edit the spec before encoding (e.g. to add an unsupported layer). */
   editSpec?: (spec: ArchSpec) => void;
@@ -69,9 +71,10 @@ export interface FixtureOptions {
 
 /** A complete, valid checkpoint file as bytes. */
 export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
-  const spec = buildArchSpec({ arch: opts.arch ?? 'small' });
+  const config = { arch: opts.arch ?? 'small', ...(opts.classes !== undefined ? { classes: opts.classes } : {}) } as const;
+  const spec = buildArchSpec(config);
   opts.editSpec?.(spec);
-  const params = opts.params ?? randomParams(buildArchSpec({ arch: opts.arch ?? 'small' }), opts.seed ?? 1);
+  const params = opts.params ?? randomParams(buildArchSpec(config), opts.seed ?? 1);
   opts.editParams?.(params);
   // Every field: the checkpoint reader checks the header against its schema.
   const header: Omit<CheckpointHeader, 'tensors' | 'format' | 'formatVersion'> = {
