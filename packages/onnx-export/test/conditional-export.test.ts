@@ -101,7 +101,7 @@ describe.each(ARCHS)('a conditional %s export', (arch) => {
     }
   });
 
-  it('the exported graphs compute what the trainer computes, label columns included (the exporter\'s own forward pass on the ONNX weights)', () => {
+  it('re-orders only the feature rows of the heads: the K label rows, and the first decoder layer\'s latent and label rows, keep the trainer\'s order', () => {
     // The label rows of the heads and of the decoder's first dense layer stay
     // in place while the feature rows are re-ordered; check both directly.
     const spec = buildArchSpec({ arch, classes: 3 });
