@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArchName, VaeModel } from '@vae/trainer';
-import { bernoulliNll, buildArchSpec, createVaeModel, gaussianKl, loadMnist, oneHotLabels, selectBackend } from '@vae/trainer';
+import { ADAM_DEFAULTS, buildArchSpec, createVaeModel, loadMnist, oneHotLabels, selectBackend, TrainStep } from '@vae/trainer';
 import type { BuiltExport } from '@vae/onnx-export';
 import { buildExport, decodeModel } from '@vae/onnx-export';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,28 +91,14 @@ async function reference(model: VaeModel, images: Float32Array, latents: Float32
   return ref;
 }
 
-/**
- * A few Adam steps on the conditional negative ELBO (Bernoulli NLL + KL, both
- * given y) over a tiny labelled MNIST subset, so the weights leave their
- * initial scale as training moves them.
- */
+/** A few Adam steps on a tiny labelled MNIST subset, with the trainer's own (conditional) step. */
 async function briefTrain(model: VaeModel, steps: number, batch: number): Promise<void> {
-  const opt = tf.train.adam(2e-3, 0.9, 0.999, 1e-7);
-  const vars = [...model.params.values()];
-  const latent = model.spec.config.latent;
+  const step = new TrainStep(model, { lr: 2e-3, ...ADAM_DEFAULTS });
+  const per = 28 * 28;
   for (let s = 0; s < steps; s++) {
-    tf.tidy(() => {
-      const x = tf.tensor4d(trainImages.subarray(s * batch * 784, (s + 1) * batch * 784), [batch, 28, 28, 1]);
-      const y = oneHotLabels(trainLabels.subarray(s * batch, (s + 1) * batch), CLASSES);
-      const eps = tf.tensor2d(normals(batch * latent, 100 + s), [batch, latent]);
-      opt.minimize(() => {
-        const { mu, logvar } = model.encode(x, y);
-        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
-        return tf.mean(tf.add(bernoulliNll(model.decodeLogits(z, y), x), gaussianKl(mu, logvar))) as tf.Scalar;
-      }, false, vars);
-    });
+    const x = trainImages.slice(s * batch * per, (s + 1) * batch * per);
+    await step.step(x, batch, normals(batch * model.spec.config.latent, 100 + s), 1, trainLabels.subarray(s * batch, (s + 1) * batch));
   }
-  opt.dispose();
 }
 
 function compare(c: Case, runtime: Runtime, precision: Precision, batch: number, enc: Record<string, Tensor>, dec: Record<string, Tensor>) {

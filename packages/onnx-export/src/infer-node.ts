@@ -189,6 +189,8 @@ export function inferNode(
     }
     case 'Reshape':
       return [reshape(node, x, input(1), inits, opset, err, warn)];
+    case 'Concat':
+      return [concat(node, (node.input ?? []).map((_, i) => input(i)), oneType((node.input ?? []).map((_, i) => i), null), opset, err)];
     case 'Cast': {
       const to = attr(node, 'to');
       if (to?.i === undefined) err('Cast has no "to" attribute');
@@ -197,6 +199,48 @@ export function inferNode(
     default:
       return null;
   }
+}
+
+/**
+ * Concat: every input has the output's rank and its dims off `axis`; the
+ * output's `axis` dim is their sum (unknown unless every one is a number).
+ */
+function concat(node: NodeProto, inputs: (ValueType | null)[], dtype: number | null, opset: number, err: (m: string) => void): ValueType {
+  const a = attr(node, 'axis');
+  // Concat-1 defaulted axis to 1; from Concat-4 on it is required.
+  if (a?.i === undefined && opset >= 4) err('Concat has no "axis" attribute (required since opset 4)');
+  if (inputs.length === 0) {
+    err('Concat needs at least one input');
+    return { dtype, shape: null };
+  }
+  const shapes = inputs.map((t) => t?.shape ?? null);
+  if (shapes.some((s) => s === null)) return { dtype, shape: null };
+  const known = shapes as Dim[][];
+  const rank = known[0].length;
+  const odd = known.find((s) => s.length !== rank);
+  if (odd) {
+    err(`inputs have different ranks: ${fmt(known[0])} and ${fmt(odd)}`);
+    return { dtype, shape: null };
+  }
+  const given = a?.i === undefined ? 1 : Number(a.i);
+  const axis = given < 0 ? given + rank : given;
+  if (axis < 0 || axis >= rank) {
+    err(`axis ${given} is out of range for inputs of rank ${rank}`);
+    return { dtype, shape: null };
+  }
+  const out: Dim[] = [];
+  for (let d = 0; d < rank; d++) {
+    const dims = known.map((s) => s[d]);
+    if (d === axis) {
+      out.push(dims.every((v) => typeof v === 'number') ? (dims as number[]).reduce((x, y) => x + y, 0) : null);
+      continue;
+    }
+    const nums = dims.filter((v): v is number => typeof v === 'number');
+    if (nums.some((v) => v !== nums[0])) err(`inputs differ in dimension ${d} (off the concat axis ${axis}): ${known.map(fmt).join(', ')}`);
+    // All must be equal at run time, so any known one stands for the rest.
+    out.push(nums[0] ?? dims.find((v) => typeof v === 'string') ?? null);
+  }
+  return { dtype, shape: out };
 }
 
 /** Conv and ConvTranspose with any number of spatial dimensions (1-D, 2-D, 3-D...). */

@@ -12,7 +12,7 @@ import { CHECKPOINT_FILE, checkpointParams } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { FASHION_CLASS_NAMES } from '../src/export.js';
 import type { ModelProto, TensorProto } from '../src/index.js';
-import { buildExport, chwToHwcPermutation, DataType, decodeModel, ExportError, runCli } from '../src/index.js';
+import { buildExport, chwToHwcPermutation, DataType, decodeModel, ExportError, runCli, validateModel } from '../src/index.js';
 import { probeDecoder, probeEncoder } from '../src/probe-forward.js';
 import { makeCheckpoint, makeCheckpointBytes, randomParams } from './fixtures.js';
 
@@ -299,5 +299,31 @@ describe('checkpointParams of a conditional checkpoint', () => {
     const spec = ckpt.header.arch;
     expect(params.get('encoder/mu/kernel')!.length).toBe(spec.encoder.mu.inFeatures * 32);
     expect(spec.encoder.mu.inFeatures).toBe(4 * 4 * 32 + 10);
+  });
+});
+
+describe('the validator checks the label Concat', () => {
+  it('passes conditional graphs with no warnings (Concat is known, its output shape [N, features + K] is checked)', () => {
+    for (const arch of ARCHS) {
+      const built = buildExport(makeCheckpoint({ arch, classes: 10 }));
+      expect(built.reports.encoder.problems, `${arch} encoder`).toEqual([]);
+      expect(built.reports.decoder.problems, `${arch} decoder`).toEqual([]);
+    }
+  });
+
+  it('reports a y input one class too wide: the Concat gives [N,523] and the mu Gemm expects 522 rows', () => {
+    const m = decodeModel(buildExport(makeCheckpoint({ classes: 10 })).encoder);
+    m.graph!.input![1].type!.tensor_type!.shape!.dim![1] = { dim_value: 11 };
+    const errors = validateModel(m).problems.filter((p) => p.severity === 'error');
+    expect(errors).toContainEqual({ severity: 'error', where: 'node encoder/mu/Gemm (Gemm)', message: 'A [N,523] has 523 columns but B [522,32] has 522 rows' });
+  });
+
+  it('reports Concat inputs that differ off the axis, and of different ranks', () => {
+    const m = decodeModel(buildExport(makeCheckpoint({ classes: 10 })).decoder);
+    m.graph!.input![1].type!.tensor_type!.shape!.dim![0] = { dim_value: 3 };
+    m.graph!.input![0].type!.tensor_type!.shape!.dim![0] = { dim_value: 2 };
+    expect(validateModel(m).problems).toContainEqual({ severity: 'error', where: 'node decoder/concat_y/Concat (Concat)', message: 'inputs differ in dimension 0 (off the concat axis 1): [2,32], [3,10]' });
+    m.graph!.input![1].type!.tensor_type!.shape!.dim!.push({ dim_value: 1 });
+    expect(validateModel(m).problems).toContainEqual({ severity: 'error', where: 'node decoder/concat_y/Concat (Concat)', message: 'inputs have different ranks: [2,32] and [3,10,1]' });
   });
 });
