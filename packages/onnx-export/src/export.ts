@@ -53,6 +53,8 @@ function manifestCondition(spec: ArchSpec, dataset: string, names: string[] | un
     if (names) throw new ExportError('usage', `${names.length} class names were given, but the checkpoint holds an unconditional model, which takes none (expected 0)`);
     return undefined;
   }
+  // classNames can come from plain JS: a string would pass the length check below as characters.
+  if (names !== undefined && !Array.isArray(names)) throw new ExportError('usage', `class names must be an array of ${classes} strings, got ${typeof names}`);
   const chosen = names ?? (dataset === 'fashion' && classes === FASHION_CLASS_NAMES.length ? [...FASHION_CLASS_NAMES] : Array.from({ length: classes }, (_, i) => String(i)));
   if (chosen.length !== classes || chosen.some((n) => typeof n !== 'string' || n.length === 0 || n.length > 256)) {
     throw new ExportError('usage', `class names must be ${classes} non-empty strings (the checkpoint's classes), got ${chosen.length}: ${JSON.stringify(chosen).slice(0, 200)}`);

@@ -187,6 +187,12 @@ describe('the manifest condition entry', () => {
     expect(empty.message).toMatch(/^class names must be 2 non-empty strings/);
   });
 
+  it('refuses class names that are not an array (from plain JS) naming the count expected', () => {
+    const e = refusal(() => buildExport(makeCheckpoint({ classes: 3 }), { classNames: 'abc' as unknown as string[] }));
+    expect(e.code).toBe('usage');
+    expect(e.message).toBe('class names must be an array of 3 strings, got string');
+  });
+
   it('refuses class names for an unconditional model with an ExportError saying it takes none', () => {
     const e = refusal(() => buildExport(makeCheckpoint(), { classNames: ['0', '1'] }));
     expect(e.code).toBe('usage');
