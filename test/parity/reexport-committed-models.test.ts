@@ -13,14 +13,18 @@ import { buildArchSpec, parseManifest } from '@vae/format';
 import type { TensorProto } from '@vae/onnx-export';
 import { buildExport, chwToHwcPermutation, DataType, decodeModel } from '@vae/onnx-export';
 import { describe, expect, it } from 'vitest';
+import { fromFloat16Bits } from '../../packages/onnx-export/src/float16.js';
 import { makeCheckpoint } from '../../packages/onnx-export/test/fixtures.js';
 
 const root = new URL('../../models/', import.meta.url);
 
 function floats(t: TensorProto): Float32Array {
-  expect(t.data_type).toBe(DataType.FLOAT);
   const raw = t.raw_data!;
-  return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const bytes = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+  // An fp16 export's weights widen exactly, and narrow back to the same halves.
+  if (t.data_type === DataType.FLOAT16) return Float32Array.from(new Uint16Array(bytes), fromFloat16Bits);
+  expect(t.data_type).toBe(DataType.FLOAT);
+  return new Float32Array(bytes);
 }
 
 /** The tfjs-layout parameters whose export gives these initializers (the inverse of translate.ts's weight transforms). */
@@ -73,7 +77,7 @@ function reexport(dir: string) {
   const manifest = parseManifest(readFileSync(new URL(`${dir}/model.json`, root))) as ModelManifest;
   const files = { encoder: new Uint8Array(readFileSync(new URL(`${dir}/encoder.onnx`, root))), decoder: new Uint8Array(readFileSync(new URL(`${dir}/decoder.onnx`, root))) };
   const initializers = new Map<string, Float32Array>();
-  for (const g of [files.encoder, files.decoder]) for (const t of decodeModel(g).graph!.initializer!) if (t.data_type === DataType.FLOAT && t.dims?.length) initializers.set(t.name!, floats(t));
+  for (const g of [files.encoder, files.decoder]) for (const t of decodeModel(g).graph!.initializer!) if ((t.data_type === DataType.FLOAT || t.data_type === DataType.FLOAT16) && t.dims?.length) initializers.set(t.name!, floats(t));
   const spec = buildArchSpec(manifest.archConfig as { arch: ArchName; classes?: number });
   expect(JSON.stringify(spec.config)).toBe(JSON.stringify(manifest.archConfig));
   const classes = spec.config.classes;
@@ -81,7 +85,7 @@ function reexport(dir: string) {
   // The header fields the graphs record: epochs and test loss.
   ckpt.header.epoch = manifest.training.epochs;
   ckpt.header.metrics = { ...ckpt.header.metrics!, epoch: manifest.training.epochs, testLoss: manifest.training.metrics!.testLoss };
-  const again = buildExport(ckpt, { name: manifest.name, createdAt: new Date(manifest.createdAt), ...(manifest.condition ? { classNames: manifest.condition.names } : {}) });
+  const again = buildExport(ckpt, { name: manifest.name, createdAt: new Date(manifest.createdAt), precision: manifest.precision, opset: manifest.onnx.opset, ...(manifest.condition ? { classNames: manifest.condition.names } : {}) });
   return { manifest, files, again };
 }
 
