@@ -14,6 +14,7 @@
  */
 export type {
   ModelManifest,
+  ManifestCondition,
   ManifestDType,
   ManifestGraph,
   ManifestMetrics,
@@ -21,7 +22,8 @@ export type {
 } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { VAE } from './vae.js';
-export type { LoadOptions, VAEInfo, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions } from './vae.js';
+export type { LoadOptions, VAEInfo, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
+export type { LabelInput } from './condition.js';
 export { VAEError, VAEInputError, VAEModelError, VAEDeviceError, VAESourceError, VAEDisposedError } from './errors.js';
 export type { VAEErrorCode, DeviceFailure } from './errors.js';
 export type { Device, ConcreteDevice, WasmOptions } from './backends/types.js';

@@ -98,7 +98,7 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
   });
   const wrapped = wrapSession(ort as never, session as never);
   if (!proxied) return wrapped;
-  return { ...wrapped, run: (input, data, dims, fetches) => wrapped.run(input, data.slice(), dims, fetches) };
+  return { ...wrapped, run: (input, data, dims, fetches, extra) => wrapped.run(input, data.slice(), dims, fetches, extra?.map((f) => ({ ...f, data: f.data.slice() }))) };
 }
 
 /** The browser backend: `webgpu` when the browser has an adapter, else `wasm`. */
