@@ -31,6 +31,8 @@ export { DEVICE_TO_EXECUTION_PROVIDER } from './backends/registry.js';
 export { env } from './env.js';
 export type { SdkEnv } from './env.js';
 export type { ModelSource, ModelBytes, ModelUrls, LoadProgress } from './source/types.js';
+export { BUNDLED_MODELS } from './source/bundled.js';
+export type { BundledModelName } from './source/bundled.js';
 export { parseManifest } from './manifest.js';
 export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
 export { imageAt } from './tensors.js';

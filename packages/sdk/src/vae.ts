@@ -302,13 +302,17 @@ export class VAE {
   /**
    * Loads a model and starts it on a device.
    *
-   * @param source - a folder, a URL, or bytes; omitted → the MNIST model shipped in the package
+   * @param source - a bundled model's name (`'mnist'`, the default, or `'mnist-cvae'`, conditional on
+   *   the digit), a folder, a URL, or bytes; omitted → `'mnist'`. Only a bare name (no slash, dot or
+   *   colon) can name a bundled model: `'./mnist'` is the folder. A bare name that is not a bundled
+   *   model is still tried as a relative folder or URL; if that fails, the error lists the bundled names.
    * @throws {@link VAESourceError} when the source can't be read, {@link VAEModelError} when the
    *   files are corrupt or disagree with `model.json`, {@link VAEDeviceError} when no device starts
    *
    * @example
    * ```ts
    * const vae = await VAE.load();                                     // bundled model, best device
+   * const cvae = await VAE.load('mnist-cvae');                        // the bundled conditional model
    * const gpu = await VAE.load('./models/mnist', { device: 'cuda' }); // throws if CUDA is missing
    * console.log(vae.info.executionProvider, vae.info.skipped);
    * ```

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Install } from '../scripts/install-size.mjs';
 import { cleanEnv, installPacked, packSdk } from '../scripts/install-size.mjs';
-import { tile } from '../src/index.js';
+import { BUNDLED_MODELS, tile } from '../src/index.js';
 import { ensureBuilt, pkgDir } from './built-package.js';
 
 const repo = join(pkgDir, '..', '..');
@@ -93,8 +93,10 @@ beforeAll(() => {
   mkdirSync(home);
   const tarball = packSdk(join(root, 'pack'));
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
-  for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
-    if (!files.includes(`package/models/mnist/${f}`)) throw new Error(`the packed SDK lacks models/mnist/${f}`);
+  for (const name of BUNDLED_MODELS) {
+    for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
+      if (!files.includes(`package/models/${name}/${f}`)) throw new Error(`the packed SDK lacks models/${name}/${f}`);
+    }
   }
   // One private cache: the second install reuses what the first downloaded.
   plain = installPacked(tarball, { root, home });
@@ -122,7 +124,7 @@ describe('packed SDK installed with plain npm', () => {
     expect(plain.status, plain.log).toBe(0);
     expect(omit.status, omit.log).toBe(0);
     expect(omit.onnxruntimeNode).toBe(false);
-    for (const i of [plain, omit]) expect(existsSync(join(i.dir, 'node_modules', '@vae', 'sdk', 'models', 'mnist', 'decoder.onnx'))).toBe(true);
+    for (const i of [plain, omit]) for (const name of BUNDLED_MODELS) expect(existsSync(join(i.dir, 'node_modules', '@vae', 'sdk', 'models', name, 'decoder.onnx'))).toBe(true);
   });
 
   it("the README's Node snippet type-checks with moduleResolution node16, nodenext and bundler", () => {
