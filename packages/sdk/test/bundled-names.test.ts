@@ -44,6 +44,20 @@ describe('bundled model names', () => {
     }
   });
 
+  it("VAE.load('mnist-cvae') loads the conditional model shipped in the package, offline", async () => {
+    const v = await VAE.load('mnist-cvae', { device: 'cpu', threads: 1 });
+    try {
+      expect(v.info.source).toBe(bundledModelDir('mnist-cvae'));
+      expect(v.info.manifest.name).toBe('mnist-cvae');
+      expect(v.info.condition).toEqual({ classes: 10, names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+      const s = await v.sample(4, { seed: 1, label: 7 });
+      expect(s.shape).toEqual([4, 1, 28, 28]);
+      expect(s.labels).toEqual([7, 7, 7, 7]);
+    } finally {
+      await v.dispose();
+    }
+  });
+
   it('a bare name that is not bundled is still a relative folder, as before bundled names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vae-names-'));
     cpSync(fixtureModel().dir, join(dir, 'mymodel'), { recursive: true });

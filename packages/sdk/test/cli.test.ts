@@ -163,6 +163,20 @@ describe('vae CLI on a conditional model', () => {
     samePixels(file, tile(await withCvae((v) => v.interpolate(xa, xb, { steps: 6, labels: [3, 8], input: 'image' })), { cols: 6 }));
   });
 
+  it('the conditional options load the bundled mnist-cvae when --model is not given', async () => {
+    const file = join(out, 'bundled-sevens.png');
+    const r = await run('sample', '--label', '7', '--n', '4', '--seed', '2', '--out', file, '--scale', '1', '--device', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    const v = await VAE.load('mnist-cvae', { device: 'cpu' });
+    try {
+      samePixels(file, tile(await v.sample(4, { seed: 2, label: 7 }), { cols: 2 }));
+    } finally {
+      await v.dispose();
+    }
+    // Without them, the default stays the unconditional mnist.
+    expect((await run('info')).stdout).toMatch(/model +mnist \(base.*\n(.*\n)*condition +none/);
+  });
+
   it('info prints the classes; reconstruct takes --label', async () => {
     const r = await run('info', '--model', cfx.dir);
     expect(r.stdout).toMatch(/condition +10 classes \(0, 1, 2, 3, 4, 5, 6, 7, 8, 9\)/);
