@@ -15,10 +15,19 @@ const modelDir = process.env.VAE_DEMO_MODEL_DIR ? resolve(process.env.VAE_DEMO_M
 // src/model.ts globs `@demo-model/*`; the alias always exists so the glob is
 // valid, and without a fixture it points at a folder with no model files.
 const demoModelDir = modelDir ?? fileURLToPath(new URL('./src/no-demo-model', import.meta.url));
+// The same for the conditional model (`@demo-cvae/`, VAE_DEMO_CVAE_DIR); unset, the app loads 'mnist-cvae'.
+const cvaeDir = process.env.VAE_DEMO_CVAE_DIR ? resolve(process.env.VAE_DEMO_CVAE_DIR) : undefined;
+const demoCvaeDir = cvaeDir ?? fileURLToPath(new URL('./src/no-demo-model', import.meta.url));
+const allow = [modelDir, cvaeDir].filter((d): d is string => d !== undefined);
 
 export default defineConfig({
-  resolve: { alias: [{ find: /^@demo-model\//, replacement: `${demoModelDir}/` }] },
-  server: { headers: isolation, ...(modelDir ? { fs: { allow: ['../..', modelDir] } } : {}) },
+  resolve: {
+    alias: [
+      { find: /^@demo-model\//, replacement: `${demoModelDir}/` },
+      { find: /^@demo-cvae\//, replacement: `${demoCvaeDir}/` },
+    ],
+  },
+  server: { headers: isolation, ...(allow.length ? { fs: { allow: ['../..', ...allow] } } : {}) },
   preview: { headers: isolation },
   build: { target: 'es2022' },
 });

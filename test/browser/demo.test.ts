@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@vae/sdk';
 import type { DemoModel } from './harness.js';
 import { buildApp, chromiumMissing, demoModel, launch, loadNodeSdk, maxAbsDiff, ROOT, serveApp, SWIFTSHADER_ICD } from './harness.js';
+import { guessLabel } from '../../packages/sdk/src/guess-label.js';
 
 const TOL = 1e-4;
 type Launched = Awaited<ReturnType<typeof launch>>;
@@ -18,10 +19,14 @@ type PageLog = { errors: string[]; external: string[]; local: string[] };
 /** What `window.__vae` exposes (a read-only view of the demo's state). */
 type Hook = {
   vae: Sdk.VAE | null;
+  cvae: Sdk.VAE | null;
   state: {
     busy: number;
     loading: boolean;
     grid: Sdk.SampleResult | null;
+    cgrid: Sdk.SampleResult | null;
+    restyle: Sdk.RestyleResult | null;
+    restyleFrom: number | null;
     drawn: Sdk.ImageBatch | null;
     recon: Sdk.PathResult | null;
     interp: Sdk.PathResult | null;
@@ -58,6 +63,7 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
   let log: PageLog;
   let sdk: typeof Sdk;
   let nodeCpu: Sdk.VAE;
+  let nodeCvae: Sdk.VAE;
   let nodeGpu: Sdk.VAE | undefined;
   let nodeGpuError = '';
   let model: DemoModel;
@@ -126,6 +132,7 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     server = await serveApp(dist);
     sdk = await loadNodeSdk();
     nodeCpu = await sdk.VAE.load(model.source, { device: 'cpu' });
+    nodeCvae = await sdk.VAE.load(model.cvae.source, { device: 'cpu' });
     // Node WebGPU on SwiftShader: the ICD must be set before ORT starts its WebGPU device.
     process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
     try {
@@ -142,6 +149,7 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     await gpuBrowser?.close();
     await server?.close();
     await nodeCpu?.dispose();
+    await nodeCvae?.dispose();
     await nodeGpu?.dispose();
   });
 
@@ -159,11 +167,18 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     expect(s.chip).toContain('webgpu');
     // The runtime's wasm and the package's model files come from this app, not a CDN.
     expect(log.local.filter((p) => p.endsWith('.wasm')).length).toBeGreaterThan(0);
-    expect(log.local.filter((p) => /\/(encoder|decoder)-[\w-]+\.onnx$/.test(p)).length).toBe(2);
+    // Both models' graphs: the default one and the conditional one, each emitted as an asset of this app.
+    expect(log.local.filter((p) => /\/(encoder|decoder)-[\w-]+\.onnx$/.test(p)).length).toBe(4);
     const graphs = await page.evaluate(() => window.__vae.vae!.info.manifest.graphs);
     const shipped = JSON.parse(readFileSync(join(model.dir, 'model.json'), 'utf8')) as Sdk.ModelManifest;
     expect(graphs.encoder.sha256).toBe(shipped.graphs.encoder.sha256);
     expect(graphs.decoder.sha256).toBe(shipped.graphs.decoder.sha256);
+    const c = await page.evaluate(() => ({ graphs: window.__vae.cvae!.info.manifest.graphs, condition: window.__vae.cvae!.info.condition, device: window.__vae.cvae!.info.device }));
+    const shippedCvae = JSON.parse(readFileSync(join(model.cvae.dir, 'model.json'), 'utf8')) as Sdk.ModelManifest;
+    expect(c.graphs.encoder.sha256).toBe(shippedCvae.graphs.encoder.sha256);
+    expect(c.graphs.decoder.sha256).toBe(shippedCvae.graphs.decoder.sha256);
+    expect(c.condition).toEqual({ classes: 10, names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    expect(c.device).toBe('webgpu');
   });
 
   it('16 digits from seed 1 are identical on browser wasm/webgpu and Node cpu/webgpu', async () => {
@@ -198,6 +213,29 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     expect(maxAbsDiff(wasm.ui, wasm.api)).toBeLessThanOrEqual(TOL);
     expect(maxAbsDiff(gpu.ui, gpu.api)).toBeLessThanOrEqual(TOL);
     expect(maxAbsDiff(gpu.ui, cpu.data)).toBeLessThanOrEqual(TOL);
+    expect(log.errors).toEqual([]);
+  });
+
+  it('the digit picker samples 16 digits of the picked class, the same on browser wasm and webgpu as in Node', async () => {
+    for (const device of ['wasm', 'webgpu'] as const) {
+      expect(await switchDevice(page, device)).toBe(device);
+      for (const digit of ['3', '8']) {
+        await page.selectOption('#digit', digit);
+        await idle(page);
+        const r = await page.evaluate(() => {
+          const { cvae, state } = window.__vae;
+          const seed = Number((document.getElementById('seed') as HTMLInputElement).value) >>> 0;
+          const temperature = Number((document.getElementById('temperature') as HTMLInputElement).value);
+          return { data: Array.from(state.cgrid!.data), labels: state.cgrid!.labels, seed, temperature, provider: cvae!.info.executionProvider };
+        });
+        expect(r.provider).toBe(device);
+        expect(r.labels).toEqual(Array(16).fill(Number(digit)));
+        const node = await nodeCvae.sample(16, { seed: r.seed, temperature: r.temperature, label: Number(digit) });
+        const d = maxAbsDiff(node.data, r.data);
+        console.log(`digit picker ${digit} on browser ${device} vs Node cpu: max |Δ| ${d.toExponential(2)}`);
+        expect(d).toBeLessThanOrEqual(TOL);
+      }
+    }
     expect(log.errors).toEqual([]);
   });
 
@@ -274,6 +312,45 @@ describe.skipIf(skip)('demo web app in Chromium (wasm + WebGPU on SwiftShader)',
     }
     expect(log.errors).toEqual([]);
 
+  });
+
+  it('the drawn digit is restyled into all ten classes, the same on browser wasm and webgpu as in Node', async () => {
+    for (const device of ['wasm', 'webgpu'] as const) {
+      expect(await switchDevice(page, device)).toBe(device);
+      for (const from of ['auto', '5']) {
+        await page.selectOption('#restyle-from', from);
+        await idle(page);
+        const r = await page.evaluate(() => {
+          const { cvae, state } = window.__vae;
+          return {
+            drawn: Array.from(state.drawn!.data),
+            row: Array.from(state.restyle!.data),
+            shape: state.restyle!.shape,
+            labels: state.restyle!.labels,
+            from: state.restyleFrom,
+            guess: document.getElementById('restyle-guess')!.textContent,
+            provider: cvae!.info.executionProvider,
+          };
+        });
+        expect(r.provider).toBe(device);
+        expect(r.shape).toEqual([10, 1, 28, 28]);
+        expect(r.labels).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        const drawn = Float32Array.from(r.drawn);
+        if (from === 'auto') {
+          // The page's best guess is the class Node's CLI would pick (lowest negative ELBO).
+          const g = await guessLabel(nodeCvae as never, { data: drawn, shape: [1, 1, 28, 28] });
+          expect(r.from).toBe(g.label);
+          expect(r.guess).toBe(`looks like a ${g.label}`);
+        } else {
+          expect(r.from).toBe(5);
+        }
+        const node = await nodeCvae.restyle(drawn, { from: r.from!, to: 'all' });
+        const d = maxAbsDiff(node.data, r.row);
+        console.log(`restyle (from ${from} → ${r.from}) on browser ${device} vs Node cpu: max |Δ| ${d.toExponential(2)}`);
+        expect(d).toBeLessThanOrEqual(TOL);
+      }
+    }
+    expect(log.errors).toEqual([]);
   });
 
   it('drawn digit as A, grid digit as B: the path runs from the drawing’s reconstruction to that digit; temperature and seed redraw the grid', async () => {

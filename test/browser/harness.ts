@@ -58,6 +58,8 @@ export interface DemoModel {
   env: Record<string, string>;
   /** Whether it is a trained model (the manifest carries the trainer's test metrics). */
   trained: boolean;
+  /** The conditional model the demo loads beside it: `'mnist-cvae'` (shipped) or a fixture folder. */
+  cvae: { dir: string; name: string; source: string; trained: boolean };
 }
 
 /**
@@ -72,24 +74,34 @@ export async function demoModel(): Promise<DemoModel> {
   if (!existsSync(join(SDK, 'dist/web.js')) || !existsSync(join(SDK, 'dist/node.js'))) {
     run(process.execPath, [join(ROOT, 'node_modules/tsup/dist/cli-default.js')], { cwd: SDK });
   }
-  const trained = join(ROOT, 'models/mnist/model.json');
+  const stale = (name: string) => {
+    const trained = join(ROOT, 'models', name, 'model.json');
+    const shipped = join(SDK, 'models', name, 'model.json');
+    return existsSync(trained) && (!existsSync(shipped) || readFileSync(shipped, 'utf8') !== readFileSync(trained, 'utf8'));
+  };
+  // Every bundled model is there, or copy-model fails saying which is missing.
+  if (stale('mnist') || stale('mnist-cvae')) run(process.execPath, [join(SDK, 'scripts/copy-model.mjs')]);
   const shippedDir = join(SDK, 'models/mnist');
   const shipped = join(shippedDir, 'model.json');
-  if (existsSync(trained) && (!existsSync(shipped) || readFileSync(shipped, 'utf8') !== readFileSync(trained, 'utf8'))) {
-    run(process.execPath, [join(SDK, 'scripts/copy-model.mjs')]);
-  }
   const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name: string; training?: { metrics?: { testLoss?: number } | null } };
   const metrics = (dir: string) => typeof read(dir).training?.metrics?.testLoss === 'number';
+  const { fixtureModel } = await import('../../packages/sdk/test/fixtures.js');
+  // The conditional model: VAE_DEMO_CVAE_DIR, else the shipped mnist-cvae by name, else a conditional fixture.
+  const cvaeShipped = join(SDK, 'models/mnist-cvae');
+  const cvaeOverride = process.env.VAE_DEMO_CVAE_DIR;
+  const cvaeDir = cvaeOverride ?? (existsSync(join(cvaeShipped, 'model.json')) ? cvaeShipped : fixtureModel({ classes: 10 }).dir);
+  const cvaeByName = cvaeDir === cvaeShipped;
+  const cvae = { dir: cvaeDir, name: read(cvaeDir).name, source: cvaeByName ? 'mnist-cvae' : cvaeDir, trained: metrics(cvaeDir) };
+  const cvaeEnv: Record<string, string> = cvaeByName ? {} : { VAE_DEMO_CVAE_DIR: cvaeDir };
   // An explicit folder (e.g. a fresh `vae-export` of a run) wins: VAE_DEMO_MODEL_DIR=… npx vitest run test/browser
   const override = process.env.VAE_DEMO_MODEL_DIR;
-  if (override) return { dir: override, name: read(override).name, source: override, env: { VAE_DEMO_MODEL_DIR: override }, trained: metrics(override) };
+  if (override) return { dir: override, name: read(override).name, source: override, env: { VAE_DEMO_MODEL_DIR: override, ...cvaeEnv }, trained: metrics(override), cvae };
   if (existsSync(shipped)) {
     const m = read(shippedDir);
-    return { dir: shippedDir, name: m.name, source: undefined, env: {}, trained: typeof m.training?.metrics?.testLoss === 'number' };
+    return { dir: shippedDir, name: m.name, source: undefined, env: cvaeEnv, trained: typeof m.training?.metrics?.testLoss === 'number', cvae };
   }
-  const { fixtureModel } = await import('../../packages/sdk/test/fixtures.js');
   const dir = fixtureModel().dir;
-  return { dir, name: read(dir).name, source: dir, env: { VAE_DEMO_MODEL_DIR: dir }, trained: false };
+  return { dir, name: read(dir).name, source: dir, env: { VAE_DEMO_MODEL_DIR: dir, ...cvaeEnv }, trained: false, cvae };
 }
 
 /** `vite build` of the demo into `outDir` (default examples/web/dist). */

@@ -5,8 +5,8 @@
  * by this app (see vite.config.ts), so the page works offline.
  */
 import { VAE, VAEDeviceError, fromImageData, tile, toImageData } from '@vae/sdk';
-import type { Device, ImageBatch, PathResult, SampleResult } from '@vae/sdk';
-import { demoModel } from './model';
+import type { Device, ImageBatch, PathResult, RestyleResult, SampleResult } from '@vae/sdk';
+import { demoCvae, demoModel } from './model';
 
 type Endpoint = { kind: 'latent'; data: Float32Array; label: string } | { kind: 'image'; data: Float32Array; label: string };
 
@@ -38,11 +38,23 @@ const ui = {
   latentZero: $<HTMLButtonElement>('latent-zero'),
   latentFromA: $<HTMLButtonElement>('latent-from-a'),
   modelInfo: $<HTMLSpanElement>('model-info'),
+  digit: $<HTMLSelectElement>('digit'),
+  cgrid: $<HTMLCanvasElement>('cgrid'),
+  restyleFrom: $<HTMLSelectElement>('restyle-from'),
+  restyleGuess: $<HTMLOutputElement>('restyle-guess'),
+  restyle: $<HTMLCanvasElement>('restyle'),
 };
 
 const state = {
   vae: null as VAE | null,
+  /** The conditional model (mnist-cvae), on the same device as `vae`. */
+  cvae: null as VAE | null,
   grid: null as SampleResult | null,
+  /** 16 samples of the picked digit from `cvae`. */
+  cgrid: null as SampleResult | null,
+  /** The drawn digit as every class, and the class it was encoded as. */
+  restyle: null as RestyleResult | null,
+  restyleFrom: null as number | null,
   a: null as Endpoint | null,
   b: null as Endpoint | null,
   drawn: null as ImageBatch | null,
@@ -63,6 +75,9 @@ const state = {
   get vae() {
     return state.vae;
   },
+  get cvae() {
+    return state.cvae;
+  },
   get state() {
     return state;
   },
@@ -80,8 +95,8 @@ function draw(canvas: HTMLCanvasElement, images: ImageBatch): void {
 }
 
 /** Runs one SDK call, records its wall time on the current provider. */
-async function timed<T>(label: string, fn: (vae: VAE) => Promise<T>): Promise<T> {
-  const vae = state.vae;
+async function timed<T>(label: string, fn: (vae: VAE) => Promise<T>, which: 'vae' | 'cvae' = 'vae'): Promise<T> {
+  const vae = state[which];
   if (!vae) throw new Error('model not loaded');
   const t0 = performance.now();
   const out = await fn(vae);
@@ -138,9 +153,10 @@ async function load(requested: Device): Promise<void> {
   ui.provider.textContent = `starting ${requested}…`;
   ui.error.hidden = true;
   state.loading = true;
-  const old = state.vae;
+  const [old, oldCvae] = [state.vae, state.cvae];
   state.vae = null;
-  await old?.dispose();
+  state.cvae = null;
+  await Promise.all([old?.dispose(), oldCvae?.dispose()]);
   let fallback: string | null = null;
   let vae: VAE;
   try {
@@ -151,10 +167,13 @@ async function load(requested: Device): Promise<void> {
     fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
     vae = await VAE.load(await demoModel(), { device: 'wasm' });
   }
+  // The conditional model runs where the first one ended up (after any fallback).
+  const cvae = await VAE.load(await demoCvae(), { device: vae.info.device });
   const skippedGpu = vae.info.skipped.find((s) => s.device === 'webgpu');
   if (!fallback && requested === 'auto' && skippedGpu && vae.info.device !== 'webgpu') fallback = skippedGpu.reason;
   notice(fallback ? `WebGPU is unavailable here, so the model runs on wasm instead. (${fallback})` : null);
   state.vae = vae;
+  state.cvae = cvae;
   state.loading = false;
   state.loads++;
   const { info } = vae;
@@ -162,7 +181,8 @@ async function load(requested: Device): Promise<void> {
   ui.provider.textContent = `${info.executionProvider} · ${info.runtime}`;
   ui.provider.title = `device ${info.device}; execution provider ${info.executionProvider}`;
   const m = info.manifest;
-  ui.modelInfo.textContent = `model “${m.name}” · ${m.arch} · latent ${m.latent} · ${((m.graphs.encoder.bytes + m.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · ${crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 wasm thread)'}`;
+  const c = cvae.info.manifest;
+  ui.modelInfo.textContent = `model “${m.name}” · ${m.arch} · latent ${m.latent} · ${((m.graphs.encoder.bytes + m.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · conditional “${c.name}” · ${c.arch} · ${cvae.info.condition?.classes} classes · ${((c.graphs.encoder.bytes + c.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · ${crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 wasm thread)'}`;
   if (state.latent.length !== info.latent) buildSliders(info.latent);
 }
 
@@ -187,14 +207,19 @@ const renderGrid = latest(async () => {
   draw(ui.grid, tile(grid, { cols: 4, padding: 2, background: 0.16 }));
 });
 
-ui.seed.addEventListener('change', renderGrid);
+ui.seed.addEventListener('change', () => {
+  renderGrid();
+  renderCond();
+});
 ui.reseed.addEventListener('click', () => {
   ui.seed.value = String(Math.floor(Math.random() * 2 ** 32));
   renderGrid();
+  renderCond();
 });
 ui.temperature.addEventListener('input', () => {
   ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2);
   renderGrid();
+  renderCond();
 });
 
 function gridLatent(i: number): Endpoint {
@@ -214,6 +239,55 @@ ui.grid.addEventListener('click', (ev) => {
   else state.a = end;
   renderInterp();
 });
+
+// ---------------------------------------------------------------- conditional: digit picker
+
+const renderCond = latest(async () => {
+  const label = Number(ui.digit.value);
+  const seed = Number(ui.seed.value) >>> 0;
+  const temperature = Number(ui.temperature.value);
+  const grid = await timed(`sample(16, label ${label})`, (cvae) => cvae.sample(16, { seed, temperature, label }), 'cvae');
+  state.cgrid = grid;
+  draw(ui.cgrid, tile(grid, { cols: 4, padding: 2, background: 0.16 }));
+});
+ui.digit.addEventListener('change', renderCond);
+
+/**
+ * The class the conditional model finds most likely for one image: the
+ * lowest negative ELBO over the classes, posterior mean decoded (as the CLI's
+ * `vae restyle` without `--from`).
+ */
+async function mostLikely(cvae: VAE, image: ImageBatch): Promise<number> {
+  const K = cvae.info.condition!.classes;
+  const labels = Array.from({ length: K }, (_, k) => k);
+  const x = new Float32Array(K * 784);
+  for (let k = 0; k < K; k++) x.set(image.data, k * 784);
+  const { mu, logvar } = await cvae.encode({ data: x, shape: [K, 1, 28, 28] }, { label: labels });
+  const logits = (await cvae.decode(mu, { output: 'logits', label: labels })).data;
+  const L = cvae.latent;
+  const nelbo = labels.map((k) => {
+    let s = 0;
+    for (let i = k * L; i < (k + 1) * L; i++) s += 0.5 * (mu.data[i] ** 2 + Math.exp(logvar.data[i]) - logvar.data[i] - 1);
+    for (let i = 0; i < 784; i++) {
+      const l = logits[k * 784 + i];
+      s += Math.max(l, 0) - l * image.data[i] + Math.log1p(Math.exp(-Math.abs(l)));
+    }
+    return s;
+  });
+  return nelbo.indexOf(Math.min(...nelbo));
+}
+
+const renderRestyle = latest(async () => {
+  if (!state.drawn) return;
+  const drawn = state.drawn;
+  const from = ui.restyleFrom.value === 'auto' ? await timed('guess class', (cvae) => mostLikely(cvae, drawn), 'cvae') : Number(ui.restyleFrom.value);
+  ui.restyleGuess.textContent = ui.restyleFrom.value === 'auto' ? `looks like a ${from}` : '';
+  const row = await timed('restyle(1 → all)', (cvae) => cvae.restyle(drawn, { from, to: 'all' }), 'cvae');
+  state.restyle = row;
+  state.restyleFrom = from;
+  draw(ui.restyle, tile(row, { cols: row.shape[0], padding: 2, background: 0.16 }));
+});
+ui.restyleFrom.addEventListener('change', renderRestyle);
 
 // ---------------------------------------------------------------- drawing pad
 
@@ -235,6 +309,7 @@ const renderRecon = latest(async () => {
   state.drawn = drawn;
   state.recon = recon;
   draw(ui.recon, recon);
+  renderRestyle();
 });
 
 let stroke: { x: number; y: number } | null = null;
@@ -353,6 +428,7 @@ ui.latentFromA.addEventListener('click', () => {
 
 async function renderAll(): Promise<void> {
   renderGrid();
+  renderCond();
   renderInterp();
   renderLatent();
   if (state.drawn) renderRecon();
@@ -372,6 +448,7 @@ async function start(): Promise<void> {
   state.b = gridLatent(1);
   setLatent(state.a.data);
   renderInterp();
+  renderCond();
 }
 
 start().catch(showError);

@@ -7,18 +7,26 @@
  * app (the 2 KB manifest inlined as a data: URL), and the SDK reads them once
  * per page, so device switches work offline.
  *
+ * The conditional model is `VAE.load('mnist-cvae')`: the bundled model by
+ * name, whose files the browser entry names the same way, so Vite emits both
+ * models.
+ *
  * Tests and benchmarks in a checkout without a trained model set
- * `VAE_DEMO_MODEL_DIR`; vite.config.ts then aliases `@demo-model/` to that
- * folder, and the glob below finds its files (otherwise the alias points at an
+ * `VAE_DEMO_MODEL_DIR` (and `VAE_DEMO_CVAE_DIR` for the conditional one);
+ * vite.config.ts then aliases `@demo-model/` (`@demo-cvae/`) to that
+ * folder, and the globs below find its files (otherwise the alias points at an
  * empty folder and the glob matches nothing). Those are fetched once and
  * passed as bytes.
  */
 import type { ModelBytes } from '@vae/sdk';
 
 const fixture = import.meta.glob<string>('@demo-model/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
-const file = (name: string) => Object.entries(fixture).find(([path]) => path.endsWith(`/${name}`))?.[1];
+const cvaeFixture = import.meta.glob<string>('@demo-cvae/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
+const find = (files: Record<string, string>, name: string) => Object.entries(files).find(([path]) => path.endsWith(`/${name}`))?.[1];
+const file = (name: string) => find(fixture, name);
 
 let bytes: Promise<ModelBytes> | undefined;
+let cvaeBytes: Promise<ModelBytes> | undefined;
 
 async function get(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
@@ -32,4 +40,12 @@ export function demoModel(): Promise<ModelBytes | undefined> {
   if (!manifest || !encoder || !decoder) return Promise.resolve(undefined);
   bytes ??= Promise.all([get(manifest), get(encoder), get(decoder)]).then(([m, e, d]) => ({ manifest: m, encoder: e, decoder: d }));
   return bytes;
+}
+
+/** `'mnist-cvae'` (the conditional model shipped in @vae/sdk) unless VAE_DEMO_CVAE_DIR pointed the build at another folder. */
+export function demoCvae(): Promise<ModelBytes | 'mnist-cvae'> {
+  const [manifest, encoder, decoder] = [find(cvaeFixture, 'model.json'), find(cvaeFixture, 'encoder.onnx'), find(cvaeFixture, 'decoder.onnx')];
+  if (!manifest || !encoder || !decoder) return Promise.resolve('mnist-cvae');
+  cvaeBytes ??= Promise.all([get(manifest), get(encoder), get(decoder)]).then(([m, e, d]) => ({ manifest: m, encoder: e, decoder: d }));
+  return cvaeBytes;
 }

@@ -22,7 +22,9 @@ const PNPM = ['-y', 'pnpm@10.34.9'];
 /** Packs the built package into `dest` (a fresh temp folder by default); returns the tarball's path. */
 export function packSdk(dest = mkdtempSync(join(tmpdir(), 'vae-sdk-pack-'))) {
   if (!existsSync(join(pkgDir, 'dist', 'node.js'))) throw new Error(`${pkgDir}/dist is missing: build first (pnpm --filter @vae/sdk build)`);
-  if (!existsSync(join(pkgDir, 'models', 'mnist', 'model.json'))) throw new Error(`${pkgDir}/models/mnist is missing: the build copies it; the pack would ship no model`);
+  for (const name of ['mnist', 'mnist-cvae']) {
+    if (!existsSync(join(pkgDir, 'models', name, 'model.json'))) throw new Error(`${pkgDir}/models/${name} is missing: the build copies it; the pack would ship without it`);
+  }
   execFileSync('npx', [...PNPM, 'pack', '--pack-destination', dest], { cwd: pkgDir, stdio: 'pipe' });
   const tgz = readdirSync(dest).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error(`pnpm pack wrote no .tgz into ${dest}`);

@@ -5,7 +5,11 @@
  * @example
  * ```sh
  * vae sample --n 64 --seed 1 --out samples.png
+ * vae sample --label 7 --n 16 --out sevens.png        # the conditional model, mnist-cvae
+ * vae sample --per-label 8 --out grid.png              # one row per digit
+ * vae restyle --in digit.png --out all.png             # the digit written as every class
  * vae interpolate --from 3.png --to 8.png --steps 10 --out lerp.png
+ * vae interpolate --from 3.png --to 8.png --labels 3,8 --out morph.png
  * vae reconstruct --in digit.png --out recon.png
  * vae info --device cpu
  * ```
@@ -17,17 +21,34 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Device, ImageBatch } from './node.js';
 import { VAE, VAEError, encodePng, imagesFromPng, tile } from './node.js';
+import { guessLabel } from './guess-label.js';
+import { BUNDLED_MODELS } from './source/bundled.js';
 
 const HELP = `vae — sample, interpolate and reconstruct MNIST digits with a VAE (ONNX Runtime)
 
 Usage:
   vae sample      --n 64 --seed 1 [--temperature 1] [--cols 8] --out samples.png
-  vae interpolate --from 3.png --to 8.png [--steps 10] [--method linear|slerp] --out lerp.png
-  vae reconstruct --in digit.png [--sample --seed 1] [--raw] --out recon.png
+  vae sample      --label 7 [--n 16] [--seed 1] --out sevens.png
+  vae sample      --per-label 8 [--seed 1] --out grid.png
+  vae restyle     --in digit.png [--from 3] [--to all|K] --out all.png
+  vae interpolate --from 3.png --to 8.png [--labels 3,8] [--steps 10] [--method linear|slerp] --out lerp.png
+  vae reconstruct --in digit.png [--label 3] [--sample --seed 1] [--raw] --out recon.png
   vae info        [--json]
 
+Conditional models (mnist-cvae):
+  --label K         sample: every sample of class K; reconstruct: the class of --in
+  --per-label N     sample: N samples of every class, one row per class
+  --from K          restyle: the class --in shows (default: the class the model
+                    finds most likely for it, printed)
+  --to K|all        restyle: the class to redraw it as, or all (default): one
+                    image per class, left to right
+  --labels A,B      interpolate: the classes of --from and --to; the label is
+                    interpolated with the latent
+  These options and restyle load the bundled mnist-cvae unless --model says otherwise.
+
 Options for every command:
-  --model DIR|URL   model folder or URL with model.json (default: the MNIST model in the package)
+  --model NAME|DIR|URL  a bundled model (${BUNDLED_MODELS.join(', ')}), or a model folder or URL with
+                    model.json (default: mnist, or mnist-cvae for the conditional options)
   --device NAME     auto (default), cpu, cuda, webgpu or wasm (onnxruntime-web)
   --threads N       intra-op threads, at most 2 per core (default: ONNX Runtime's)
   --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
@@ -137,6 +158,9 @@ export async function main(
         steps: { type: 'string' },
         method: { type: 'string' },
         in: { type: 'string', short: 'i' },
+        label: { type: 'string' },
+        'per-label': { type: 'string' },
+        labels: { type: 'string' },
         sample: { type: 'boolean' },
         raw: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -158,13 +182,21 @@ export async function main(
       return command || values.help ? 0 : 2;
     }
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-    if (!['sample', 'interpolate', 'reconstruct', 'info'].includes(command)) {
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected sample, interpolate, reconstruct or info`);
+    if (!['sample', 'restyle', 'interpolate', 'reconstruct', 'info'].includes(command)) {
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected sample, restyle, interpolate, reconstruct or info`);
     }
+    const allowed: Record<string, readonly string[]> = { sample: ['label', 'per-label'], reconstruct: ['label'], interpolate: ['labels'], restyle: [], info: [] };
+    for (const flag of ['label', 'per-label', 'labels'] as const) {
+      if (values[flag] !== undefined && !allowed[command].includes(flag)) throw new UsageError(`--${flag} does not apply to ${command}`);
+    }
+    if (command !== 'restyle' && command !== 'interpolate' && values.to !== undefined) throw new UsageError(`--to does not apply to ${command}`);
+    // The conditional options mean the conditional model unless --model says which.
+    const conditional = command === 'restyle' || values.label !== undefined || values['per-label'] !== undefined || values.labels !== undefined;
+    const model = values.model ?? (conditional ? 'mnist-cvae' : undefined);
     const scale = int('scale', values.scale, 2);
     if (scale < 1 || scale > 16) throw new UsageError(`--scale must be in [1, 16], got ${scale}`);
     const load = () =>
-      VAE.load(values.model, {
+      VAE.load(model, {
         device: (values.device ?? 'auto') as Device,
         ...(values.threads !== undefined ? { threads: threadsArg(values.threads) } : {}),
       });
@@ -173,29 +205,59 @@ export async function main(
     const prepare = !values.raw;
 
     if (command === 'sample') {
-      const n = int('n', values.n, 64);
       const seed = values.seed === undefined ? undefined : int('seed', values.seed);
       const out = need('out', values.out);
+      const temperature = num('temperature', values.temperature, 1);
+      const label = values.label === undefined ? undefined : int('label', values.label);
+      if (values['per-label'] !== undefined) {
+        if (values.label !== undefined || values.n !== undefined) throw new UsageError('--per-label sets the count itself; drop --label and --n');
+        const per = int('per-label', values['per-label']);
+        if (per < 1) throw new UsageError(`--per-label must be a positive integer, got ${per}`);
+        vae = await load();
+        const K = vae.info.condition?.classes;
+        if (K === undefined) throw new UsageError(`--per-label needs a conditional model; ${vae.info.source} has no condition (try --model mnist-cvae)`);
+        const labels = Array.from({ length: K * per }, (_, i) => Math.floor(i / per));
+        const s = await vae.sample(K * per, { seed, temperature, label: labels });
+        await writePng(out, tile(s, { cols: per }), scale, io.log);
+        io.log(`${per} samples of each of ${K} classes (one row per class: ${vae.info.condition?.names.join(', ')}), seed ${s.seed}, device ${vae.info.device}`);
+      } else {
+        const n = int('n', values.n, 64);
+        vae = await load();
+        const s = await vae.sample(n, { seed, temperature, label });
+        const cols = values.cols === undefined ? Math.ceil(Math.sqrt(n)) : int('cols', values.cols);
+        await writePng(out, tile(s, { cols }), scale, io.log);
+        io.log(`${n} samples${label === undefined ? '' : ` of class ${label} (${vae.info.condition?.names[label]})`}, seed ${s.seed}, device ${vae.info.device}`);
+      }
+    } else if (command === 'restyle') {
+      const [input, out] = [need('in', values.in), need('out', values.out)];
+      const to = values.to === undefined || values.to === 'all' ? 'all' : int('to', values.to);
+      let from = values.from === undefined ? undefined : int('from', values.from);
+      const img = await readPng(input, prepare);
       vae = await load();
-      const s = await vae.sample(n, { seed, temperature: num('temperature', values.temperature, 1) });
-      const cols = values.cols === undefined ? Math.ceil(Math.sqrt(n)) : int('cols', values.cols);
-      await writePng(out, tile(s, { cols }), scale, io.log);
-      io.log(`${n} samples, seed ${s.seed}, device ${vae.info.device}`);
+      if (!vae.info.condition) throw new UsageError(`restyle needs a conditional model; ${vae.info.source} has no condition (try --model mnist-cvae)`);
+      if (from === undefined) {
+        from = (await guessLabel(vae, img)).label;
+        io.log(`--from not given: ${input} reads as class ${from} (${vae.info.condition.names[from]}), the class with the highest ELBO`);
+      }
+      const r = await vae.restyle(img, { from, to });
+      await writePng(out, tile(r, { cols: r.shape[0] }), scale, io.log);
     } else if (command === 'interpolate') {
       const [from, to, out] = [need('from', values.from), need('to', values.to), need('out', values.out)];
       const steps = int('steps', values.steps, 10);
       const method = values.method ?? 'linear';
       if (method !== 'linear' && method !== 'slerp') throw new UsageError(`--method must be linear or slerp, got ${JSON.stringify(method)}`);
+      const labels = values.labels === undefined ? undefined : labelPair(values.labels);
       const [a, b] = await Promise.all([readPng(from, prepare), readPng(to, prepare)]);
       vae = await load();
-      const path = await vae.interpolate(a, b, { steps, method, input: 'image' });
+      const path = await vae.interpolate(a, b, { steps, method, input: 'image', labels });
       await writePng(out, tile(path, { cols: steps }), scale, io.log);
     } else if (command === 'reconstruct') {
       const [input, out] = [need('in', values.in), need('out', values.out)];
       const img = await readPng(input, prepare);
       vae = await load();
       const seed = values.seed === undefined ? undefined : int('seed', values.seed);
-      const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed });
+      const label = values.label === undefined ? undefined : int('label', values.label);
+      const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed, label });
       await writePng(out, recon, scale, io.log);
     } else {
       vae = await load();
@@ -208,6 +270,7 @@ export async function main(
             `model        ${m.name} (${m.arch}, latent ${m.latent}, image ${m.imageShape.join('×')}, ${m.precision})`,
             `source       ${i.source}`,
             `trained      ${m.training.epochs} epochs on ${m.dataset}${m.training.metrics ? `, test NELBO ${m.training.metrics.testLoss.toFixed(2)} nats` : ''}`,
+            `condition    ${i.condition ? `${i.condition.classes} classes (${i.condition.names.join(', ')})` : 'none (unconditional)'}`,
             `device       ${i.device} (execution provider ${i.executionProvider}, ${i.runtime})`,
             ...(i.fallback ? [`fallback     ${i.fallback}`] : []),
             ...i.skipped.map((s) => `skipped      ${s.device}: ${s.reason}`),
@@ -232,6 +295,13 @@ export async function main(
     // would only delay the exit (~10 ms).
     if (dispose) await vae?.dispose();
   }
+}
+
+/** `--labels 3,8`: two class indices (their range is the model's to check). */
+function labelPair(v: string): [number, number] {
+  const parts = v.split(',');
+  if (parts.length !== 2) throw new UsageError(`--labels must be two class indices A,B (the classes of --from and --to), got ${JSON.stringify(v)}`);
+  return [int('labels', parts[0].trim()), int('labels', parts[1].trim())];
 }
 
 async function readPng(path: string, prepare: boolean): Promise<ImageBatch> {

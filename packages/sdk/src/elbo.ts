@@ -9,6 +9,8 @@ import { toImageBatch } from './tensors.js';
 import { VAEInputError } from './errors.js';
 import { checkCount, checkSeed, describe, fillGaussian, Xoshiro128 } from './random.js';
 import type { VAE } from './vae.js';
+import type { LabelInput } from './condition.js';
+import { checkLabels } from './condition.js';
 
 /** Per-image means, in nats. */
 export interface ElboResult {
@@ -28,17 +30,20 @@ export interface ElboOptions {
   seed?: number;
   /** Images per encode/decode call, a positive integer; default 1000. */
   batch?: number;
+  /** Conditional models only, and required there: the class of every image, or one per image (the bound is then log p(x | y)'s). */
+  label?: LabelInput;
 }
 
 /**
  * Negative ELBO (nats per image) of `images` under `vae`.
  *
  * @throws {@link VAEInputError} for empty or malformed images, a `batch` that is not a
- *   positive integer, or a seed outside [0, 2^32 - 1]
+ *   positive integer, a seed outside [0, 2^32 - 1], or a missing or bad label (see `vae.encode`)
  *
  * @example
  * ```ts
  * const { nelbo } = await negativeElbo(vae, testImages, { seed: 0 });
+ * const cond = await negativeElbo(cvae, testImages, { seed: 0, label: testLabels }); // a conditional model
  * ```
  */
 export async function negativeElbo(vae: VAE, images: ImagesInput, options: ElboOptions = {}): Promise<ElboResult> {
@@ -51,13 +56,15 @@ export async function negativeElbo(vae: VAE, images: ImagesInput, options: ElboO
   if (!(n > 0)) throw new VAEInputError(`images must hold at least one image, got ${n}`);
   const size = c * h * w;
   const L = vae.latent;
+  const labels = checkLabels(vae.info.manifest.condition, options.label, n, 'negativeElbo');
   const rng = new Xoshiro128(seed);
   let recon = 0;
   let kl = 0;
   for (let s = 0; s < n; s += bs) {
     const m = Math.min(bs, n - s);
     const x = all.data.subarray(s * size, (s + m) * size);
-    const { mu, logvar } = await vae.encode({ data: x, shape: [m, c, h, w] });
+    const label = labels?.subarray(s, s + m);
+    const { mu, logvar } = await vae.encode({ data: x, shape: [m, c, h, w] }, { label });
     const eps = fillGaussian(rng, new Float32Array(m * L));
     const z = new Float32Array(m * L);
     for (let i = 0; i < z.length; i++) {
@@ -65,7 +72,7 @@ export async function negativeElbo(vae: VAE, images: ImagesInput, options: ElboO
       z[i] = mu.data[i] + Math.exp(0.5 * lv) * eps[i];
       kl += 0.5 * (mu.data[i] * mu.data[i] + Math.exp(lv) - lv - 1);
     }
-    const logits = (await vae.decode(z, { output: 'logits' })).data;
+    const logits = (await vae.decode(z, { output: 'logits', label })).data;
     for (let i = 0; i < logits.length; i++) {
       const l = logits[i];
       // Stable BCE with logits: max(l, 0) - l·x + log(1 + e^-|l|).

@@ -14,6 +14,7 @@
  */
 export type {
   ModelManifest,
+  ManifestCondition,
   ManifestDType,
   ManifestGraph,
   ManifestMetrics,
@@ -21,7 +22,8 @@ export type {
 } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { VAE } from './vae.js';
-export type { LoadOptions, VAEInfo, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions } from './vae.js';
+export type { LoadOptions, VAEInfo, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
+export type { LabelInput } from './condition.js';
 export { VAEError, VAEInputError, VAEModelError, VAEDeviceError, VAESourceError, VAEDisposedError } from './errors.js';
 export type { VAEErrorCode, DeviceFailure } from './errors.js';
 export type { Device, ConcreteDevice, WasmOptions } from './backends/types.js';
@@ -29,6 +31,8 @@ export { DEVICE_TO_EXECUTION_PROVIDER } from './backends/registry.js';
 export { env } from './env.js';
 export type { SdkEnv } from './env.js';
 export type { ModelSource, ModelBytes, ModelUrls, LoadProgress } from './source/types.js';
+export { BUNDLED_MODELS } from './source/bundled.js';
+export type { BundledModelName } from './source/bundled.js';
 export { parseManifest } from './manifest.js';
 export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
 export { imageAt } from './tensors.js';

@@ -25,28 +25,35 @@ import { toImageData as coreToImageData } from './images.js';
 import type { ImageDataLike } from './images.js';
 import { readRegularFile } from '@vae/format/node';
 import { installPlatform } from './platform.js';
+import type { BundledModelName } from './source/bundled.js';
+import { bundledList, DEFAULT_MODEL, isBundledName } from './source/bundled.js';
+import { VAEInputError } from './errors.js';
 import type { ImageBatch } from './tensors.js';
 
 /**
- * Folder of the MNIST model shipped in the package. The build copies the
- * repository's `models/mnist` to `<package>/models/mnist`; `dist/` and `src/`
+ * Folder of a model shipped in the package: `'mnist'` (the default, what
+ * `VAE.load()` loads) or `'mnist-cvae'` (conditional). The build copies the
+ * repository's `models/<name>` to `<package>/models/<name>`; `dist/` and `src/`
  * are both one level below the package root, so the same relative path works
  * from the ESM build, the CJS build (tsup shims `import.meta.url`) and the
  * sources. Inside the monorepo before a build, the repository copy is used.
  *
+ * @throws {@link VAEInputError} for a name that is not a bundled model (the message lists them)
+ *
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
  * import { join } from 'node:path';
  * import { bundledModelDir, parseManifest } from '@vae/sdk';
  * const dir = bundledModelDir();                                  // …/node_modules/@vae/sdk/models/mnist
- * const m = parseManifest(await readFile(join(dir, 'model.json'), 'utf8'));
+ * const m = parseManifest(await readFile(join(bundledModelDir('mnist-cvae'), 'model.json'), 'utf8'));
+ * console.log(m.condition?.names);                                // ['0', …, '9']
  * ```
  */
-export function bundledModelDir(): string {
+export function bundledModelDir(name: BundledModelName = DEFAULT_MODEL): string {
+  if (!isBundledName(name)) throw new VAEInputError(`bundledModelDir: ${JSON.stringify(name)} is not a bundled model; expected one of ${bundledList()}`);
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '..', 'models', 'mnist'), resolve(here, '..', '..', '..', 'models', 'mnist')];
+  const candidates = [resolve(here, '..', 'models', name), resolve(here, '..', '..', '..', 'models', name)];
   return candidates.find((d) => existsSync(join(d, 'model.json'))) ?? candidates[0];
 }
 

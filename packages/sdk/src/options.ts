@@ -39,6 +39,11 @@ export const t = {
     expected: 'an AbortSignal',
     test: (v) => typeof v === 'object' && v !== null && typeof (v as AbortSignal).aborted === 'boolean' && typeof (v as AbortSignal).addEventListener === 'function',
   },
+  /** A conditional model's label: one class index, or an array (or integer typed array) of them; ranges are checked against the model. */
+  label: {
+    expected: 'a class index (an integer) or an array of class indices',
+    test: (v) => typeof v === 'number' || Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)),
+  },
   numberPair: { expected: 'a pair of finite numbers [a, b]', test: (v) => pair(v, finite) },
   integerPair: { expected: 'a pair of integers [a, b]', test: (v) => pair(v, Number.isInteger) },
   /** One of the listed literal values. */

@@ -4,8 +4,11 @@
  * the backend the `node` or `web` entry point registered.
  */
 import { GRAPH_IO } from '@vae/format';
+import type { ManifestCondition } from '@vae/format';
 import { startOnDevice } from './backends/registry.js';
-import type { BackendSession, ConcreteDevice, Device, WasmOptions } from './backends/types.js';
+import type { BackendSession, ConcreteDevice, Device, ExtraFeed, WasmOptions } from './backends/types.js';
+import type { LabelInput } from './condition.js';
+import { checkLabels, drawLabels, expectedLabel, oneHot } from './condition.js';
 import { mergeLegacyWasmOptions } from './env.js';
 import type { DeviceFailure } from './errors.js';
 import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
@@ -98,6 +101,20 @@ export interface VAEInfo {
   readonly threads: number | undefined;
   /** Largest batch sent to the runtime in one run ({@link LoadOptions.batchSize}, default 1024). */
   readonly batchSize: number;
+  /**
+   * A conditional model's classes: how many, and their names (`"0"` … `"9"`
+   * for MNIST), from the manifest's `condition`. Undefined for an
+   * unconditional model, which takes no `label`.
+   */
+  readonly condition: VAECondition | undefined;
+}
+
+/** The classes a conditional model is conditioned on ({@link VAEInfo.condition}). */
+export interface VAECondition {
+  /** Number of classes K; labels are integers in `[0, K)`. */
+  readonly classes: number;
+  /** One name per class, index order. */
+  readonly names: readonly string[];
 }
 
 /** Options for {@link VAE.sample}. */
@@ -106,12 +123,50 @@ export interface SampleOptions {
   seed?: number;
   /** `z ~ N(0, temperature²·I)`; default 1. Lower values give cleaner, less varied digits. */
   temperature?: number;
+  /**
+   * Conditional models only: the class of every sample (one index), or one
+   * index per sample (an array of `n`). Omitted on a conditional model → each
+   * sample's label is drawn from the seeded generator (see {@link VAE.sample}).
+   */
+  label?: LabelInput;
 }
 
 /** Images from {@link VAE.sample}, with the latents and seed that made them. */
 export interface SampleResult extends ImageBatch {
   readonly latents: LatentBatch;
   readonly seed: number;
+  /** The class each sample was decoded with (given or drawn); undefined for an unconditional model. */
+  readonly labels: readonly number[] | undefined;
+}
+
+/** Options for {@link VAE.encode}. */
+export interface EncodeOptions {
+  /** Conditional models only, and required there: the class of every image, or one per image. */
+  label?: LabelInput;
+}
+
+/** Options for {@link VAE.reconstruct}. */
+export interface ReconstructOptions {
+  /** Draw `z = μ + σ·ε` instead of decoding the posterior mean. */
+  sample?: boolean;
+  /** uint32 seed of ε when `sample` is true. */
+  seed?: number;
+  /** Conditional models only, and required there: the class of every image (encoded and decoded with it), or one per image. */
+  label?: LabelInput;
+}
+
+/** Options for {@link VAE.restyle}. */
+export interface RestyleOptions {
+  /** The class the images show (one index, or one per image); required. */
+  from: LabelInput;
+  /** The class to redraw them as (one index, or one per image), or `'all'`: every class, in index order. */
+  to: LabelInput | 'all';
+}
+
+/** Images from {@link VAE.restyle}, with the latents and the class each was decoded with. */
+export interface RestyleResult extends PathResult {
+  /** The class of each output image. */
+  readonly labels: readonly number[];
 }
 
 /** Images along a latent path, with the latents decoded. */
@@ -127,6 +182,14 @@ export interface InterpolateOptions {
   method?: 'linear' | 'slerp';
   /** Whether `a`/`b` are images or latents; `'auto'` (default) decides by length. */
   input?: 'auto' | 'image' | 'latent';
+  /**
+   * Conditional models only, and required there: the classes of `a` and `b`
+   * `[la, lb]`. Images are encoded with their own class; step `s` of the path
+   * is decoded with the blended label `(1 - t)·onehot(la) + t·onehot(lb)`,
+   * `t = s / (steps - 1)`, always linearly (the blend must stay a mixture of
+   * classes, even when `method` is `'slerp'` for the latent).
+   */
+  labels?: readonly [number, number];
 }
 
 /** Options for {@link VAE.manifold}. */
@@ -135,12 +198,16 @@ export interface ManifoldOptions {
   dims?: readonly [number, number];
   /** Probability range mapped through the normal quantile; default `[0.05, 0.95]`. */
   range?: readonly [number, number];
+  /** Conditional models only, and required there: the class of every grid cell, or one per cell (`n·n`, row-major). */
+  label?: LabelInput;
 }
 
 /** Options for {@link VAE.decode}. */
 export interface DecodeOptions {
   /** `'x'` (default): pixel means in [0, 1]; `'logits'`: Bernoulli logits, for likelihoods. */
   output?: 'x' | 'logits';
+  /** Conditional models only, and required there: the class to decode every latent as, or one per latent. */
+  label?: LabelInput;
 }
 
 const noop = () => {};
@@ -157,11 +224,13 @@ const LOAD_SCHEMA: OptionSchema = {
   timeoutMs: t.timeoutMs,
   onProgress: t.function,
 };
-const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number };
-const RECONSTRUCT_SCHEMA: OptionSchema = { sample: t.boolean, seed: t.integer };
-const INTERPOLATE_SCHEMA: OptionSchema = { steps: t.integer, method: t.oneOf('linear', 'slerp'), input: t.oneOf('auto', 'image', 'latent') };
-const MANIFOLD_SCHEMA: OptionSchema = { dims: t.integerPair, range: t.numberPair };
-const DECODE_SCHEMA: OptionSchema = { output: t.oneOf('x', 'logits') };
+const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number, label: t.label };
+const ENCODE_SCHEMA: OptionSchema = { label: t.label };
+const RECONSTRUCT_SCHEMA: OptionSchema = { sample: t.boolean, seed: t.integer, label: t.label };
+const RESTYLE_SCHEMA: OptionSchema = { from: t.label, to: t.either(t.oneOf('all'), t.label) };
+const INTERPOLATE_SCHEMA: OptionSchema = { steps: t.integer, method: t.oneOf('linear', 'slerp'), input: t.oneOf('auto', 'image', 'latent'), labels: t.integerPair };
+const MANIFOLD_SCHEMA: OptionSchema = { dims: t.integerPair, range: t.numberPair, label: t.label };
+const DECODE_SCHEMA: OptionSchema = { output: t.oneOf('x', 'logits'), label: t.label };
 
 /**
  * Most intra-op threads per core {@link VAE.load} accepts. ONNX Runtime's
@@ -233,13 +302,17 @@ export class VAE {
   /**
    * Loads a model and starts it on a device.
    *
-   * @param source - a folder, a URL, or bytes; omitted → the MNIST model shipped in the package
+   * @param source - a bundled model's name (`'mnist'`, the default, or `'mnist-cvae'`, conditional on
+   *   the digit), a folder, a URL, or bytes; omitted → `'mnist'`. Only a bare name (no slash, dot or
+   *   colon) can name a bundled model: `'./mnist'` is the folder. A bare name that is not a bundled
+   *   model is still tried as a relative folder or URL; if that fails, the error lists the bundled names.
    * @throws {@link VAESourceError} when the source can't be read, {@link VAEModelError} when the
    *   files are corrupt or disagree with `model.json`, {@link VAEDeviceError} when no device starts
    *
    * @example
    * ```ts
    * const vae = await VAE.load();                                     // bundled model, best device
+   * const cvae = await VAE.load('mnist-cvae');                        // the bundled conditional model
    * const gpu = await VAE.load('./models/mnist', { device: 'cuda' }); // throws if CUDA is missing
    * console.log(vae.info.executionProvider, vae.info.skipped);
    * ```
@@ -296,6 +369,7 @@ export class VAE {
       imageShape: Object.freeze([...m.imageShape]) as unknown as readonly [number, number, number],
       threads,
       batchSize,
+      condition: m.condition ? Object.freeze({ classes: m.condition.classes, names: Object.freeze([...m.condition.names]) }) : undefined,
     });
     return new VAE(info, started.value.enc, started.value.dec);
   }
@@ -308,6 +382,15 @@ export class VAE {
   /** Latent dimensionality. */
   get latent(): number {
     return this.#info.latent;
+  }
+
+  get #condition(): ManifestCondition | undefined {
+    return this.#info.manifest.condition;
+  }
+
+  /** `y` for `labels`, or undefined for an unconditional model. */
+  #y(labels: Int32Array | undefined): Float32Array | undefined {
+    return labels && oneHot(labels, (this.#condition as ManifestCondition).classes);
   }
 
   /** Runs `task` after every earlier call on this instance has finished. */
@@ -339,11 +422,14 @@ export class VAE {
     tail: readonly number[],
     fetches: readonly string[],
     rowsOut: readonly number[],
+    y?: Float32Array,
   ): Promise<Record<string, Float32Array>> {
     const bs = this.#info.batchSize;
     const graph = session === this.#enc ? 'encoder' : 'decoder';
     const file = this.#info.manifest.graphs[graph].file;
-    const run = n <= bs ? session.run(input, data, [n, ...tail], fetches) : this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs);
+    const K = this.#condition?.classes ?? 0;
+    const label = (s: number, m: number): ExtraFeed[] | undefined => (y ? [{ name: GRAPH_IO.y, data: y.subarray(s * K, (s + m) * K), dims: [m, K] }] : undefined);
+    const run = n <= bs ? session.run(input, data, [n, ...tail], fetches, label(0, n)) : this.#runChunks(session, input, data, n, rowIn, tail, fetches, rowsOut, bs, label);
     return run.then((out) => {
       checkFinite(file, graph, out, rowsOut, fetches);
       return out;
@@ -360,12 +446,13 @@ export class VAE {
     fetches: readonly string[],
     rowsOut: readonly number[],
     bs: number,
+    label: (s: number, m: number) => ExtraFeed[] | undefined,
   ): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
     fetches.forEach((f, i) => (out[f] = new Float32Array(n * rowsOut[i])));
     for (let s = 0; s < n; s += bs) {
       const m = Math.min(bs, n - s);
-      const r = await session.run(input, data.subarray(s * rowIn, (s + m) * rowIn), [m, ...tail], fetches);
+      const r = await session.run(input, data.subarray(s * rowIn, (s + m) * rowIn), [m, ...tail], fetches, label(s, m));
       fetches.forEach((f, i) => out[f].set(r[f], s * rowsOut[i]));
     }
     return out;
@@ -375,28 +462,34 @@ export class VAE {
    * Encodes images to the posterior's mean and log-variance.
    *
    * @param images - `[N,1,28,28]` float32 in [0, 1], uint8 (scaled by 1/255), `number[][]`, or a tensor-like
-   * @throws {@link VAEInputError} naming the expected shape, dtype, length or range
+   * @param options - `label`: on a conditional model (and only there) the class the images show,
+   *   one index for all or one per image; required there
+   * @throws {@link VAEInputError} naming the expected shape, dtype, length or range, or the expected label
    *
    * @example
    * ```ts
    * const { mu, logvar } = await vae.encode(imagesFromPng(await readFile('3.png')));
+   * const cond = await cvae.encode(imagesFromPng(await readFile('3.png')), { label: 3 }); // a conditional model
    * ```
    */
-  encode(images: ImagesInput): Promise<{ mu: LatentBatch; logvar: LatentBatch }> {
+  encode(images: ImagesInput, options: EncodeOptions = {}): Promise<{ mu: LatentBatch; logvar: LatentBatch }> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('encode'));
     let batch: ImageBatch;
+    let y: Float32Array | undefined;
     try {
+      options = checkOptions('vae.encode', options, ENCODE_SCHEMA);
       batch = toImageBatch(images, this.#info.imageShape);
+      y = this.#y(checkLabels(this.#condition, options.label, batch.shape[0], 'vae.encode'));
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#enqueue('encode', () => this.#encodeNow(batch));
+    return this.#enqueue('encode', () => this.#encodeNow(batch, y));
   }
 
-  async #encodeNow(batch: ImageBatch): Promise<{ mu: LatentBatch; logvar: LatentBatch }> {
+  async #encodeNow(batch: ImageBatch, y: Float32Array | undefined): Promise<{ mu: LatentBatch; logvar: LatentBatch }> {
     const n = batch.shape[0];
     const L = this.#info.latent;
-    const r = await this.#runBatched(this.#enc, GRAPH_IO.x, batch.data, n, this.#imageSize, batch.shape.slice(1), [GRAPH_IO.mu, GRAPH_IO.logvar], [L, L]);
+    const r = await this.#runBatched(this.#enc, GRAPH_IO.x, batch.data, n, this.#imageSize, batch.shape.slice(1), [GRAPH_IO.mu, GRAPH_IO.logvar], [L, L], y);
     return { mu: { data: r[GRAPH_IO.mu], shape: [n, L] }, logvar: { data: r[GRAPH_IO.logvar], shape: [n, L] } };
   }
 
@@ -404,31 +497,37 @@ export class VAE {
    * Decodes latents to images (pixel means in [0, 1], or logits).
    *
    * @param z - `[N, latent]` float32, `number[][]`, or one `number[]` vector
-   * @throws {@link VAEInputError} for a latent of the wrong size or non-finite values
+   * @param options - `output`, and on a conditional model (required there) `label`: the class
+   *   to draw, one index for all latents or one per latent
+   * @throws {@link VAEInputError} for a latent of the wrong size, non-finite values, or a missing or bad label
    *
    * @example
    * ```ts
-   * const images = await vae.decode(new Float32Array(vae.latent)); // the prior's mean
+   * const images = await vae.decode(new Float32Array(vae.latent));              // the prior's mean
+   * const seven = await cvae.decode(new Float32Array(cvae.latent), { label: 7 }); // a conditional model
    * ```
    */
   decode(z: LatentsInput, options: DecodeOptions = {}): Promise<ImageBatch> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('decode'));
     let batch: LatentBatch;
     let output: 'x' | 'logits';
+    let y: Float32Array | undefined;
     try {
-      output = checkOptions('vae.decode', options, DECODE_SCHEMA).output ?? 'x';
+      options = checkOptions('vae.decode', options, DECODE_SCHEMA);
+      output = options.output ?? 'x';
       if (output !== 'x' && output !== 'logits') throw new VAEInputError(`output must be 'x' or 'logits', got ${describe(output)}`);
       batch = toLatentBatch(z, this.#info.latent);
+      y = this.#y(checkLabels(this.#condition, options.label, batch.shape[0], 'vae.decode', { what: 'latents' }));
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#enqueue('decode', () => this.#decodeNow(batch.data, batch.shape[0], output));
+    return this.#enqueue('decode', () => this.#decodeNow(batch.data, batch.shape[0], output, y));
   }
 
-  #decodeNow(z: Float32Array, n: number, output: 'x' | 'logits' = 'x'): Promise<ImageBatch> {
+  #decodeNow(z: Float32Array, n: number, output: 'x' | 'logits' = 'x', y?: Float32Array): Promise<ImageBatch> {
     const [c, h, w] = this.#info.imageShape;
     const fetches = output === 'x' ? FETCH_X : FETCH_LOGITS;
-    return this.#runBatched(this.#dec, GRAPH_IO.z, z, n, this.#info.latent, [this.#info.latent], fetches, [this.#imageSize]).then((r) => ({
+    return this.#runBatched(this.#dec, GRAPH_IO.z, z, n, this.#info.latent, [this.#info.latent], fetches, [this.#imageSize], y).then((r) => ({
       data: r[fetches[0]],
       shape: [n, c, h, w] as const,
     }));
@@ -438,80 +537,173 @@ export class VAE {
    * Draws `n` digits from the prior: `z ~ N(0, temperature²·I)` from the
    * documented generator (see `gaussianLatents`), decoded in batches.
    *
+   * On a conditional model, `label` picks the class: one index for all `n`
+   * samples, or an array of `n`. The latents never depend on the label: they
+   * are always `gaussianLatents(n, latent, { seed, temperature })`, so one
+   * seed draws the same styles in every class. Without `label`, each sample's
+   * class is drawn from the same generator, after the latents: the
+   * Gaussians use `2·ceil(n·latent / 2)` uint32 words, and the next `n` words
+   * `r_i` give `label_i = floor(r_i · K / 2^32)` (K = `info.condition.classes`).
+   * The labels used are returned as `labels`.
+   *
    * @throws {@link VAEInputError} for `n <= 0`, a non-integer `n`, an `n` whose images would not
-   *   fit in one 1 GiB buffer (342,392 for 28×28; the message names the maximum), a bad seed or temperature
+   *   fit in one 1 GiB buffer (342,392 for 28×28; the message names the maximum), a bad seed or
+   *   temperature, a label on an unconditional model, or a label out of range, not an integer
+   *   or an array of other than `n` indices
    *
    * @example
    * ```ts
    * const a = await vae.sample(16, { seed: 42 });
    * const b = await vae.sample(16, { seed: 42 }); // bit-identical to a on the same device
+   * const sevens = await cvae.sample(16, { label: 7, seed: 1 }); // a conditional model: sixteen 7s
    * ```
    */
   sample(n: number, options: SampleOptions = {}): Promise<SampleResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('sample'));
     let z: Float32Array;
     let seed: number;
+    let labels: Int32Array | undefined;
     try {
       // The decoded images are the bigger buffer: n·784 float32 values for MNIST.
       options = checkOptions('vae.sample', options, SAMPLE_SCHEMA);
       checkRows('n', n, Math.max(this.#imageSize, this.#info.latent), 'images');
       seed = options?.seed === undefined ? randomSeed() : checkSeed(options.seed);
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
-      z = fillGaussian(new Xoshiro128(seed), new Float32Array(n * this.#info.latent), t);
+      labels = checkLabels(this.#condition, options.label, n, 'vae.sample', { what: 'samples', required: false });
+      const rng = new Xoshiro128(seed);
+      z = fillGaussian(rng, new Float32Array(n * this.#info.latent), t);
+      const cond = this.#condition;
+      if (cond && !labels) {
+        // fillGaussian draws words in pairs, so an odd n·latent has used (and dropped) a whole pair already.
+        labels = drawLabels(rng, n, cond.classes);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
+    const y = this.#y(labels);
     return this.#enqueue('sample', async () => {
-      const images = await this.#decodeNow(z, n);
-      return { ...images, latents: { data: z, shape: [n, this.#info.latent] }, seed };
+      const images = await this.#decodeNow(z, n, 'x', y);
+      return { ...images, latents: { data: z, shape: [n, this.#info.latent] }, seed, labels: labels && Array.from(labels) };
     });
   }
 
   /**
    * Encodes and decodes images. Uses the posterior mean by default; with
    * `{ sample: true }` draws `z = μ + σ·ε` with ε from the seeded generator.
+   * A conditional model needs `label` (the class the images show), used for
+   * both graphs; to decode as another class, see {@link VAE.restyle}.
+   *
+   * @throws {@link VAEInputError} for bad images, options, or a missing or bad label
    *
    * @example
    * ```ts
    * const recon = await vae.reconstruct(images);
+   * const recon3 = await cvae.reconstruct(three, { label: 3 }); // a conditional model
    * ```
    */
-  reconstruct(images: ImagesInput, options: { sample?: boolean; seed?: number } = {}): Promise<PathResult> {
+  reconstruct(images: ImagesInput, options: ReconstructOptions = {}): Promise<PathResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('reconstruct'));
     let batch: ImageBatch;
     let rng: Xoshiro128 | undefined;
+    let y: Float32Array | undefined;
     try {
       options = checkOptions('vae.reconstruct', options, RECONSTRUCT_SCHEMA);
       batch = toImageBatch(images, this.#info.imageShape);
+      y = this.#y(checkLabels(this.#condition, options.label, batch.shape[0], 'vae.reconstruct'));
       if (options?.sample) rng = new Xoshiro128(options.seed === undefined ? randomSeed() : checkSeed(options.seed));
     } catch (e) {
       return Promise.reject(e);
     }
     return this.#enqueue('reconstruct', async () => {
-      const { mu, logvar } = await this.#encodeNow(batch);
+      const { mu, logvar } = await this.#encodeNow(batch, y);
       let z = mu.data;
       if (rng) {
         const eps = fillGaussian(rng, new Float32Array(z.length));
         z = new Float32Array(z.length);
         for (let i = 0; i < z.length; i++) z[i] = mu.data[i] + Math.exp(0.5 * logvar.data[i]) * eps[i];
       }
-      const out = await this.#decodeNow(z, batch.shape[0]);
+      const out = await this.#decodeNow(z, batch.shape[0], 'x', y);
       return { ...out, latents: { data: z, shape: mu.shape } };
+    });
+  }
+
+  /**
+   * Redraws images as other classes (conditional models only): encodes them
+   * with `from` (the class they show) to their posterior means, and decodes
+   * those with `to`, keeping the style (slant, thickness) and changing the class.
+   *
+   * With `to: 'all'` every image is decoded as every class: `N·K` images,
+   * image-major (image `i` as class `k` is output `i·K + k`), so
+   * `tile(result, { cols: K })` gives one row per input image, classes left
+   * to right. `latents` holds the latent of each output (each input's mean
+   * repeated K times), `labels` the class of each output.
+   *
+   * @throws {@link VAEInputError} on an unconditional model, or for a missing or bad `from`/`to`
+   *
+   * @example
+   * ```ts
+   * const cvae = await VAE.load('mnist-cvae');
+   * const row = await cvae.restyle(three, { from: 3, to: 'all' }); // ten images: the 3 written as 0…9
+   * const eight = await cvae.restyle(three, { from: 3, to: 8 });
+   * ```
+   */
+  restyle(images: ImagesInput, options: RestyleOptions): Promise<RestyleResult> {
+    if (this.#disposed) return Promise.reject(new VAEDisposedError('restyle'));
+    let batch: ImageBatch;
+    let from: Int32Array;
+    let to: Int32Array;
+    let repeat: number;
+    try {
+      const cond = this.#condition;
+      if (!cond) throw new VAEInputError('vae.restyle: this model is unconditional (its model.json has no condition); expected a conditional model (e.g. VAE.load("mnist-cvae"))');
+      if (options === undefined) throw new VAEInputError(`vae.restyle: options { from, to } are required; expected from and to, each ${expectedLabel(cond)}`);
+      options = checkOptions('vae.restyle', options, RESTYLE_SCHEMA);
+      batch = toImageBatch(images, this.#info.imageShape);
+      const n = batch.shape[0];
+      from = checkLabels(cond, options.from, n, 'vae.restyle', { key: 'from' }) as Int32Array;
+      if (options.to === 'all') {
+        repeat = cond.classes;
+        to = new Int32Array(n * repeat).map((_, i) => i % repeat);
+      } else {
+        repeat = 1;
+        to = checkLabels(cond, options.to, n, 'vae.restyle', { key: 'to' }) as Int32Array;
+      }
+      checkRows('images × classes', n * repeat, this.#imageSize, 'images');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#enqueue('restyle', async () => {
+      const n = batch.shape[0];
+      const L = this.#info.latent;
+      const { mu } = await this.#encodeNow(batch, this.#y(from));
+      let z = mu.data;
+      if (repeat > 1) {
+        z = new Float32Array(n * repeat * L);
+        for (let i = 0; i < n * repeat; i++) z.set(mu.data.subarray(Math.floor(i / repeat) * L, (Math.floor(i / repeat) + 1) * L), i * L);
+      }
+      const out = await this.#decodeNow(z, n * repeat, 'x', this.#y(to));
+      return { ...out, latents: { data: z, shape: [n * repeat, L] }, labels: Array.from(to) };
     });
   }
 
   /**
    * Decodes a path from `a` to `b` (both ends included). `a` and `b` are
    * single images (encoded to their posterior means) or single latents.
+   * On a conditional model `labels: [la, lb]` is required: image ends are
+   * encoded with their own class, and the label is interpolated with the
+   * latent (see {@link InterpolateOptions.labels}), morphing a 3 into an 8.
+   *
+   * @throws {@link VAEInputError} for bad ends or options, or missing or bad `labels`
    *
    * @example
    * ```ts
    * const path = await vae.interpolate(three, eight, { steps: 10, method: 'slerp' });
+   * const morph = await cvae.interpolate(three, eight, { steps: 10, labels: [3, 8] }); // a conditional model
    * ```
    */
   interpolate(a: ImagesInput | LatentsInput, b: ImagesInput | LatentsInput, options: InterpolateOptions = {}): Promise<PathResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('interpolate'));
-    let ends: { kind: 'image' | 'latent'; data: Float32Array }[];
+    let ends: { kind: 'image' | 'latent'; data: Float32Array; label: number | undefined }[];
     let steps: number;
     let method: 'linear' | 'slerp';
     try {
@@ -522,7 +714,15 @@ export class VAE {
       if (!Number.isInteger(steps) || steps < 2 || steps > 1 << 16) throw new VAEInputError(`steps must be an integer in [2, 65536], got ${describe(steps)}`);
       if (method !== 'linear' && method !== 'slerp') throw new VAEInputError(`method must be 'linear' or 'slerp', got ${describe(method)}`);
       if (!['auto', 'image', 'latent'].includes(input)) throw new VAEInputError(`input must be 'auto', 'image' or 'latent', got ${describe(input)}`);
-      ends = [this.#endpoint(a, 'a', input), this.#endpoint(b, 'b', input)];
+      const cond = this.#condition;
+      if (cond && options.labels === undefined) {
+        throw new VAEInputError(`vae.interpolate: this model is conditional on ${cond.classes} classes, so labels is required; expected { labels: [la, lb] }, the classes of a and b, each ${expectedLabel(cond)}`);
+      }
+      const labels = checkLabels(cond, options.labels, 2, 'vae.interpolate', { key: 'labels', what: 'ends' });
+      ends = [
+        { ...this.#endpoint(a, 'a', input), label: labels?.[0] },
+        { ...this.#endpoint(b, 'b', input), label: labels?.[1] },
+      ];
     } catch (e) {
       return Promise.reject(e);
     }
@@ -532,7 +732,8 @@ export class VAE {
       if (images.length) {
         const packed = new Float32Array(images.length * this.#imageSize);
         images.forEach((e, i) => packed.set(e.data, i * this.#imageSize));
-        const { mu } = await this.#encodeNow({ data: packed, shape: [images.length, ...this.#info.imageShape] });
+        const y = this.#condition ? this.#y(Int32Array.from(images, (e) => e.label as number)) : undefined;
+        const { mu } = await this.#encodeNow({ data: packed, shape: [images.length, ...this.#info.imageShape] }, y);
         images.forEach((e, i) => {
           e.data = mu.data.slice(i * L, (i + 1) * L);
           e.kind = 'latent';
@@ -542,7 +743,15 @@ export class VAE {
       const z = new Float32Array(steps * L);
       const f = method === 'slerp' ? slerp : lerp;
       for (let s = 0; s < steps; s++) f(za, zb, s / (steps - 1), z.subarray(s * L, (s + 1) * L));
-      const out = await this.#decodeNow(z, steps);
+      let y: Float32Array | undefined;
+      const cond = this.#condition;
+      if (cond) {
+        const K = cond.classes;
+        const [ya, yb] = [oneHot([ends[0].label as number], K), oneHot([ends[1].label as number], K)];
+        y = new Float32Array(steps * K);
+        for (let s = 0; s < steps; s++) lerp(ya, yb, s / (steps - 1), y.subarray(s * K, (s + 1) * K));
+      }
+      const out = await this.#decodeNow(z, steps, 'x', y);
       return { ...out, latents: { data: z, shape: [steps, L] } };
     });
   }
@@ -575,11 +784,13 @@ export class VAE {
    * const row = await vae.traverse(new Float32Array(vae.latent), 3, [-3, -1.5, 0, 1.5, 3]);
    * ```
    */
-  traverse(z: LatentsInput, dim: number, values: readonly number[]): Promise<PathResult> {
+  traverse(z: LatentsInput, dim: number, values: readonly number[], options: EncodeOptions = {}): Promise<PathResult> {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('traverse'));
     const L = this.#info.latent;
     let base: Float32Array;
+    let label: Int32Array | undefined;
     try {
+      options = checkOptions('vae.traverse', options, ENCODE_SCHEMA);
       const b = toLatentBatch(z, L);
       if (b.shape[0] !== 1) throw new VAEInputError(`z holds ${b.shape[0]} latents; expected exactly one of size ${L}`);
       base = b.data;
@@ -587,6 +798,7 @@ export class VAE {
       if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
         throw new VAEInputError(`values must be a non-empty array of finite numbers, got ${describe(values)}`);
       }
+      label = checkLabels(this.#condition, options.label, values.length, 'vae.traverse', { what: 'values' });
     } catch (e) {
       return Promise.reject(e);
     }
@@ -595,7 +807,7 @@ export class VAE {
       out.set(base, i * L);
       out[i * L + dim] = v;
     });
-    return this.#enqueue('traverse', async () => ({ ...(await this.#decodeNow(out, values.length)), latents: { data: out, shape: [values.length, L] } }));
+    return this.#enqueue('traverse', async () => ({ ...(await this.#decodeNow(out, values.length, 'x', this.#y(label))), latents: { data: out, shape: [values.length, L] } }));
   }
 
   /**
@@ -613,9 +825,11 @@ export class VAE {
     if (this.#disposed) return Promise.reject(new VAEDisposedError('manifold'));
     const L = this.#info.latent;
     let z: Float32Array;
+    let label: Int32Array | undefined;
     try {
       options = checkOptions('vae.manifold', options, MANIFOLD_SCHEMA);
       checkCount('n', n, 256);
+      label = checkLabels(this.#condition, options.label, n * n, 'vae.manifold', { what: 'grid cells' });
       const [dx, dy] = options.dims ?? [0, 1];
       if (L < 2) throw new VAEInputError(`manifold needs a latent size >= 2, this model has ${L}`);
       for (const d of [dx, dy]) if (!Number.isInteger(d) || d < 0 || d >= L) throw new VAEInputError(`dims must be integers in [0, ${L - 1}], got ${describe(d)}`);
@@ -633,7 +847,7 @@ export class VAE {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#enqueue('manifold', async () => ({ ...(await this.#decodeNow(z, n * n)), latents: { data: z, shape: [n * n, L] } }));
+    return this.#enqueue('manifold', async () => ({ ...(await this.#decodeNow(z, n * n, 'x', this.#y(label))), latents: { data: z, shape: [n * n, L] } }));
   }
 
   /** Waits for queued calls, then releases both sessions. Later calls throw {@link VAEDisposedError}. Idempotent. */

@@ -13,10 +13,10 @@ vi.mock('onnxruntime-web', () => ({}));
 vi.mock('onnxruntime-web/wasm', () => ({}));
 
 describe('browser entry', () => {
-  it('references model.json, encoder.onnx and decoder.onnx each with a literal new URL(…, import.meta.url)', async () => {
+  it('references model.json, encoder.onnx and decoder.onnx of every bundled model each with a literal new URL(…, import.meta.url)', async () => {
     const src = readFileSync(new URL('./web.ts', import.meta.url), 'utf8');
-    for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
-      expect(src).toContain(`new URL('../models/mnist/${f}', import.meta.url)`);
+    for (const name of ['mnist', 'mnist-cvae']) {
+      for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) expect(src).toContain(`new URL('../models/${name}/${f}', import.meta.url)`);
     }
     // A fresh module graph: in this one the Node entry (imported above) is installed, and in Node it wins.
     vi.resetModules();
@@ -27,6 +27,11 @@ describe('browser entry', () => {
     expect(def.manifest.href).toMatch(/\/packages\/sdk\/models\/mnist\/model\.json$/);
     expect(def.encoder.href).toMatch(/\/packages\/sdk\/models\/mnist\/encoder\.onnx$/);
     expect(def.decoder.href).toMatch(/\/packages\/sdk\/models\/mnist\/decoder\.onnx$/);
+    expect((platform.defaultModel!('mnist') as Record<string, URL>).manifest.href).toBe(def.manifest.href);
+    const cvae = platform.defaultModel!('mnist-cvae') as Record<string, URL>;
+    expect(cvae.manifest.href).toMatch(/\/packages\/sdk\/models\/mnist-cvae\/model\.json$/);
+    expect(cvae.encoder.href).toMatch(/\/packages\/sdk\/models\/mnist-cvae\/encoder\.onnx$/);
+    expect(cvae.decoder.href).toMatch(/\/packages\/sdk\/models\/mnist-cvae\/decoder\.onnx$/);
   });
 
   it('toImageData is typed ImageData with DOM typings (no cast for putImageData), ImageDataLike from the Node entry', async () => {

@@ -26,11 +26,20 @@ installPlatform({
   // file as an asset (Vite inlines the small manifest as a data: URL), and
   // without a bundler (or from a CDN) they are the package's own files. A single
   // URL for the folder or model.json would leave the graphs un-emitted.
-  defaultModel: () => ({
-    manifest: new URL('../models/mnist/model.json', import.meta.url),
-    encoder: new URL('../models/mnist/encoder.onnx', import.meta.url),
-    decoder: new URL('../models/mnist/decoder.onnx', import.meta.url),
-  }),
+  // Every bundled model spelt out, so a bundler emits all of them (a URL built
+  // from the name would be opaque to it).
+  defaultModel: (name = 'mnist') =>
+    name === 'mnist-cvae'
+      ? {
+          manifest: new URL('../models/mnist-cvae/model.json', import.meta.url),
+          encoder: new URL('../models/mnist-cvae/encoder.onnx', import.meta.url),
+          decoder: new URL('../models/mnist-cvae/decoder.onnx', import.meta.url),
+        }
+      : {
+          manifest: new URL('../models/mnist/model.json', import.meta.url),
+          encoder: new URL('../models/mnist/encoder.onnx', import.meta.url),
+          decoder: new URL('../models/mnist/decoder.onnx', import.meta.url),
+        },
 });
 
 export * from './index.js';

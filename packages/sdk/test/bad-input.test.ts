@@ -103,11 +103,11 @@ describe('typed errors for bad inputs', () => {
     const load = await thrown(() => VAE.load(fx.dir, { devise: 'cuda' } as never));
     expect(load).toBeInstanceOf(VAEInputError);
     expect(load.message).toBe('VAE.load: unknown option "devise" (did you mean "device"?); valid options are device, threads, batchSize, wasm, signal, timeoutMs, onProgress');
-    expect((await thrown(() => vae.sample(1, { sead: 1 } as never))).message).toBe('vae.sample: unknown option "sead" (did you mean "seed"?); valid options are seed, temperature');
+    expect((await thrown(() => vae.sample(1, { sead: 1 } as never))).message).toBe('vae.sample: unknown option "sead" (did you mean "seed"?); valid options are seed, temperature, label');
     expect((await thrown(() => fromImageData(pixels, { invrt: true } as never))).message).toMatch(/^fromImageData: unknown option "invrt" \(did you mean "invert"\?\); valid options are prepare, invert, size$/);
     expect((await thrown(() => gaussianLatents(1, 4, { temprature: 2 } as never))).message).toBe('gaussianLatents: unknown option "temprature" (did you mean "temperature"?); valid options are seed, temperature');
     expect((await thrown(() => tile(digit, { col: 2 } as never))).message).toMatch(/^tile: unknown option "col" \(did you mean "cols"\?\)/);
-    expect((await thrown(() => vae.interpolate(digit, digit, { stpes: 3 } as never))).message).toMatch(/unknown option "stpes" \(did you mean "steps"\?\); valid options are steps, method, input$/);
+    expect((await thrown(() => vae.interpolate(digit, digit, { stpes: 3 } as never))).message).toMatch(/unknown option "stpes" \(did you mean "steps"\?\); valid options are steps, method, input, labels$/);
   });
 
   it('option values of the wrong type are refused, naming the key, the value and the type', async () => {

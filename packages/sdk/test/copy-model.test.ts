@@ -1,17 +1,26 @@
 /**
- * scripts/copy-model.mjs, the build step that puts the trained model into the
- * package: a missing model fails the build unless VAE_SDK_ALLOW_NO_MODEL=1.
+ * scripts/copy-model.mjs, the build step that puts the trained models (every
+ * bundled name) into the package: a missing model fails the build unless
+ * VAE_SDK_ALLOW_NO_MODEL=1.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BUNDLED_MODELS } from '../src/node.js';
 import { fixtureModel } from './fixtures.js';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'copy-model.mjs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-copy-model-'));
+
+/** A models folder holding `names`, each a copy of a fixture export (the conditional one for mnist-cvae). */
+function modelsDir(names: readonly string[] = BUNDLED_MODELS): string {
+  const root = tmp();
+  for (const n of names) cpSync(fixtureModel(n === 'mnist-cvae' ? { classes: 10 } : {}).dir, join(root, n), { recursive: true });
+  return root;
+}
 
 function run(env: Record<string, string>) {
   const clean = { ...process.env };
@@ -23,44 +32,61 @@ function run(env: Record<string, string>) {
 describe('copy-model (build step)', () => {
   it('fails with a clear message when the trained model is missing', () => {
     const src = tmp();
-    const out = join(tmp(), 'mnist');
-    const r = run({ VAE_SDK_MODEL_DIR: src, VAE_SDK_MODEL_OUT: out });
+    const out = tmp();
+    const r = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: out });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`[@vae/sdk] no trained model at ${src} (model.json missing)`);
-    expect(r.stderr).toMatch(/VAE\.load\(\) with no source would fail/);
+    expect(r.stderr).toContain(`[@vae/sdk] no trained model at ${join(src, 'mnist')} (model.json missing), so the package would ship without its bundled model "mnist" and VAE.load() would fail`);
     expect(r.stderr).toMatch(/set VAE_SDK_ALLOW_NO_MODEL=1 to build without it on purpose/);
-    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('fails when only the conditional model is missing, copying nothing (not half the models)', () => {
+    const src = modelsDir(['mnist']);
+    const out = tmp();
+    const r = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: out });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`no trained model at ${join(src, 'mnist-cvae')} (model.json missing), so the package would ship without its bundled model "mnist-cvae" and VAE.load('mnist-cvae') would fail`);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('builds without the model only when VAE_SDK_ALLOW_NO_MODEL=1, with a warning', () => {
-    const out = join(tmp(), 'mnist');
-    const r = run({ VAE_SDK_MODEL_DIR: tmp(), VAE_SDK_MODEL_OUT: out, VAE_SDK_ALLOW_NO_MODEL: '1' });
+    const out = tmp();
+    const r = run({ VAE_SDK_MODELS_DIR: modelsDir(['mnist']), VAE_SDK_MODELS_OUT: out, VAE_SDK_ALLOW_NO_MODEL: '1' });
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/warning: no trained model at .*building anyway because VAE_SDK_ALLOW_NO_MODEL=1/);
-    expect(existsSync(out)).toBe(false);
+    expect(r.stderr).toMatch(/warning: no trained model at .*mnist-cvae .*building anyway because VAE_SDK_ALLOW_NO_MODEL=1/);
+    expect(readdirSync(out)).toEqual(['mnist']);
     // Any other value is not an opt-out.
-    expect(run({ VAE_SDK_MODEL_DIR: tmp(), VAE_SDK_MODEL_OUT: out, VAE_SDK_ALLOW_NO_MODEL: 'true' }).status).toBe(1);
+    expect(run({ VAE_SDK_MODELS_DIR: tmp(), VAE_SDK_MODELS_OUT: tmp(), VAE_SDK_ALLOW_NO_MODEL: 'true' }).status).toBe(1);
   });
 
   it('refuses graphs whose sha256 disagrees with model.json, copying nothing', () => {
-    const src = tmp();
-    cpSync(fixtureModel().dir, src, { recursive: true });
-    const dec = readFileSync(join(src, 'decoder.onnx'));
+    const src = modelsDir();
+    // The second model is corrupt: the first must not be copied either.
+    const file = join(src, 'mnist-cvae', 'decoder.onnx');
+    const dec = readFileSync(file);
     dec[dec.length - 1] ^= 0xff;
-    writeFileSync(join(src, 'decoder.onnx'), dec);
-    const out = join(tmp(), 'mnist');
-    const r = run({ VAE_SDK_MODEL_DIR: src, VAE_SDK_MODEL_OUT: out, VAE_SDK_ALLOW_NO_MODEL: '1' });
+    writeFileSync(file, dec);
+    const out = tmp();
+    const r = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: out, VAE_SDK_ALLOW_NO_MODEL: '1' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/decoder\.onnx: sha256 [0-9a-f]{64} does not match model\.json \([0-9a-f]{64}\); expected the files of one export/);
-    expect(existsSync(out)).toBe(false);
+    expect(r.stderr).toMatch(/mnist-cvae[\\/]decoder\.onnx: sha256 [0-9a-f]{64} does not match model\.json \([0-9a-f]{64}\); expected the files of one export/);
+    expect(readdirSync(out)).toEqual([]);
   });
 
-  it('copies a verified model', () => {
-    const fx = fixtureModel();
-    const out = join(tmp(), 'mnist');
-    const r = run({ VAE_SDK_MODEL_DIR: fx.dir, VAE_SDK_MODEL_OUT: out });
+  it('copies every bundled model, verified, replacing an older copy whole', () => {
+    const src = modelsDir();
+    const out = tmp();
+    mkdirSync(join(out, 'mnist'));
+    writeFileSync(join(out, 'mnist', 'stale.onnx'), 'old export');
+    const r = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: out });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/bundled fixture \(small, latent 32\)/);
-    for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) expect(readFileSync(join(out, f)).equals(readFileSync(join(fx.dir, f)))).toBe(true);
+    expect(r.stdout).toMatch(/bundled mnist: fixture \(small, latent 32\)/);
+    expect(r.stdout).toMatch(/bundled mnist-cvae: fixture \(small, latent 32, 10 classes\)/);
+    expect(readdirSync(out).sort()).toEqual([...BUNDLED_MODELS].sort());
+    for (const n of BUNDLED_MODELS) {
+      expect(readdirSync(join(out, n)).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'model.json']);
+      for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) expect(readFileSync(join(out, n, f)).equals(readFileSync(join(src, n, f)))).toBe(true);
+    }
+    expect(existsSync(join(out, 'mnist', 'stale.onnx'))).toBe(false);
   });
 });

@@ -34,12 +34,15 @@ export function rng(seed: number): () => number {
 
 const cache = new Map<string, FixtureModel>();
 
-/** Exports a random `arch` model with `latent` dims into a fresh temp folder (cached per process). */
-export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number } = {}): FixtureModel {
+/**
+ * Exports a random `arch` model with `latent` dims into a fresh temp folder
+ * (cached per process); with `classes`, a conditional one (both graphs take `y`).
+ */
+export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number; classes?: number } = {}): FixtureModel {
   const key = JSON.stringify(opts);
   const hit = cache.get(key);
   if (hit) return hit;
-  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}) });
+  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
   const r = rng(opts.seed ?? 1);
   const tensors = [...weightShapes(spec)].map(([name, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Install } from '../scripts/install-size.mjs';
 import { cleanEnv, installPacked, packSdk } from '../scripts/install-size.mjs';
-import { tile } from '../src/index.js';
+import { BUNDLED_MODELS, tile } from '../src/index.js';
 import { ensureBuilt, pkgDir } from './built-package.js';
 
 const repo = join(pkgDir, '..', '..');
@@ -70,16 +70,21 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Runs a file of the installed app in the clean environment; returns its report and the samples.png it wrote. */
 function runSnippet(dir: string, home: string, args: string[]) {
   rmSync(join(dir, 'samples.png'), { force: true });
+  rmSync(join(dir, 'sevens.png'), { force: true });
   const r = spawnSync(process.execPath, args, { cwd: dir, env: cleanEnv(home), encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} in ${dir} failed (${r.status}):\n${r.stderr}`);
   const png = readFileSync(join(dir, 'samples.png'));
-  return { report: JSON.parse(r.stdout.trim().split('\n').pop()!), png };
+  // The snippet's "draw me a 7" from the bundled conditional model.
+  const sevens = readFileSync(join(dir, 'sevens.png'));
+  return { report: JSON.parse(r.stdout.trim().split('\n').pop()!), png, sevens };
 }
 
 /** Width and height from a PNG's IHDR. */
 const pngSize = (png: Buffer) => [png.readUInt32BE(16), png.readUInt32BE(20)];
 /** The grid the snippet writes: 64 samples tiled 8 wide (with tile's default gaps). */
 const grid = tile({ data: new Float32Array(64 * 784), shape: [64, 1, 28, 28] }, 8);
+/** The snippet's sevens.png: 16 samples tiled 4 wide. */
+const sevensGrid = tile({ data: new Float32Array(16 * 784), shape: [16, 1, 28, 28] }, 4);
 
 let root: string;
 let home: string;
@@ -93,8 +98,10 @@ beforeAll(() => {
   mkdirSync(home);
   const tarball = packSdk(join(root, 'pack'));
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
-  for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
-    if (!files.includes(`package/models/mnist/${f}`)) throw new Error(`the packed SDK lacks models/mnist/${f}`);
+  for (const name of BUNDLED_MODELS) {
+    for (const f of ['model.json', 'encoder.onnx', 'decoder.onnx']) {
+      if (!files.includes(`package/models/${name}/${f}`)) throw new Error(`the packed SDK lacks models/${name}/${f}`);
+    }
   }
   // One private cache: the second install reuses what the first downloaded.
   plain = installPacked(tarball, { root, home });
@@ -122,7 +129,7 @@ describe('packed SDK installed with plain npm', () => {
     expect(plain.status, plain.log).toBe(0);
     expect(omit.status, omit.log).toBe(0);
     expect(omit.onnxruntimeNode).toBe(false);
-    for (const i of [plain, omit]) expect(existsSync(join(i.dir, 'node_modules', '@vae', 'sdk', 'models', 'mnist', 'decoder.onnx'))).toBe(true);
+    for (const i of [plain, omit]) for (const name of BUNDLED_MODELS) expect(existsSync(join(i.dir, 'node_modules', '@vae', 'sdk', 'models', name, 'decoder.onnx'))).toBe(true);
   });
 
   it("the README's Node snippet type-checks with moduleResolution node16, nodenext and bundler", () => {
@@ -151,6 +158,10 @@ describe('packed SDK installed with plain npm', () => {
         expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
         expect(pngSize(png)).toEqual([grid.shape[3], grid.shape[2]]);
         expect(png.equals(runs[0].png)).toBe(true);
+      }
+      for (const { sevens } of runs) {
+        expect(pngSize(sevens)).toEqual([sevensGrid.shape[3], sevensGrid.shape[2]]);
+        expect(sevens.equals(runs[0].sevens)).toBe(true);
       }
     });
   }

@@ -84,6 +84,44 @@ describe('onnxruntime-web backend', () => {
     expect(builds.full.env.wasm.wasmPaths).toEqual({ wasm: '/ort/x.wasm' });
   });
 
+  it('runs of different sessions never overlap (onnxruntime-web WebGPU refuses a second run: "Session already started")', async () => {
+    let active = 0;
+    let most = 0;
+    const order: string[] = [];
+    builds.full.InferenceSession.create = async () => ({
+      inputMetadata: [],
+      outputMetadata: [],
+      run: async (feeds: Record<string, unknown>) => {
+        const id = Object.keys(feeds)[0];
+        most = Math.max(most, ++active);
+        order.push(`start ${id}`);
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(`end ${id}`);
+        active--;
+        if (id === 'bad') throw new Error('a failed run');
+        return {};
+      },
+      release: async () => {},
+    });
+    try {
+      const b = await backend();
+      const [s1, s2] = [await b.createSession(bytes, 'webgpu', {}), await b.createSession(bytes, 'webgpu', {})];
+      const x = new Float32Array(1);
+      // A failed run does not stall the runs queued behind it.
+      const failing = s2.run('bad', x, [1], []).catch((e: Error) => e.message);
+      const rest = Promise.all([s1.run('a', x, [1], []), s2.run('b', x, [1], []), s1.run('c', x, [1], [])]);
+      expect(await failing).toBe('a failed run');
+      await rest;
+      expect(most).toBe(1);
+      expect(order).toEqual(['start bad', 'end bad', 'start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    } finally {
+      builds.full.InferenceSession.create = async (_m, o) => {
+        builds.full.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0] });
+        return { inputMetadata: [], outputMetadata: [], run: async () => ({}), release: async () => {} };
+      };
+    }
+  });
+
   it('a wrong env.backends.onnx.wasm value is a VAEInputError naming the key, at session start', async () => {
     const b = await backend();
     const env = await freshEnv();

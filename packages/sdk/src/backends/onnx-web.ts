@@ -97,8 +97,22 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
     logSeverityLevel: 3,
   });
   const wrapped = wrapSession(ort as never, session as never);
-  if (!proxied) return wrapped;
-  return { ...wrapped, run: (input, data, dims, fetches) => wrapped.run(input, data.slice(), dims, fetches) };
+  const run: BackendSession['run'] = proxied
+    ? (input, data, dims, fetches, extra) => wrapped.run(input, data.slice(), dims, fetches, extra?.map((f) => ({ ...f, data: f.data.slice() })))
+    : wrapped.run;
+  return { ...wrapped, run: (...args) => oneAtATime(() => run(...args)) };
+}
+
+// onnxruntime-web runs one session at a time per page: its WebGPU backend
+// throws "Session already started" when a second session runs before the
+// first has finished. Each VAE queues its own calls; this queues the runs of
+// every session, so two models (the demo's mnist and mnist-cvae) can be used at once.
+let running: Promise<unknown> = Promise.resolve();
+
+function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+  const next = running.then(task);
+  running = next.catch(() => {});
+  return next;
 }
 
 /** The browser backend: `webgpu` when the browser has an adapter, else `wasm`. */

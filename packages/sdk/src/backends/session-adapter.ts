@@ -23,8 +23,10 @@ export function wrapSession(
   return {
     inputs: meta(session.inputMetadata),
     outputs: meta(session.outputMetadata),
-    run(input, data, dims, fetches) {
-      return session.run({ [input]: new ort.Tensor('float32', data, dims) }, fetches as string[]).then((result) => {
+    run(input, data, dims, fetches, extra = []) {
+      const feeds: Record<string, unknown> = { [input]: new ort.Tensor('float32', data, dims) };
+      for (const f of extra) feeds[f.name] = new ort.Tensor('float32', f.data, f.dims);
+      return session.run(feeds, fetches as string[]).then((result) => {
         const out: Record<string, Float32Array> = {};
         // The tensors' CPU buffers are returned as-is: no copy on the hot path.
         for (const name of fetches) out[name] = result[name].data as Float32Array;

@@ -50,15 +50,23 @@ export interface SessionOptions {
   threads?: number;
 }
 
+/** One more float32 input of a run, beside the main one. */
+export interface ExtraFeed {
+  readonly name: string;
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
 /** A started inference session on one device. */
 export interface BackendSession {
   readonly inputs: readonly ValueMeta[];
   readonly outputs: readonly ValueMeta[];
   /**
-   * Runs the graph on one float32 input and returns the requested outputs.
+   * Runs the graph on one float32 input (plus `extra` inputs, such as a
+   * conditional model's one-hot labels `y`) and returns the requested outputs.
    * `data` is handed to the runtime without a copy.
    */
-  run(input: string, data: Float32Array, dims: readonly number[], fetches: readonly string[]): Promise<Record<string, Float32Array>>;
+  run(input: string, data: Float32Array, dims: readonly number[], fetches: readonly string[], extra?: readonly ExtraFeed[]): Promise<Record<string, Float32Array>>;
   release(): Promise<void>;
 }
 

@@ -8,6 +8,8 @@ import type { ModelManifest } from '../manifest.js';
 import { throwIfAborted } from './abort.js';
 import { fetchBounded } from './fetch-bounded.js';
 import { parseManifest } from '../manifest.js';
+import { VAESourceError } from '../errors.js';
+import { bundledList, DEFAULT_MODEL, isBareName, isBundledName } from './bundled.js';
 import { readLocal } from './read-local.js';
 import type { FileRef } from './resolve-source.js';
 import { besideManifest, describeRef, folderOf, resolveSource } from './resolve-source.js';
@@ -20,17 +22,33 @@ export const MANIFEST_MAX_BYTES = 1 << 20;
 /** Default {@link ReadOptions.timeoutMs}: how long a URL may send nothing. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-let shipped: LoadedModel | undefined;
+const shipped = new Map<string, LoadedModel>();
 
-/** Reads and verifies a model from any {@link ModelSource}; `undefined` is the shipped model. */
+/**
+ * Reads and verifies a model from any {@link ModelSource}; `undefined` is the
+ * default shipped model, a bundled model's bare name that model. Any other
+ * bare name (no slash, dot or colon) is still read as a relative path or URL,
+ * as before bundled names existed; when that fails, the error adds the
+ * bundled names, since a misspelt one is the likelier mistake.
+ */
 export async function readModel(source: ModelSource | undefined, options: ReadOptions): Promise<LoadedModel> {
   throwIfAborted(options.signal, 'the model');
-  if (source !== undefined) return readModelNow(source, options);
-  // The shipped model never changes: read and verify it once per process or
+  const name = source === undefined ? DEFAULT_MODEL : isBundledName(source) ? source : undefined;
+  if (name === undefined) {
+    if (!isBareName(source)) return readModelNow(source, options);
+    return readModelNow(source, options).catch((e) => {
+      if (!(e instanceof VAESourceError) || options.signal?.aborted) throw e;
+      throw new VAESourceError(`${e.message}; ${JSON.stringify(source)} is not a bundled model either (expected one of ${bundledList()}, or a folder path or URL)`, { cause: e });
+    });
+  }
+  // A shipped model never changes: read and verify it once per process or
   // page, so a device switch (a second VAE.load()) needs no network. Only a
   // success is kept, so one caller's abort or timeout is not every caller's.
-  if (shipped) return shipped;
-  return (shipped = await readModelNow(undefined, options));
+  const hit = shipped.get(name);
+  if (hit) return hit;
+  const model = await readModelNow(name, options);
+  shipped.set(name, model);
+  return model;
 }
 
 async function readModelNow(source: ModelSource | undefined, options: ReadOptions): Promise<LoadedModel> {

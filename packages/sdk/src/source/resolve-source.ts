@@ -8,6 +8,8 @@ import { VAESourceError } from '../errors.js';
 import type { ModelManifest } from '../manifest.js';
 import { platform } from '../platform.js';
 import type { ModelSource, ModelUrls } from './types.js';
+import type { BundledModelName } from './bundled.js';
+import { DEFAULT_MODEL, isBundledName } from './bundled.js';
 
 /** One file: a local path (Node) or a URL for fetch(). */
 export type FileRef = { kind: 'path'; path: string } | { kind: 'url'; url: URL };
@@ -33,9 +35,14 @@ export function describeRef(ref: FileRef): string {
 
 const pageUrl = () => (globalThis as { location?: { href: string } }).location?.href;
 
-/** Locates the files of a source; `undefined` is the model shipped with this platform's entry point. */
+/**
+ * Locates the files of a source; `undefined` is the default model shipped with
+ * this platform's entry point, and a bare name of a bundled model (`'mnist'`,
+ * `'mnist-cvae'`) that model.
+ */
 export function resolveSource(source: ModelSource | undefined): ResolvedSource {
-  if (source === undefined) source = shippedSource();
+  if (source === undefined) source = shippedSource(DEFAULT_MODEL);
+  else if (isBundledName(source)) source = shippedSource(source);
   if (typeof source === 'string' || source instanceof URL) return { kind: 'folder', manifest: locateManifest(source) };
   if (source === null || typeof source !== 'object') {
     throw new VAESourceError(`a model source must be a folder path, a URL or { manifest, encoder, decoder }, got ${source === null ? 'null' : typeof source}`);
@@ -57,10 +64,12 @@ export function resolveSource(source: ModelSource | undefined): ResolvedSource {
   return { kind: 'bytes', manifest: source.manifest, encoder: asBytes(source.encoder, 'encoder'), decoder: asBytes(source.decoder, 'decoder') };
 }
 
-function shippedSource(): ModelSource {
-  if (!platform.defaultModel) throw new VAESourceError('no model source given and this platform has no bundled model; expected a folder, URL or bytes');
+function shippedSource(name: BundledModelName): ModelSource {
+  if (!platform.defaultModel) {
+    throw new VAESourceError(`${name === DEFAULT_MODEL ? 'no model source given' : `${JSON.stringify(name)} names a bundled model`} and this platform has no bundled models; expected a folder, URL or bytes`);
+  }
   try {
-    return platform.defaultModel();
+    return platform.defaultModel(name);
   } catch (e) {
     // e.g. a CJS browser bundle, where import.meta.url is undefined.
     throw new VAESourceError(`cannot locate the model shipped in @vae/sdk (${(e as Error).message}); pass a folder, URL or bytes to VAE.load`, { cause: e });
