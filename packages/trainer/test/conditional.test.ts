@@ -12,6 +12,11 @@ import { DatasetError, idxFilesSpec, limitSplit, loadMnist } from '../src/data/d
 import { ConditionError, createVaeModel, oneHotLabels } from '../src/model/vae.js';
 import { TrainStep, ADAM_DEFAULTS } from '../src/train/train-step.js';
 import { selectBackend } from '../src/backend/select-backend.js';
+import { classGridImages, restyleImages } from '../src/train/epoch-plots.js';
+
+const PX = 784;
+const cell = (a: Float32Array, i: number) => a.subarray(i * PX, (i + 1) * PX);
+const differ = (a: Float32Array, b: Float32Array) => a.some((v, i) => v !== b[i]);
 
 const quiet = { log: () => {}, progress: null, plots: false, backend: 'cpu' as const };
 const tiny: Omit<TrainOptions, 'out'> = { arch: 'mlp', channels: [32], latent: 4, batch: 64, trainLimit: 256, testLimit: 64, seed: 3, conditional: true, ...quiet };
@@ -137,6 +142,29 @@ describe('conditional model maths', () => {
     await expect(step.step(x, 4, noise, 1)).rejects.toThrow(ConditionError);
     await expect(step.step(x, 4, noise, 1)).rejects.toThrow(/conditional on 10 classes; pass one-hot labels y \[N,10\]/);
     step.dispose();
+    model.dispose();
+  });
+
+  it('draws the class grid as one row per class from the same z, and the restyle grid as each test digit then its restyling into every class', async () => {
+    await selectBackend('cpu');
+    const model = createVaeModel(buildArchSpec({ arch: 'mlp', channels: [16], latent: 3, classes: 4 }), 2);
+    const g = await classGridImages(model, 1);
+    expect([g.rows, g.cols, g.images.length]).toEqual([4, 10, 40 * PX]);
+    // Rows share z and differ only by the label; columns differ by z.
+    for (let k = 1; k < 4; k++) expect(differ(cell(g.images, 0), cell(g.images, k * 10))).toBe(true);
+    expect(differ(cell(g.images, 0), cell(g.images, 1))).toBe(true);
+    const test = { ...limitSplit((await loadMnist()).test, 3) };
+    test.labels = test.labels.map((l) => l % 4);
+    const r = await restyleImages(model, test);
+    expect([r.rows, r.cols]).toEqual([3, 5]);
+    for (let row = 0; row < 3; row++) {
+      const original = Float32Array.from(test.images.subarray(row * PX, (row + 1) * PX), (v) => v / 255);
+      expect(cell(r.images, row * 5)).toEqual(original);
+      for (let k = 2; k < 5; k++) expect(differ(cell(r.images, row * 5 + 1), cell(r.images, row * 5 + k))).toBe(true);
+    }
+    // Each digit is encoded with its own label: relabelling the test digits changes every restyled cell.
+    const other = await restyleImages(model, { ...test, labels: test.labels.map((l) => (l + 1) % 4) });
+    expect(differ(cell(r.images, 1), cell(other.images, 1))).toBe(true);
     model.dispose();
   });
 

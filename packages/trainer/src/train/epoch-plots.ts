@@ -130,13 +130,11 @@ const CLASS_GRID_COLS = 10;
 const RESTYLE_ROWS = 8;
 
 /**
- * `class-grid.png`: one row per class, each of {@link CLASS_GRID_COLS} prior
- * samples decoded with that label (the same z in every row, so a column shows
- * one style in every class); `restyle.png`: each of the first test digits,
- * then its posterior mean (encoded with its own label) decoded with every label.
+ * The class grid's cells, row-major: one row per class, each of
+ * {@link CLASS_GRID_COLS} prior samples decoded with that label. Every row uses
+ * the same z, so a column shows one style in every class.
  */
-async function writeClassPlots(plots: string, model: VaeModel, test: LabelledImages, epoch: number, seed: number): Promise<void> {
-  const [H, W, C] = model.spec.config.imageShape;
+export async function classGridImages(model: VaeModel, seed: number): Promise<{ images: Float32Array; rows: number; cols: number }> {
   const latent = model.spec.config.latent;
   const classes = conditionClasses(model.spec);
   const cols = CLASS_GRID_COLS;
@@ -147,13 +145,17 @@ async function writeClassPlots(plots: string, model: VaeModel, test: LabelledIma
     z.set(z0, k * cols * latent);
     labels.fill(k, k * cols, (k + 1) * cols);
   }
-  const grid = await decodeMeans(model, z, classes * cols, labels);
-  await writeRunFile(
-    join(plots, 'class-grid.png'),
-    encodePng(imageGrid(grid, classes * cols, H, W, { cols, scale: 2, title: `Prior samples per class (rows 0..${classes - 1}), epoch ${epoch}` })),
-    'plot',
-  );
+  return { images: await decodeMeans(model, z, classes * cols, labels), rows: classes, cols };
+}
 
+/**
+ * The restyle grid's cells, row-major: each of the first test digits, then
+ * its posterior mean (encoded with its own label) decoded with every label.
+ */
+export async function restyleImages(model: VaeModel, test: LabelledImages): Promise<{ images: Float32Array; rows: number; cols: number }> {
+  const [H, W, C] = model.spec.config.imageShape;
+  const latent = model.spec.config.latent;
+  const classes = conditionClasses(model.spec);
   const rows = Math.min(RESTYLE_ROWS, test.count);
   const b = gather(test, Uint32Array.from({ length: rows }, (_, i) => i));
   const mu = tf.tidy(() => model.encode(tf.tensor4d(b.x, [rows, H, W, C]), oneHotLabels(b.labels, classes)).mu);
@@ -174,9 +176,23 @@ async function writeClassPlots(plots: string, model: VaeModel, test: LabelledIma
     cells.set(b.x.subarray(r * px, (r + 1) * px), r * (classes + 1) * px);
     cells.set(styled.subarray(r * classes * px, (r + 1) * classes * px), (r * (classes + 1) + 1) * px);
   }
+  return { images: cells, rows, cols: classes + 1 };
+}
+
+/** Writes `class-grid.png` ({@link classGridImages}) and `restyle.png` ({@link restyleImages}). */
+async function writeClassPlots(plots: string, model: VaeModel, test: LabelledImages, epoch: number, seed: number): Promise<void> {
+  const [H, W] = model.spec.config.imageShape;
+  const classes = conditionClasses(model.spec);
+  const grid = await classGridImages(model, seed);
+  await writeRunFile(
+    join(plots, 'class-grid.png'),
+    encodePng(imageGrid(grid.images, grid.rows * grid.cols, H, W, { cols: grid.cols, scale: 2, title: `Prior samples per class (rows 0..${classes - 1}), epoch ${epoch}` })),
+    'plot',
+  );
+  const restyle = await restyleImages(model, test);
   await writeRunFile(
     join(plots, 'restyle.png'),
-    encodePng(imageGrid(cells, rows * (classes + 1), H, W, { cols: classes + 1, scale: 2, title: `Test digit, then restyled as 0..${classes - 1}, epoch ${epoch}` })),
+    encodePng(imageGrid(restyle.images, restyle.rows * restyle.cols, H, W, { cols: restyle.cols, scale: 2, title: `Test digit, then restyled as 0..${classes - 1}, epoch ${epoch}` })),
     'plot',
   );
 }
