@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ExportError } from './errors.js';
 import { exportCheckpoint } from './export.js';
 import { readModelFile } from './read-model-file.js';
+import { addVariants } from './variants.js';
 import { OPSET_RANGE, PRODUCER } from './translate.js';
 import { formatReport, validateModelBytes } from './validate.js';
 
@@ -13,6 +14,7 @@ const HELP = `vae-export ${PRODUCER.version}: write a trained VAE checkpoint as 
 
 Usage:
   vae-export --checkpoint RUN_DIR --out MODEL_DIR [--name NAME] [--opset N] [--fp16 | --quantize int8]
+  vae-export --model MODEL_DIR --variants fp16,int8
   vae-export --check FILE.onnx [FILE.onnx ...]
 
 Export:
@@ -30,6 +32,13 @@ Export:
   --class-names A,B,...  a conditional model's class names for model.json
                      (default: Fashion-MNIST's names for fashion, else 0,1,...)
   --quiet            print only errors
+
+Variants:
+  --model DIR        an exported model folder (model.json and its graphs)
+  --variants P,...   export the model again at these precisions (fp16, int8)
+                     from the weights in its own graphs, beside it as
+                     encoder_<P>.onnx and decoder_<P>.onnx, listed in
+                     model.json's variants; its own graphs stay as they are
 
 Check:
   --check FILE...    validate ONNX files structurally and list every problem:
@@ -74,6 +83,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         'class-names': { type: 'string' },
         quiet: { type: 'boolean' },
         check: { type: 'boolean' },
+        model: { type: 'string' },
+        variants: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -109,6 +120,24 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       if (!report.ok) bad++;
     }
     return bad ? 1 : 0;
+  }
+  if (v.variants !== undefined || v.model !== undefined) {
+    if (!v.variants || !v.model) {
+      io.stderr(`vae-export: ${!v.model ? '--variants needs --model DIR' : '--model needs --variants P,...'}\n`);
+      return 2;
+    }
+    try {
+      const r = await addVariants(v.model, v.variants.split(',').map((p) => p.trim()));
+      if (!v.quiet) for (const f of r.files) io.stdout(`${f.precision}: ${f.encoder} (${f.encoderBytes} bytes), ${f.decoder} (${f.decoderBytes} bytes)\n`);
+      return 0;
+    } catch (e) {
+      if (e instanceof ExportError) {
+        io.stderr(`vae-export: ${e.code}: ${e.message}\nNothing was written.\n`);
+        return e.code === 'usage' ? 2 : 1;
+      }
+      io.stderr(`vae-export: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+      return 1;
+    }
   }
   if (positionals.length) {
     io.stderr(`vae-export: unexpected argument ${positionals[0]} (did you mean --check?)\n`);
