@@ -70,6 +70,6 @@ for (const m of verified) {
   for (const f of m.files) copyFileSync(join(m.src, f), join(tmp, f));
   rmSync(dst, { recursive: true, force: true });
   renameSync(tmp, dst);
-  const dtypes = [m.manifest.precision ?? 'fp32', ...Object.keys(m.manifest.variants ?? {})].join(', ');
-  console.log(`[@vae/sdk] bundled ${m.name}: ${m.manifest.name} (${m.manifest.arch}, latent ${m.manifest.latent}${m.manifest.condition ? `, ${m.manifest.condition.classes} classes` : ''}; ${dtypes}) from ${m.src}`);
+  const variants = Object.keys(m.manifest.variants ?? {});
+  console.log(`[@vae/sdk] bundled ${m.name}: ${m.manifest.name} (${m.manifest.arch}, latent ${m.manifest.latent}${m.manifest.condition ? `, ${m.manifest.condition.classes} classes` : ''})${variants.length ? ` with ${variants.join(', ')} variants` : ''} from ${m.src}`);
 }
