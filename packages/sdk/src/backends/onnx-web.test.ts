@@ -46,6 +46,7 @@ describe('onnxruntime-web backend', () => {
     expect(s.inputs.map((v) => v.name)).toEqual(['z']);
     expect(b.dtypesFor?.('webgl')).toEqual(['fp32']);
     expect(b.dtypesFor?.('wasm')).toBeUndefined();
+    expect(b.dtypesFor?.('webgpu')).toEqual(['fp32', 'fp16']);
     expect(b.devices).toEqual(['auto', 'wasm', 'webgpu', 'webgl']);
     expect(b.autoOrder).toEqual(['webgpu', 'wasm']);
   });
