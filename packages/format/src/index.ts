@@ -30,8 +30,8 @@ export type {
 } from './arch-spec.js';
 export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
-export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestMetrics, ManifestCondition, ModelManifest } from './manifest.js';
-export { MANIFEST_FORMAT_VERSION } from './manifest.js';
+export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestPrecision, ModelManifest } from './manifest.js';
+export { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 export { parseManifest, ManifestError, sameShape, formatShape } from './parse-manifest.js';
 export type { GraphIoName } from './graph-io.js';
 export { GRAPH_IO, BATCH_DIM } from './graph-io.js';

@@ -49,6 +49,18 @@ export interface ManifestCondition {
   names: string[];
 }
 
+/** Weight precision of a model's graphs (transformers.js calls it `dtype`). */
+export type ManifestPrecision = 'fp32' | 'fp16' | 'int8';
+
+/** Every {@link ManifestPrecision}, in the order a manifest lists variants. */
+export const MANIFEST_PRECISIONS: readonly ManifestPrecision[] = Object.freeze(['fp32', 'fp16', 'int8']);
+
+/** The two graph files of one precision. */
+export interface ManifestGraphs {
+  encoder: ManifestGraph;
+  decoder: ManifestGraph;
+}
+
 /** The whole manifest. */
 export interface ModelManifest {
   format: 'vae-onnx-model';
@@ -71,8 +83,11 @@ export interface ModelManifest {
     /** The command that produced the checkpoint, when known. */
     command?: string;
   };
-  /** Weight precision inside the graphs; inputs and outputs are always float32. */
-  precision: 'fp32' | 'fp16';
+  /**
+   * Weight precision inside the graphs; inputs and outputs are always float32.
+   * `int8`: per-channel int8 kernels widened by DequantizeLinear, float32 biases.
+   */
+  precision: ManifestPrecision;
   onnx: {
     opset: number;
     irVersion: number;
@@ -86,6 +101,12 @@ export interface ModelManifest {
   };
   /** ISO 8601 creation time. */
   createdAt: string;
+  /**
+   * The same weights stored at other precisions, beside model.json (e.g.
+   * `encoder_int8.onnx`), keyed by precision; `graphs` is the `precision`
+   * variant. Same inputs and outputs as `graphs`.
+   */
+  variants?: { [P in ManifestPrecision]?: ManifestGraphs };
 }
 
 /** The manifest format version the exporter writes and the SDK reads. */

@@ -3,9 +3,9 @@
  * the SDK accepts before it reads a single graph byte.
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
-import type { ManifestCondition, ManifestGraph, ManifestValueInfo, ModelManifest } from './manifest.js';
+import type { ManifestCondition, ManifestGraph, ManifestGraphs, ManifestValueInfo, ModelManifest } from './manifest.js';
 import { MAX_CLASSES } from './arch-spec.js';
-import { MANIFEST_FORMAT_VERSION } from './manifest.js';
+import { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 
 /**
  * A `model.json` that is not valid JSON or breaks the schema. The message
@@ -61,6 +61,17 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   const label = classes ? [io(GRAPH_IO.y, [BATCH_DIM, classes])] : [];
   checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
   checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code), ...label], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)], !classes);
+  if (o.variants !== undefined) {
+    const v = o.variants as Record<string, Partial<ManifestGraphs> | undefined> | null;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(`variants is ${JSON.stringify(o.variants)}, expected { "fp16": { encoder, decoder }, ... }`);
+    for (const [dtype, g] of Object.entries(v)) {
+      if (!(MANIFEST_PRECISIONS as readonly string[]).includes(dtype)) throw bad(`variants has ${JSON.stringify(dtype)}, expected keys among ${MANIFEST_PRECISIONS.join(', ')}`);
+      if (dtype === o.precision) throw bad(`variants.${dtype} repeats the manifest's own precision (${dtype} is graphs)`);
+      if (!g || typeof g !== 'object') throw bad(`variants.${dtype} is ${JSON.stringify(g)}, expected { encoder, decoder }`);
+      checkGraphEntry(g.encoder, `encoder (variants.${dtype})`, [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
+      checkGraphEntry(g.decoder, `decoder (variants.${dtype})`, [io(GRAPH_IO.z, code), ...label], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)], !classes);
+    }
+  }
   return o as ModelManifest;
 }
 

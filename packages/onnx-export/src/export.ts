@@ -12,6 +12,7 @@ import { checkFiniteOutputs } from './check-finite-outputs.js';
 import { ExportError } from './errors.js';
 import type { ModelProto, ValueInfoProto } from './onnx-schema.js';
 import { DataType, encodeModel } from './onnx-schema.js';
+import type { Precision } from './translate.js';
 import { irVersionForOpset, OPSET_RANGE, PRODUCER, translateArch } from './translate.js';
 import type { ValidationReport } from './validate.js';
 import { formatReport, validateModelBytes } from './validate.js';
@@ -25,8 +26,11 @@ export interface BuildOptions {
   name?: string;
   /** ONNX opset, 13..21, default 17 (IR version follows: 17 -> 8). */
   opset?: number;
-  /** `fp16` stores float16 weights (half the size); inputs and outputs stay float32. */
-  precision?: 'fp32' | 'fp16';
+  /**
+   * `fp16` stores float16 weights (half the size), `int8` per-channel int8
+   * kernels with float32 biases (about a quarter); inputs and outputs stay float32.
+   */
+  precision?: Precision;
   /**
    * Metrics per epoch (as in `metrics.jsonl`), checked against the checkpoint:
    * refused when the last epoch differs. The manifest's metrics always come

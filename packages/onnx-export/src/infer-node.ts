@@ -191,6 +191,8 @@ export function inferNode(
       return [reshape(node, x, input(1), inits, opset, err, warn)];
     case 'Concat':
       return [concat(node, (node.input ?? []).map((_, i) => input(i)), oneType((node.input ?? []).map((_, i) => i), null), opset, err)];
+    case 'DequantizeLinear':
+      return [dequantize(node, x, input(1), input(2), opset, err)];
     case 'Cast': {
       const to = attr(node, 'to');
       if (to?.i === undefined) err('Cast has no "to" attribute');
@@ -199,6 +201,43 @@ export function inferNode(
     default:
       return null;
   }
+}
+
+/** Types DequantizeLinear's `x` takes in some opset (int32 since 10; 16-bit ints since 21; float8/int4 are not modelled). */
+const DEQUANT_X = new Set<number>([DataType.INT8, DataType.UINT8, DataType.INT32, 5 /* int16 */, 4 /* uint16 */]);
+/** Scale types: float32, and since opset 19 float16 and bfloat16. */
+const DEQUANT_SCALE = new Set<number>([DataType.FLOAT, DataType.FLOAT16, 16]);
+
+/**
+ * DequantizeLinear: `y = (x - zero_point) * scale`, shaped like `x`, of the
+ * scale's type. A 1-D scale (opset 13+) is per channel along `axis` and must
+ * have `x`'s size there; the zero point, when given, has `x`'s type and the
+ * scale's shape. With `block_size` (opset 21) the scale has `x`'s rank
+ * instead, which is not checked further here.
+ */
+function dequantize(node: NodeProto, x: ValueType | null, scale: ValueType | null, zero: ValueType | null, opset: number, err: (m: string) => void): ValueType {
+  if (x?.dtype != null && !DEQUANT_X.has(x.dtype)) err(`DequantizeLinear does not take ${dataTypeName(x.dtype)} x (it takes ${[...DEQUANT_X].map(dataTypeName).join(', ')})`);
+  if (scale?.dtype != null && !DEQUANT_SCALE.has(scale.dtype)) err(`x_scale must be float32 (or float16/bfloat16 from opset 19), got ${dataTypeName(scale.dtype)}`);
+  if (zero?.dtype != null && x?.dtype != null && zero.dtype !== x.dtype) err(`x_zero_point is ${dataTypeName(zero.dtype)} but x is ${dataTypeName(x.dtype)}; they must have one type`);
+  const out: ValueType = { dtype: scale?.dtype ?? (opset < 19 ? DataType.FLOAT : null), shape: x?.shape ?? null };
+  if (!scale?.shape) return out;
+  const blocked = attrInt(node, 'block_size', 0) > 0;
+  if (!blocked && scale.shape.length > 1) err(`x_scale ${fmt(scale.shape)} must be a scalar (per tensor) or 1-D (per axis)`);
+  if (!blocked && scale.shape.length === 1) {
+    if (opset < 13) err(`a 1-D x_scale ${fmt(scale.shape)} (per axis) needs opset 13; this model imports opset ${opset}`);
+    if (x?.shape) {
+      const given = attrInt(node, 'axis', 1);
+      const axis = given < 0 ? given + x.shape.length : given;
+      if (axis < 0 || axis >= x.shape.length) err(`axis ${given} is out of range for x ${fmt(x.shape)}`);
+      else if (typeof x.shape[axis] === 'number' && typeof scale.shape[0] === 'number' && x.shape[axis] !== scale.shape[0]) {
+        err(`x_scale has ${scale.shape[0]} values but x ${fmt(x.shape)} has ${x.shape[axis]} along axis ${axis}`);
+      }
+    }
+  }
+  if (zero?.shape && (zero.shape.length !== scale.shape.length || zero.shape.some((d, i) => typeof d === 'number' && typeof scale.shape![i] === 'number' && d !== scale.shape![i]))) {
+    err(`x_zero_point ${fmt(zero.shape)} must have the shape of x_scale ${fmt(scale.shape)}`);
+  }
+  return out;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, LayerSpec } from '@vae/format';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
+import { dequantizeInt8, quantizeInt8PerChannel } from './quantize-int8.js';
 import { conditionClasses } from '@vae/format';
 
 /** A batch in tfjs layout: `[n, ...]`, NHWC for images. */
@@ -40,15 +41,30 @@ export interface ProbeResult {
   firstNonFinite: NonFiniteSite | null;
 }
 
-/** Weight precision of the exported graph: fp16 weights are rounded like the graph's initializers. */
-export type ProbePrecision = 'fp32' | 'fp16';
+/**
+ * Weight precision of the exported graph: fp16 weights are rounded like the
+ * graph's initializers, int8 kernels quantized and dequantized as its
+ * DequantizeLinear nodes give them.
+ */
+export type ProbePrecision = 'fp32' | 'fp16' | 'int8';
 
 const firstBad = (a: Float32Array): number => {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
   return -1;
 };
 
-/** Reads a parameter as the graph holds it: float32, or float32 rounded through float16. */
+/**
+ * A kernel's per-channel quantization in the tfjs layout: its dims and output
+ * channel axis. translate.ts permutes kernels (and dense rows or columns)
+ * without mixing output channels, so each channel's max and every rounding
+ * are the same in either layout.
+ */
+interface KernelLayout {
+  dims: number[];
+  axis: number;
+}
+
+/** Reads a parameter as the graph holds it: float32, float32 rounded through float16, or an int8 kernel dequantized. */
 class Weights {
   private readonly cache = new Map<string, Float32Array>();
   /** The first weight that is non-finite as stored, per layer. */
@@ -59,7 +75,7 @@ class Weights {
     private readonly precision: ProbePrecision,
   ) {}
 
-  get(layer: string, suffix: 'kernel' | 'bias', size: number): Float32Array {
+  get(layer: string, suffix: 'kernel' | 'bias', size: number, kernel?: KernelLayout): Float32Array {
     const name = `${layer}/${suffix}`;
     const hit = this.cache.get(name);
     if (hit) return hit;
@@ -70,6 +86,8 @@ class Weights {
     if (this.precision === 'fp16') {
       w = new Float32Array(src.length);
       for (let i = 0; i < src.length; i++) w[i] = fromFloat16Bits(toFloat16Bits(src[i]));
+    } else if (this.precision === 'int8' && kernel) {
+      w = dequantizeInt8(quantizeInt8PerChannel(src, kernel.dims, kernel.axis), kernel.dims);
     }
     const bad = firstBad(w);
     if (bad >= 0 && !this.badWeight.has(layer)) this.badWeight.set(layer, { name, value: w[bad], original: src[bad] });
@@ -82,7 +100,7 @@ function conv2d(l: Conv2DSpec, x: ProbeTensor, wts: Weights): ProbeTensor {
   const [n, h, w, ci] = x.dims;
   const { kernelSize: k, stride: s, pads: p, outChannels: co } = l;
   const [oh, ow] = l.outputShape;
-  const K = wts.get(l.name, 'kernel', k * k * ci * co);
+  const K = wts.get(l.name, 'kernel', k * k * ci * co, { dims: [k, k, ci, co], axis: 3 });
   const B = wts.get(l.name, 'bias', co);
   const out = new Float32Array(n * oh * ow * co);
   const acc = new Float64Array(co);
@@ -115,7 +133,7 @@ function conv2dTranspose(l: Conv2DTransposeSpec, x: ProbeTensor, wts: Weights): 
   const [n, h, w, ci] = x.dims;
   const { kernelSize: k, stride: s, padding: p, outChannels: co } = l;
   const [oh, ow] = l.outputShape;
-  const K = wts.get(l.name, 'kernel', k * k * co * ci); // tfjs [kh, kw, out, in]
+  const K = wts.get(l.name, 'kernel', k * k * co * ci, { dims: [k, k, co, ci], axis: 2 }); // tfjs [kh, kw, out, in]
   const B = wts.get(l.name, 'bias', co);
   const acc = new Float64Array(n * oh * ow * co);
   for (let b = 0; b < n; b++)
@@ -147,7 +165,7 @@ function conv2dTranspose(l: Conv2DTransposeSpec, x: ProbeTensor, wts: Weights): 
 function dense(l: DenseSpec, x: ProbeTensor, wts: Weights): ProbeTensor {
   const n = x.dims[0];
   const { inFeatures: nin, outFeatures: nout } = l;
-  const K = wts.get(l.name, 'kernel', nin * nout);
+  const K = wts.get(l.name, 'kernel', nin * nout, { dims: [nin, nout], axis: 1 });
   const B = wts.get(l.name, 'bias', nout);
   // After a ReLU most inputs are 0, which add nothing, unless a weight is infinite (0 * Infinity is NaN in the graph too).
   const skipZeros = !wts.badWeight.has(l.name);

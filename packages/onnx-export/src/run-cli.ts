@@ -6,13 +6,15 @@ import { parseArgs } from 'node:util';
 import { ExportError } from './errors.js';
 import { exportCheckpoint } from './export.js';
 import { readModelFile } from './read-model-file.js';
+import { addVariants } from './variants.js';
 import { OPSET_RANGE, PRODUCER } from './translate.js';
 import { formatReport, validateModelBytes } from './validate.js';
 
 const HELP = `vae-export ${PRODUCER.version}: write a trained VAE checkpoint as ONNX graphs
 
 Usage:
-  vae-export --checkpoint RUN_DIR --out MODEL_DIR [--name NAME] [--opset N] [--fp16]
+  vae-export --checkpoint RUN_DIR --out MODEL_DIR [--name NAME] [--opset N] [--fp16 | --quantize int8]
+  vae-export --model MODEL_DIR --variants fp16,int8
   vae-export --check FILE.onnx [FILE.onnx ...]
 
 Export:
@@ -24,9 +26,19 @@ Export:
   --opset N          ONNX opset ${OPSET_RANGE.min}..${OPSET_RANGE.max} (default ${OPSET_RANGE.default}, IR version 8)
   --fp16             store weights as float16 (half the size); inputs and
                      outputs stay float32
+  --quantize int8    store kernels as per-channel symmetric int8 with
+                     DequantizeLinear (about a quarter of the size; opset 13+);
+                     biases, inputs and outputs stay float32
   --class-names A,B,...  a conditional model's class names for model.json
                      (default: Fashion-MNIST's names for fashion, else 0,1,...)
   --quiet            print only errors
+
+Variants:
+  --model DIR        an exported model folder (model.json and its graphs)
+  --variants P,...   export the model again at these precisions (fp16, int8)
+                     from the weights in its own graphs, beside it as
+                     encoder_<P>.onnx and decoder_<P>.onnx, listed in
+                     model.json's variants; its own graphs stay as they are
 
 Check:
   --check FILE...    validate ONNX files structurally and list every problem:
@@ -67,9 +79,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         name: { type: 'string' },
         opset: { type: 'string' },
         fp16: { type: 'boolean' },
+        quantize: { type: 'string' },
         'class-names': { type: 'string' },
         quiet: { type: 'boolean' },
         check: { type: 'boolean' },
+        model: { type: 'string' },
+        variants: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -106,6 +121,24 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     return bad ? 1 : 0;
   }
+  if (v.variants !== undefined || v.model !== undefined) {
+    if (!v.variants || !v.model) {
+      io.stderr(`vae-export: ${!v.model ? '--variants needs --model DIR' : '--model needs --variants P,...'}\n`);
+      return 2;
+    }
+    try {
+      const r = await addVariants(v.model, v.variants.split(',').map((p) => p.trim()));
+      if (!v.quiet) for (const f of r.files) io.stdout(`${f.precision}: ${f.encoder} (${f.encoderBytes} bytes), ${f.decoder} (${f.decoderBytes} bytes)\n`);
+      return 0;
+    } catch (e) {
+      if (e instanceof ExportError) {
+        io.stderr(`vae-export: ${e.code}: ${e.message}\nNothing was written.\n`);
+        return e.code === 'usage' ? 2 : 1;
+      }
+      io.stderr(`vae-export: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+      return 1;
+    }
+  }
   if (positionals.length) {
     io.stderr(`vae-export: unexpected argument ${positionals[0]} (did you mean --check?)\n`);
     return 2;
@@ -122,6 +155,14 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return 2;
     }
   }
+  if (v.quantize !== undefined && v.quantize !== 'int8') {
+    io.stderr(`vae-export: --quantize must be int8, got ${v.quantize}\n`);
+    return 2;
+  }
+  if (v.quantize !== undefined && v.fp16) {
+    io.stderr('vae-export: --fp16 and --quantize int8 are two weight precisions; give one\n');
+    return 2;
+  }
   const log = v.quiet ? () => {} : (line: string) => io.stdout(`${line}\n`);
   try {
     const t0 = Date.now();
@@ -130,7 +171,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       out: v.out,
       name: v.name,
       opset,
-      precision: v.fp16 ? 'fp16' : 'fp32',
+      precision: v.quantize === 'int8' ? 'int8' : v.fp16 ? 'fp16' : 'fp32',
       ...(v['class-names'] !== undefined ? { classNames: v['class-names'].split(',').map((n) => n.trim()) } : {}),
       onProgress: log,
     });

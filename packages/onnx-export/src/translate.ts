@@ -12,6 +12,7 @@ import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, 
 import { BATCH_DIM, GRAPH_IO, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
 import { toFloat16Array } from './float16.js';
+import { quantizeInt8PerChannel } from './quantize-int8.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-schema.js';
 import { AttributeType, DataType } from './onnx-schema.js';
 
@@ -20,6 +21,15 @@ export const PRODUCER = { name: '@vae/onnx-export', version: '0.1.0' } as const;
 
 /** Lowest and highest ONNX opset the exporter writes. */
 export const OPSET_RANGE = { min: 13, max: 21, default: 17 } as const;
+
+/** Weight storage of an export: float32, float16 (Cast), or per-channel int8 (DequantizeLinear). */
+export type Precision = 'fp32' | 'fp16' | 'int8';
+
+/** Every {@link Precision}, for messages and option checks. */
+export const PRECISIONS: readonly Precision[] = Object.freeze(['fp32', 'fp16', 'int8']);
+
+/** DequantizeLinear's `axis` (per-channel scales) exists from opset 13 on. */
+export const INT8_MIN_OPSET = 13;
 
 /** Symbolic name of the batch dimension in every graph input and output (`@vae/format`'s, re-exported). */
 export { BATCH_DIM };
@@ -42,9 +52,11 @@ export interface TranslateOptions {
   /**
    * Weight storage: `fp32`, or `fp16` (half the bytes; each weight is Cast to
    * float32 inside the graph, so inputs, outputs and arithmetic stay float32
-   * and every execution provider can run it).
+   * and every execution provider can run it), or `int8` (a quarter of the
+   * bytes: per-output-channel symmetric int8 kernels, each widened by a
+   * DequantizeLinear; biases stay float32). Inputs and outputs stay float32.
    */
-  precision?: 'fp32' | 'fp16';
+  precision?: Precision;
   /** `metadata_props` written into both graphs. */
   metadata?: Record<string, string>;
   /** Model doc string prefix (e.g. the model name). */
@@ -115,7 +127,7 @@ class GraphBuilder {
   readonly initializers: TensorProto[] = [];
   private readonly used = new Set<string>();
 
-  constructor(private readonly precision: 'fp32' | 'fp16') {}
+  constructor(private readonly precision: Precision) {}
 
   private claim(name: string): string {
     if (this.used.has(name)) throw new Error(`duplicate value name ${name}`);
@@ -123,9 +135,15 @@ class GraphBuilder {
     return name;
   }
 
-  /** A float weight; returns the float32 value name ops should read. */
-  weight(name: string, dims: number[], data: Float32Array, doc: string): string {
-    if (this.precision === 'fp32') {
+  /**
+   * A float weight; returns the float32 value name ops should read.
+   * `channelAxis` is the output-channel axis of a kernel in its ONNX layout:
+   * only kernels are quantized to int8 (a bias is a few floats, and int8
+   * biases would cost accuracy for no size).
+   */
+  weight(name: string, dims: number[], data: Float32Array, doc: string, channelAxis?: number): string {
+    if (this.precision === 'int8' && channelAxis !== undefined) return this.int8Weight(name, dims, data, doc, channelAxis);
+    if (this.precision === 'fp32' || this.precision === 'int8') {
       this.initializers.push({ name: this.claim(name), dims, data_type: DataType.FLOAT, raw_data: floatBytes(data), doc_string: doc });
       return name;
     }
@@ -138,6 +156,23 @@ class GraphBuilder {
       doc_string: `${doc} Stored as float16.`,
     });
     return this.node('Cast', `${name}/to_float32`, [name], `${name}/float32`, [attrInt('to', DataType.FLOAT)], `Widens the float16 weight ${name} to float32.`);
+  }
+
+  private int8Weight(name: string, dims: number[], data: Float32Array, doc: string, axis: number): string {
+    const q = quantizeInt8PerChannel(data, dims, axis);
+    const channels = dims[axis];
+    this.initializers.push({
+      name: this.claim(name),
+      dims,
+      data_type: DataType.INT8,
+      raw_data: new Uint8Array(q.values.buffer),
+      doc_string: `${doc} Stored as int8, symmetric per channel along axis ${axis}.`,
+    });
+    const scale = `${name}/scale`;
+    this.initializers.push({ name: this.claim(scale), dims: [channels], data_type: DataType.FLOAT, raw_data: floatBytes(q.scales), doc_string: `Per-channel scales of ${name}: max|w| / 127 of each of its ${channels} output channels.` });
+    const zero = `${name}/zero_point`;
+    this.initializers.push({ name: this.claim(zero), dims: [channels], data_type: DataType.INT8, raw_data: new Uint8Array(channels), doc_string: `Zero points of ${name}: 0 (symmetric).` });
+    return this.node('DequantizeLinear', `${name}/dequantize`, [name, scale, zero], `${name}/float32`, [attrInt('axis', axis)], `Widens the int8 weight ${name} to float32: q × scale per channel along axis ${axis}.`);
   }
 
   /** A float32 scalar constant (kept float32 in fp16 exports: 4 bytes). */
@@ -261,7 +296,7 @@ class Translator {
     const kernel = param(this.params, `${l.name}/kernel`, [k, k, ci, co]);
     const bias = param(this.params, `${l.name}/bias`, [co]);
     const W = this.g.weight(`${l.name}/kernel`, [co, ci, k, k], permuteConvKernel(kernel, k, k, ci, co),
-      `Conv weight [out=${co}, in=${ci}, ${k}, ${k}], permuted from the tfjs kernel [${k}, ${k}, ${ci}, ${co}].`);
+      `Conv weight [out=${co}, in=${ci}, ${k}, ${k}], permuted from the tfjs kernel [${k}, ${k}, ${ci}, ${co}].`, 0);
     const B = this.g.weight(`${l.name}/bias`, [co], bias, `Conv bias [${co}].`);
     const linear = l.activation === 'linear';
     const pre = this.g.node('Conv', `${l.name}/Conv`, [input, W, B], linear && out ? out : `${l.name}/conv`, [
@@ -288,7 +323,7 @@ class Translator {
     const kernel = param(this.params, `${l.name}/kernel`, [k, k, co, ci]);
     const bias = param(this.params, `${l.name}/bias`, [co]);
     const W = this.g.weight(`${l.name}/kernel`, [ci, co, k, k], permuteConvTransposeKernel(kernel, k, k, co, ci),
-      `ConvTranspose weight [in=${ci}, out=${co}, ${k}, ${k}], permuted from the tfjs kernel [${k}, ${k}, ${co}, ${ci}].`);
+      `ConvTranspose weight [in=${ci}, out=${co}, ${k}, ${k}], permuted from the tfjs kernel [${k}, ${k}, ${co}, ${ci}].`, 1);
     const B = this.g.weight(`${l.name}/bias`, [co], bias, `ConvTranspose bias [${co}].`);
     const linear = l.activation === 'linear';
     const pre = this.g.node('ConvTranspose', `${l.name}/ConvTranspose`, [input, W, B], linear && out ? out : `${l.name}/deconv`, [
@@ -337,7 +372,7 @@ class Translator {
     const reorder = [rowPerm && 'rows re-ordered from the tfjs (h,w,c) flatten order to ONNX (c,h,w)', colPerm && 'columns re-ordered so the output is in (c,h,w) order for the NCHW reshape']
       .filter(Boolean)
       .join('; ');
-    const wName = this.g.weight(`${l.name}/kernel`, [nin, nout], W, `Dense kernel [in=${nin}, out=${nout}]${reorder ? `, ${reorder}` : ''}.`);
+    const wName = this.g.weight(`${l.name}/kernel`, [nin, nout], W, `Dense kernel [in=${nin}, out=${nout}]${reorder ? `, ${reorder}` : ''}.`, 1);
     const bName = this.g.weight(`${l.name}/bias`, [nout], B, `Dense bias [${nout}]${colPerm ? ', re-ordered like the kernel columns' : ''}.`);
     const linear = l.activation === 'linear';
     const pre = this.g.node('Gemm', `${l.name}/Gemm`, [input, wName, bName], linear && out ? out : `${l.name}/gemm`, [
@@ -418,11 +453,15 @@ function model(graph: GraphBuilder, opts: Required<Omit<TranslateOptions, 'docPr
  */
 export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>, options: TranslateOptions = {}): TranslatedModel {
   const opset = options.opset ?? OPSET_RANGE.default;
+  const precision = options.precision ?? 'fp32';
+  if (!PRECISIONS.includes(precision)) throw new ExportError('usage', `precision must be one of ${PRECISIONS.join(', ')}, got ${String(precision)}`);
+  // Checked before the opset range so that the message says why int8 needs this opset.
+  if (precision === 'int8' && Number.isInteger(opset) && opset < INT8_MIN_OPSET) {
+    throw new ExportError('usage', `int8 weights need DequantizeLinear with a per-channel axis, which ONNX has from opset ${INT8_MIN_OPSET}; got opset ${opset}`);
+  }
   if (!Number.isInteger(opset) || opset < OPSET_RANGE.min || opset > OPSET_RANGE.max) {
     throw new ExportError('usage', `opset ${opset} is not supported; use ${OPSET_RANGE.min}..${OPSET_RANGE.max} (default ${OPSET_RANGE.default})`);
   }
-  const precision = options.precision ?? 'fp32';
-  if (precision !== 'fp32' && precision !== 'fp16') throw new ExportError('usage', `precision must be fp32 or fp16, got ${String(precision)}`);
   checkSpec(spec);
   const opts = { opset, precision, metadata: options.metadata ?? {}, docPrefix: options.docPrefix ?? '' };
   const [H, W, C] = spec.config.imageShape;

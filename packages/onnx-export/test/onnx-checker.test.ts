@@ -23,7 +23,7 @@ describe('onnx.checker (python3-onnx)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vae-onnx-checker-'));
     const files: string[] = [];
     for (const arch of ['small', 'base', 'mlp'] as const) {
-      for (const precision of ['fp32', 'fp16'] as const) {
+      for (const precision of ['fp32', 'fp16', 'int8'] as const) {
         const b = buildExport(makeCheckpoint({ arch }), { precision });
         for (const [which, bytes] of [['encoder', b.encoder], ['decoder', b.decoder]] as const) {
           const f = join(dir, `${arch}-${precision}-${which}.onnx`);

@@ -43,8 +43,14 @@ function verify(name) {
   } catch (e) {
     fail(`${join(src, 'model.json')} is not valid JSON: ${e.message}`);
   }
-  const graphs = Object.values(manifest?.graphs ?? {});
-  if (graphs.length !== 2) fail(`${join(src, 'model.json')} lists ${graphs.length} graphs; expected encoder and decoder`);
+  const own = Object.values(manifest?.graphs ?? {});
+  if (own.length !== 2) fail(`${join(src, 'model.json')} lists ${own.length} graphs; expected encoder and decoder`);
+  // Each dtype variant (model.json's variants: encoder_fp16.onnx, ...) ships too, checked the same way.
+  const variants = Object.entries(manifest?.variants ?? {});
+  for (const [dtype, v] of variants) {
+    if (Object.values(v ?? {}).length !== 2) fail(`${join(src, 'model.json')} variants.${dtype} lists ${Object.values(v ?? {}).length} graphs; expected encoder and decoder`);
+  }
+  const graphs = [...own, ...variants.flatMap(([, v]) => Object.values(v))];
   for (const g of graphs) {
     const file = join(src, g.file);
     if (!existsSync(file)) fail(`${file} is missing; expected the graph model.json lists`);
@@ -64,5 +70,6 @@ for (const m of verified) {
   for (const f of m.files) copyFileSync(join(m.src, f), join(tmp, f));
   rmSync(dst, { recursive: true, force: true });
   renameSync(tmp, dst);
-  console.log(`[@vae/sdk] bundled ${m.name}: ${m.manifest.name} (${m.manifest.arch}, latent ${m.manifest.latent}${m.manifest.condition ? `, ${m.manifest.condition.classes} classes` : ''}) from ${m.src}`);
+  const variants = Object.keys(m.manifest.variants ?? {});
+  console.log(`[@vae/sdk] bundled ${m.name}: ${m.manifest.name} (${m.manifest.arch}, latent ${m.manifest.latent}${m.manifest.condition ? `, ${m.manifest.condition.classes} classes` : ''})${variants.length ? ` with ${variants.join(', ')} variants` : ''} from ${m.src}`);
 }

@@ -5,6 +5,7 @@
  */
 import type { Backend } from './backends/types.js';
 import type { BundledModelName } from './source/bundled.js';
+import type { ModelDType } from './source/select-variant.js';
 
 /** Where the platform's bundled model lives: a folder path, or one URL per file. */
 export type DefaultModel = string | URL | { manifest: URL | string; encoder: URL | string; decoder: URL | string };
@@ -23,8 +24,12 @@ export interface Platform {
   readonly stringsArePaths: boolean;
   /** Reads a local regular file of at most `maxBytes` (Node only); `@vae/format/node`'s readRegularFile: its codes ENOTREG/EFBIG become VAESourceErrors in source/read-local.ts. */
   readonly readFile?: (path: string, maxBytes: number) => Promise<Uint8Array>;
-  /** Where a model shipped inside the package lives (default: `'mnist'`, the one `VAE.load()` loads). */
-  readonly defaultModel?: (name?: BundledModelName) => DefaultModel;
+  /**
+   * Where a model shipped inside the package lives (default: `'mnist'`, the one
+   * `VAE.load()` loads); `dtype` asks for one precision's files where they are
+   * located one by one (the browser's asset URLs).
+   */
+  readonly defaultModel?: (name?: BundledModelName, dtype?: ModelDType) => DefaultModel;
   /** Hex sha256; Node's native hash starts faster than WebCrypto (cold start matters). */
   readonly sha256?: (bytes: Uint8Array) => string;
   /** Logical cores, to bound `threads` (Node 20 has no `navigator.hardwareConcurrency`). */

@@ -16,6 +16,8 @@ import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
 import { throwIfAborted } from './source/abort.js';
 import { DEFAULT_TIMEOUT_MS, readModel } from './source/read-model.js';
+import type { ModelDType } from './source/select-variant.js';
+import { MODEL_DTYPES } from './source/select-variant.js';
 import type { LoadProgress, ModelSource } from './source/types.js';
 import { verifySessionIo } from './source/validate-graphs.js';
 import type { OptionSchema } from './options.js';
@@ -33,6 +35,14 @@ export interface LoadOptions {
    * starts or throws a {@link VAEDeviceError} saying what is missing.
    */
   device?: Device;
+  /**
+   * Weight precision to load, as transformers.js's `dtype`: `'fp32'` (the
+   * default: the model's own graphs), `'fp16'` or `'int8'` when model.json
+   * lists that variant (the bundled `mnist` ships all three). A dtype the model
+   * lacks is a {@link VAEInputError} naming the ones it has; a device that
+   * cannot run it, a {@link VAEDeviceError} naming the ones that device runs.
+   */
+  dtype?: ModelDType;
   /**
    * Intra-op threads of this model's sessions (Node). In browsers WASM threads
    * are global to the page: set `env.backends.onnx.wasm.numThreads` (this is
@@ -93,6 +103,8 @@ export interface VAEInfo {
   readonly fallback: string | undefined;
   /** Devices tried or skipped before `device`, and why. */
   readonly skipped: readonly DeviceFailure[];
+  /** Why `device` runs: asked for by name, or the rule `auto` followed and what it skipped. */
+  readonly deviceReason: string;
   /** Latent size (the manifest's `latent`): the length of one latent vector. */
   readonly latent: number;
   /** One image's shape, `[channels, height, width]` (`[1, 28, 28]` for MNIST). */
@@ -217,6 +229,7 @@ const FETCH_LOGITS = Object.freeze([GRAPH_IO.logits]);
 const LOAD_SCHEMA: OptionSchema = {
   // Which names are valid is the device registry's to say (a VAEDeviceError listing them).
   device: t.string,
+  dtype: t.oneOf(...MODEL_DTYPES),
   threads: t.positiveInteger,
   batchSize: t.positiveInteger,
   wasm: t.object,
@@ -328,7 +341,7 @@ export class VAE {
     if (options.wasm !== undefined) mergeLegacyWasmOptions(options.wasm);
     const { signal, onProgress } = options;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const model = await readModel(source, { signal, timeoutMs, onProgress });
+    const model = await readModel(source, { signal, timeoutMs, onProgress, dtype: options.dtype });
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
@@ -350,7 +363,7 @@ export class VAE {
         throw e;
       }
       return { enc, dec };
-    });
+    }, m.precision);
     if (signal?.aborted) {
       // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect
       // here, not inside startOnDevice, where auto would take it for a device failure.
@@ -365,6 +378,7 @@ export class VAE {
       runtime: started.runtime,
       fallback: started.fallback,
       skipped: Object.freeze(started.skipped),
+      deviceReason: started.reason,
       latent: m.latent,
       imageShape: Object.freeze([...m.imageShape]) as unknown as readonly [number, number, number],
       threads,

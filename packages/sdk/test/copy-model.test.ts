@@ -89,4 +89,26 @@ describe('copy-model (build step)', () => {
     }
     expect(existsSync(join(out, 'mnist', 'stale.onnx'))).toBe(false);
   });
+
+  it('copies the dtype variants model.json lists (encoder_int8.onnx, ...), verified like its own graphs', () => {
+    const src = modelsDir();
+    const dir = join(src, 'mnist');
+    const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    // A variant entry pointing at copies of the fp32 graphs: the script checks files, not their precision.
+    m.variants = { int8: { encoder: { ...m.graphs.encoder, file: 'encoder_int8.onnx' }, decoder: { ...m.graphs.decoder, file: 'decoder_int8.onnx' } } };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+    cpSync(join(dir, 'encoder.onnx'), join(dir, 'encoder_int8.onnx'));
+    cpSync(join(dir, 'decoder.onnx'), join(dir, 'decoder_int8.onnx'));
+    const out = tmp();
+    const r = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: out });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/bundled mnist: fixture \(small, latent 32\) with int8 variants from /);
+    expect(readdirSync(join(out, 'mnist')).sort()).toEqual(['decoder.onnx', 'decoder_int8.onnx', 'encoder.onnx', 'encoder_int8.onnx', 'model.json']);
+    const bad = readFileSync(join(dir, 'decoder_int8.onnx'));
+    bad[0] ^= 0xff;
+    writeFileSync(join(dir, 'decoder_int8.onnx'), bad);
+    const r2 = run({ VAE_SDK_MODELS_DIR: src, VAE_SDK_MODELS_OUT: tmp() });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/mnist[\\/]decoder_int8\.onnx: sha256 [0-9a-f]{64} does not match model\.json \([0-9a-f]{64}\); expected the files of one export/);
+  });
 });

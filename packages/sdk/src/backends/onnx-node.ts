@@ -115,6 +115,11 @@ async function createSession(model: Uint8Array, device: ConcreteDevice, options:
       interOpNumThreads: 1,
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
       logSeverityLevel: 3,
+      // An int8 model's DequantizeLinear → Conv/Gemm would otherwise be fused into
+      // kernels that also quantize the activations (measured: encoder mu off by
+      // 5e-3 from the graph's own semantics, which onnxruntime-web's wasm computes
+      // to 1e-6); no effect on fp32/fp16 graphs, which have no QDQ nodes.
+      extra: { session: { disable_quant_qdq: '1' } },
     });
   } catch (e) {
     const msg = (e as Error).message ?? String(e);

@@ -8,17 +8,18 @@ const builds = vi.hoisted(() => {
     Tensor: class {},
     InferenceSession: { create: async (_model: Uint8Array, _o: { executionProviders: { name: string }[] }): Promise<unknown> => null },
   });
-  const builds = { full: fake(), wasm: fake() };
+  const builds = { full: fake(), wasm: fake(), webgl: fake() };
   for (const b of Object.values(builds)) {
     b.InferenceSession.create = async (_m, o) => {
       b.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0] });
-      return { inputMetadata: [], outputMetadata: [], run: async () => ({}), release: async () => {} };
+      return { inputMetadata: [], outputMetadata: [], inputNames: ['z'], outputNames: ['x'], run: async () => ({}), release: async () => {} };
     };
   }
   return builds;
 });
 vi.mock('onnxruntime-web', () => ({ default: builds.full }));
 vi.mock('onnxruntime-web/wasm', () => ({ default: builds.wasm }));
+vi.mock('onnxruntime-web/webgl', () => ({ default: builds.webgl }));
 const loaded = () => Object.entries(builds).filter(([, b]) => b.created.length).map(([k]) => k);
 
 beforeEach(() => {
@@ -36,6 +37,20 @@ const freshEnv = async () => (sdkEnv = (await import('../env.js')).env);
 const bytes = new Uint8Array([1]);
 
 describe('onnxruntime-web backend', () => {
+  it("'webgl' loads only onnxruntime-web/webgl, with the table's webgl provider, and runs fp32 only", async () => {
+    const b = await backend();
+    const s = await b.createSession(bytes, 'webgl', {});
+    expect(loaded()).toEqual(['webgl']);
+    const { DEVICE_TO_EXECUTION_PROVIDER } = await import('./registry.js');
+    expect(builds.webgl.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.webgl);
+    expect(s.inputs.map((v) => v.name)).toEqual(['z']);
+    expect(b.dtypesFor?.('webgl')).toEqual(['fp32']);
+    expect(b.dtypesFor?.('wasm')).toBeUndefined();
+    expect(b.dtypesFor?.('webgpu')).toEqual(['fp32', 'fp16']);
+    expect(b.devices).toEqual(['auto', 'wasm', 'webgpu', 'webgl']);
+    expect(b.autoOrder).toEqual(['webgpu', 'wasm']);
+  });
+
   it("'wasm' loads only onnxruntime-web/wasm; 'webgpu' the full build, which later wasm sessions reuse", async () => {
     const b = await backend();
     await b.createSession(bytes, 'wasm', {});

@@ -4,7 +4,10 @@
  *
  * - `wasm` loads `onnxruntime-web/wasm` (CPU kernels only; its `.wasm` is
  *   about half the size of the full build's, which also carries JSEP/WebGPU);
- * - `webgpu` loads the full `onnxruntime-web`.
+ * - `webgpu` loads the full `onnxruntime-web`;
+ * - `webgl` loads `onnxruntime-web/webgl` (about 100 KB gzip and no `.wasm`
+ *   at all: the lightest runtime, in maintenance mode upstream). It runs fp32
+ *   graphs only: it has no DequantizeLinear (int8) and no float16 tensors.
  *
  * Once the full build is loaded, `wasm` runs on it too (its wasm execution
  * provider is the same code), so a webgpu → wasm fallback or switch never
@@ -12,6 +15,8 @@
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import { wrapSession } from './session-adapter.js';
+import type { WebglOrtSession } from './webgl-session.js';
+import { webglSession } from './webgl-session.js';
 import { wasmSettings } from '../env.js';
 import { executionProvidersFor } from './registry.js';
 import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
@@ -21,12 +26,17 @@ type Ort = typeof OrtWeb;
 const unwrap = (m: unknown): Ort => ((m as { default?: Ort }).default?.InferenceSession ? (m as { default: Ort }).default : (m as Ort));
 
 let fullPromise: Promise<Ort> | undefined;
+let webglPromise: Promise<Ort> | undefined;
 let wasmPromise: Promise<Ort> | undefined;
 /** The full build, once it has loaded. */
 let fullLoaded: Ort | undefined;
 
 /** The runtime build for a device: the full one for webgpu; for wasm, the full one if already loaded, else the wasm-only one. */
 function loadOrt(device: ConcreteDevice): Promise<Ort> {
+  if (device === 'webgl') {
+    webglPromise ??= import('onnxruntime-web/webgl').then(unwrap);
+    return webglPromise;
+  }
   if (device === 'webgpu') {
     fullPromise ??= import('onnxruntime-web').then(unwrap).then((ort) => (fullLoaded = ort));
     return fullPromise;
@@ -59,7 +69,17 @@ export function configureWasm(ort: { env: { wasm: Record<string, unknown> } }, o
 type GpuNavigator = { gpu?: { requestAdapter(): Promise<unknown> } };
 
 async function precheck(device: ConcreteDevice): Promise<string | null> {
-  if (device === 'cpu' || device === 'cuda') return `'${device}' is a Node device; in browsers use 'wasm' or 'webgpu'`;
+  if (device === 'cpu' || device === 'cuda') return `'${device}' is a Node device; in browsers use 'wasm', 'webgpu' or 'webgl'`;
+  if (device === 'webgl') {
+    const doc = (globalThis as { document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } }).document;
+    const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown } }).OffscreenCanvas;
+    try {
+      const canvas = Offscreen ? new Offscreen(1, 1) : doc?.createElement('canvas');
+      if (!canvas?.getContext('webgl2')) return 'no WebGL2 context: this browser (or its GPU settings) has no WebGL2';
+    } catch (e) {
+      return `creating a WebGL2 context failed: ${(e as Error).message}`;
+    }
+  }
   if (device === 'webgpu') {
     const nav = (globalThis as { navigator?: GpuNavigator }).navigator;
     if (!nav?.gpu) return 'navigator.gpu is missing: this browser has no WebGPU (or the page is not a secure context)';
@@ -71,6 +91,11 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
   }
   return null;
 }
+
+/** What the WebGL build runs (measured in Chromium: fp16 fails with "unsupported data type: FLOAT16", int8 with "cannot resolve operator 'DequantizeLinear'"). */
+const WEBGL_DTYPES = Object.freeze(['fp32'] as const);
+/** What WebGPU runs right: int8 came out wrong (test/browser/webgl-dtype.test.ts, Chromium on SwiftShader), fp32 and fp16 within 1e-5 of cpu. */
+const WEBGPU_DTYPES = Object.freeze(['fp32', 'fp16'] as const);
 
 // onnxruntime-web initialises its WASM/WebGPU runtime on the first create;
 // creating sessions one at a time keeps that initialisation single.
@@ -84,6 +109,11 @@ function createSession(model: Uint8Array, device: ConcreteDevice, options: Sessi
 
 async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
   const ort = await loadOrt(device);
+  if (device === 'webgl') {
+    const create = () => ort.InferenceSession.create(model, { executionProviders: executionProvidersFor(device) as never }) as unknown as Promise<WebglOrtSession>;
+    const wrapped = webglSession(ort as never, await create(), create);
+    return { ...wrapped, run: (...args) => oneAtATime(() => wrapped.run(...args)) };
+  }
   configureWasm(ort as never, options);
   // With the proxy on, the runtime transfers (detaches) the ArrayBuffer behind
   // the model and behind every input tensor to its worker: the caller's arrays,
@@ -115,11 +145,26 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** The browser backend: `webgpu` when the browser has an adapter, else `wasm`. */
+/** What `auto` does in browsers, for `vae.info.deviceReason`. */
+export const WEB_AUTO_RULE =
+  "webgpu when the browser has an adapter (every op and dtype), else wasm (every op and dtype, bit-stable across machines); webgl only by name: its ~100 KB runtime needs no .wasm, but it runs fp32 only and its precision rests on the GPU's float textures, which only SwiftShader has been checked on";
+
+/**
+ * The browser backend. `auto` follows {@link WEB_AUTO_RULE}: webgpu, then
+ * wasm; `webgl` (fp32 models only) when asked for by name.
+ */
 export const webBackend: Backend = Object.freeze({
   runtime: 'onnxruntime-web',
-  devices: Object.freeze(['auto', 'wasm', 'webgpu'] as const),
+  devices: Object.freeze(['auto', 'wasm', 'webgpu', 'webgl'] as const),
   autoOrder: Object.freeze(['webgpu', 'wasm'] as const),
+  autoRule: WEB_AUTO_RULE,
+  dtypesFor: (device: ConcreteDevice) => (device === 'webgl' ? WEBGL_DTYPES : device === 'webgpu' ? WEBGPU_DTYPES : undefined),
+  dtypeLimit: (device: ConcreteDevice) =>
+    device === 'webgl'
+      ? "onnxruntime-web's WebGL build has no DequantizeLinear for int8 and no float16 tensors"
+      : device === 'webgpu'
+        ? "onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used"
+        : undefined,
   precheck,
   createSession,
   async capabilities() {

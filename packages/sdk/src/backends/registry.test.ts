@@ -27,7 +27,7 @@ afterEach(() => registerBackend(nodeBackend));
 describe('device table and selection', () => {
   it('maps each device to its execution provider options through one frozen table', () => {
     expect(Object.isFrozen(DEVICE_TO_EXECUTION_PROVIDER)).toBe(true);
-    expect(DEVICE_TO_EXECUTION_PROVIDER).toEqual({ cpu: { name: 'cpu' }, cuda: { name: 'cuda' }, webgpu: { name: 'webgpu' }, wasm: { name: 'wasm' } });
+    expect(DEVICE_TO_EXECUTION_PROVIDER).toEqual({ cpu: { name: 'cpu' }, cuda: { name: 'cuda' }, webgpu: { name: 'webgpu' }, wasm: { name: 'wasm' }, webgl: { name: 'webgl' } });
     for (const entry of Object.values(DEVICE_TO_EXECUTION_PROVIDER)) expect(Object.isFrozen(entry)).toBe(true);
     expect(() => ((DEVICE_TO_EXECUTION_PROVIDER as Record<string, unknown>).cpu = 'x')).toThrow(TypeError);
     expect(() => ((DEVICE_TO_EXECUTION_PROVIDER.webgpu as Record<string, unknown>).preferredLayout = 'NHWC')).toThrow(TypeError);
@@ -43,7 +43,7 @@ describe('device table and selection', () => {
       }
     })();
     expect(err).toBeInstanceOf(VAEDeviceError);
-    expect((err as Error).message).toBe('unknown device "tpu"; expected one of cpu, cuda, webgpu, wasm');
+    expect((err as Error).message).toBe('unknown device "tpu"; expected one of cpu, cuda, webgpu, wasm, webgl');
     // Inherited keys are not devices.
     expect(() => executionProvidersFor('toString' as never)).toThrow(/unknown device "toString"/);
   });
@@ -111,5 +111,21 @@ describe('device table and selection', () => {
     expect(await nodeBackend.precheck('wasm')).toBeNull();
     expect(await nodeBackend.precheck('cpu')).toBeNull();
     expect(getBackend().runtime).toBe('onnxruntime-node');
+  });
+
+  it('a device that cannot run the model dtype is a VAEDeviceError naming the variants it runs; auto skips it, saying so in its reason', async () => {
+    const b: Backend = { ...fakeBackend({}), dtypesFor: (d) => (d === 'cuda' ? ['fp32'] : undefined), dtypeLimit: (d) => (d === 'cuda' ? 'no DequantizeLinear' : undefined), autoRule: 'cuda first' };
+    registerBackend(b);
+    const started: string[] = [];
+    const err = await startOnDevice('cuda', async (be, d) => void started.push(d), 'int8').catch((e) => e);
+    expect(err).toBeInstanceOf(VAEDeviceError);
+    expect(err.message).toBe("device 'cuda' could not start:\n  - cuda: 'cuda' runs the fp32 variant only, not int8 (no DequantizeLinear); load with { dtype: 'fp32' } or another device");
+    expect(started).toEqual([]);
+    const r = await startOnDevice('auto', async (_be, d) => void started.push(d), 'int8');
+    expect(r.device).toBe('webgpu');
+    expect(r.reason).toBe('auto: the first of cuda, webgpu, cpu that starts and runs int8 (cuda first); skipped cuda');
+    expect(r.skipped[0].reason).toMatch(/^'cuda' runs the fp32 variant only, not int8/);
+    // fp32 runs there; an explicit device's reason says it was asked for.
+    expect((await startOnDevice('cuda', async () => 1, 'fp32')).reason).toBe("requested: device 'cuda'");
   });
 });

@@ -29,6 +29,7 @@ export const DEVICE_TO_EXECUTION_PROVIDER: Readonly<Record<ConcreteDevice, Execu
   cuda: Object.freeze({ name: 'cuda' }),
   webgpu: Object.freeze({ name: 'webgpu' }),
   wasm: Object.freeze({ name: 'wasm' }),
+  webgl: Object.freeze({ name: 'webgl' }),
 });
 
 /**
@@ -66,6 +67,8 @@ export interface StartedSessions<T> {
   fallback: string | undefined;
   /** Devices `auto` tried or skipped before this one, and why. */
   skipped: DeviceFailure[];
+  /** Why this device: asked for by name, or `auto`'s rule and what it skipped (for `vae.info.deviceReason`). */
+  reason: string;
   value: T;
 }
 
@@ -77,6 +80,7 @@ export interface StartedSessions<T> {
 export async function startOnDevice<T>(
   device: Device | undefined,
   start: (backend: Backend, device: ConcreteDevice) => Promise<T>,
+  dtype?: string,
 ): Promise<StartedSessions<T>> {
   const backend = getBackend();
   const requested = device ?? 'auto';
@@ -97,7 +101,9 @@ export async function startOnDevice<T>(
   }
   const notTried = failures.length;
   for (const d of candidates) {
-    const reason = await backend.precheck(d);
+    // A device that cannot run the model's precision is skipped before its runtime is even downloaded.
+    const runs = dtype === undefined ? undefined : backend.dtypesFor?.(d);
+    const reason = runs && !runs.includes(dtype!) ? `'${d}' runs the ${runs.join(', ')} variant${runs.length > 1 ? 's' : ''} only, not ${dtype} (${backend.dtypeLimit?.(d) ?? 'its runtime lacks the ops'}); load with { dtype: '${runs[0]}' } or another device` : await backend.precheck(d);
     if (reason) {
       failures.push({ device: d, reason });
       continue;
@@ -110,6 +116,10 @@ export async function startOnDevice<T>(
         runtime: backend.runtimeFor?.(d) ?? backend.runtime,
         fallback: backend.fallbackFor?.(d),
         skipped: failures,
+        reason:
+          requested === 'auto'
+            ? `auto: the first of ${candidates.join(', ')} that starts${dtype ? ` and runs ${dtype}` : ''} (${backend.autoRule ?? 'best first'})${failures.length > notTried ? `; skipped ${failures.slice(notTried).map((f) => f.device).join(', ')}` : ''}`
+            : `requested: device '${d}'`,
         value,
       };
     } catch (e) {

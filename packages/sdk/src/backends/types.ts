@@ -4,7 +4,7 @@
  */
 
 /** Devices a user can ask for. `auto` picks the best one that starts. */
-export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm';
+export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm' | 'webgl';
 
 /** A concrete device (everything but `auto`). */
 export type ConcreteDevice = Exclude<Device, 'auto'>;
@@ -89,6 +89,12 @@ export interface Backend {
   runtimeFor?(device: ConcreteDevice): string;
   /** Why a device runs on a fallback runtime, once, for `vae.info.fallback`; undefined when it does not. */
   fallbackFor?(device: ConcreteDevice): string | undefined;
+  /** The model precisions (`fp32`, `fp16`, `int8`) a device runs; undefined: every one. */
+  dtypesFor?(device: ConcreteDevice): readonly string[] | undefined;
+  /** Why a device runs only {@link Backend.dtypesFor}'s precisions, for the error. */
+  dtypeLimit?(device: ConcreteDevice): string | undefined;
+  /** The rule {@link Backend.autoOrder} follows, in words, for `vae.info.deviceReason`. */
+  readonly autoRule?: string;
   /** Capabilities detected on this platform, for `env`. */
   capabilities(): Promise<Record<string, unknown>>;
 }

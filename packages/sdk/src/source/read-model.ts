@@ -15,6 +15,7 @@ import type { FileRef } from './resolve-source.js';
 import { besideManifest, describeRef, folderOf, resolveSource } from './resolve-source.js';
 import type { LoadedModel, ModelSource, ReadOptions } from './types.js';
 import { verifyGraphBytes } from './verify-integrity.js';
+import { selectVariant } from './select-variant.js';
 
 /** The most model.json may weigh: a manifest is a few KiB; anything near this is not one. */
 export const MANIFEST_MAX_BYTES = 1 << 20;
@@ -44,24 +45,25 @@ export async function readModel(source: ModelSource | undefined, options: ReadOp
   // A shipped model never changes: read and verify it once per process or
   // page, so a device switch (a second VAE.load()) needs no network. Only a
   // success is kept, so one caller's abort or timeout is not every caller's.
-  const hit = shipped.get(name);
+  const key = `${name}:${options.dtype ?? ''}`;
+  const hit = shipped.get(key);
   if (hit) return hit;
   const model = await readModelNow(name, options);
-  shipped.set(name, model);
+  shipped.set(key, model);
   return model;
 }
 
 async function readModelNow(source: ModelSource | undefined, options: ReadOptions): Promise<LoadedModel> {
-  const r = resolveSource(source);
+  const r = resolveSource(source, options.dtype);
   if (r.kind === 'bytes') {
-    const manifest = parseManifest(r.manifest);
+    const manifest = selectVariant(parseManifest(r.manifest), options.dtype);
     await verifyGraphBytes(manifest, 'encoder', r.encoder);
     await verifyGraphBytes(manifest, 'decoder', r.decoder);
     return { manifest, encoder: r.encoder, decoder: r.decoder, origin: 'bytes' };
   }
   const expected = r.kind === 'folder' ? 'a folder with model.json, encoder.onnx and decoder.onnx' : undefined;
   const m = await readFile(r.manifest, 'model.json', MANIFEST_MAX_BYTES, undefined, 'the 1 MiB cap on model.json', expected ?? 'the model.json file', options);
-  const manifest = parseManifest(m.bytes);
+  const manifest = selectVariant(parseManifest(m.bytes), options.dtype);
   // One graph failing stops the other's download too.
   const ac = new AbortController();
   const stop = () => ac.abort(options.signal?.reason);

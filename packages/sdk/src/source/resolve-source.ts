@@ -8,6 +8,7 @@ import { VAESourceError } from '../errors.js';
 import type { ModelManifest } from '../manifest.js';
 import { platform } from '../platform.js';
 import type { ModelSource, ModelUrls } from './types.js';
+import type { ModelDType } from './select-variant.js';
 import type { BundledModelName } from './bundled.js';
 import { DEFAULT_MODEL, isBundledName } from './bundled.js';
 
@@ -40,9 +41,9 @@ const pageUrl = () => (globalThis as { location?: { href: string } }).location?.
  * this platform's entry point, and a bare name of a bundled model (`'mnist'`,
  * `'mnist-cvae'`) that model.
  */
-export function resolveSource(source: ModelSource | undefined): ResolvedSource {
-  if (source === undefined) source = shippedSource(DEFAULT_MODEL);
-  else if (isBundledName(source)) source = shippedSource(source);
+export function resolveSource(source: ModelSource | undefined, dtype?: ModelDType): ResolvedSource {
+  if (source === undefined) source = shippedSource(DEFAULT_MODEL, dtype);
+  else if (isBundledName(source)) source = shippedSource(source, dtype);
   if (typeof source === 'string' || source instanceof URL) return { kind: 'folder', manifest: locateManifest(source) };
   if (source === null || typeof source !== 'object') {
     throw new VAESourceError(`a model source must be a folder path, a URL or { manifest, encoder, decoder }, got ${source === null ? 'null' : typeof source}`);
@@ -64,12 +65,12 @@ export function resolveSource(source: ModelSource | undefined): ResolvedSource {
   return { kind: 'bytes', manifest: source.manifest, encoder: asBytes(source.encoder, 'encoder'), decoder: asBytes(source.decoder, 'decoder') };
 }
 
-function shippedSource(name: BundledModelName): ModelSource {
+function shippedSource(name: BundledModelName, dtype: ModelDType | undefined): ModelSource {
   if (!platform.defaultModel) {
     throw new VAESourceError(`${name === DEFAULT_MODEL ? 'no model source given' : `${JSON.stringify(name)} names a bundled model`} and this platform has no bundled models; expected a folder, URL or bytes`);
   }
   try {
-    return platform.defaultModel(name);
+    return platform.defaultModel(name, dtype);
   } catch (e) {
     // e.g. a CJS browser bundle, where import.meta.url is undefined.
     throw new VAESourceError(`cannot locate the model shipped in @vae/sdk (${(e as Error).message}); pass a folder, URL or bytes to VAE.load`, { cause: e });

@@ -3,6 +3,7 @@
  * every step of loading (resolving, reading, checking) imports them from here.
  */
 import type { ModelManifest } from '../manifest.js';
+import type { ModelDType } from './select-variant.js';
 
 /** Model bytes held in memory, e.g. from a bundler asset or IndexedDB. */
 export interface ModelBytes {
@@ -54,6 +55,8 @@ export interface ReadOptions {
   timeoutMs: number;
   /** Called as bytes arrive. */
   onProgress?: (p: LoadProgress) => void;
+  /** Which precision to read (model.json's `variants`); undefined: the model's own. */
+  dtype?: ModelDType;
 }
 
 /** A manifest with both graphs' bytes, verified against each other. */

@@ -1,0 +1,135 @@
+/**
+ * `device: 'webgl'` (onnxruntime-web's WebGL build) and the dtype variants in
+ * Chromium, against Node's cpu within 1e-4: webgl runs fp32, including batch
+ * sizes that are not a power of two (padded onto its one-shape-per-session
+ * sessions); fp16 and int8 on webgl, and int8 on webgpu (whose
+ * DequantizeLinear gave wrong results: max |Δ| 0.99), are a VAEDeviceError
+ * naming what the device runs; wasm runs all three dtypes, webgpu fp32 and fp16. WebGL and WebGPU run on SwiftShader
+ * here, so this is a correctness check only, not a speed measurement.
+ */
+import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type * as Sdk from '@vae/sdk';
+import { APP, ROOT, SDK, chromiumMissing, copySdkWebBuild, launch, loadNodeSdk, maxAbsDiff, serveApp } from './harness.js';
+
+const skip = process.env.VAE_SKIP_BROWSER_TESTS === '1';
+let dir = '';
+beforeAll(() => {
+  if (!skip) dir = mkdtempSync(join(tmpdir(), 'vae-webgl-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const CASES = [
+  ['webgl', 'fp32'],
+  ['webgl', 'fp16'],
+  ['webgl', 'int8'],
+  ['wasm', 'fp16'],
+  ['wasm', 'int8'],
+  ['webgpu', 'fp16'],
+  ['webgpu', 'int8'],
+  ['auto', 'int8'],
+] as const;
+
+interface Outcome {
+  device: string;
+  dtype: string;
+  ran?: string;
+  file?: string;
+  sample?: number[];
+  decoded?: number[];
+  mu?: number[];
+  loadMs?: number;
+  firstSampleMs?: number;
+  error?: { name: string; message: string; failures: { device: string; reason: string }[] };
+}
+
+/** Latents whose batch (5) is not a power of two: webgl pads them onto its batch-8 session. */
+const latents = () => Float32Array.from({ length: 5 * 32 }, (_, i) => 1.5 * Math.sin(0.37 * i));
+
+it.skipIf(skip)('webgl runs fp32 like Node cpu within 1e-4 and refuses fp16/int8 with a VAEDeviceError naming fp32; webgpu runs fp16 and refuses int8; wasm runs fp16 and int8 like Node cpu', async () => {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  const pkg = join(dir, 'node_modules/@vae/sdk');
+  copySdkWebBuild(pkg);
+  for (const m of ['mnist', 'mnist-cvae']) cpSync(join(ROOT, 'models', m), join(pkg, 'models', m), { recursive: true, filter: (f) => !/\.(jsonl|png)$|plots/.test(f) });
+  symlinkSync(realpathSync(join(SDK, 'node_modules/onnxruntime-web')), join(dir, 'node_modules/onnxruntime-web'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>');
+  writeFileSync(
+    join(dir, 'main.js'),
+    `import { VAE } from '@vae/sdk';
+     const latents = ${latents.toString()};
+     window.__run = async (cases) => {
+       const out = [];
+       for (const [device, dtype] of cases) {
+         try {
+           const t0 = performance.now();
+           const vae = await VAE.load('mnist', { device, dtype });
+           const t1 = performance.now();
+           const s = await vae.sample(16, { seed: 1 });
+           const t2 = performance.now();
+           const d = await vae.decode({ data: latents(), shape: [5, 32] });
+           const e = await vae.encode({ data: s.data, shape: [16, 1, 28, 28] });
+           out.push({ device, dtype, ran: vae.info.device, file: vae.info.manifest.graphs.decoder.file, sample: Array.from(s.data), decoded: Array.from(d.data), mu: Array.from(e.mu.data), loadMs: t1 - t0, firstSampleMs: t2 - t1 });
+           await vae.dispose();
+         } catch (e) {
+           out.push({ device, dtype, error: { name: e.name, message: e.message, failures: e.failures ?? [] } });
+         }
+       }
+       return out;
+     };
+     window.__ready = true;`,
+  );
+  const r = spawnSync(process.execPath, [join(APP, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const server = await serveApp(join(dir, 'dist'));
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready, undefined, { timeout: 60_000 });
+    const got = await page.evaluate((cases) => (window as unknown as { __run: (c: unknown) => Promise<Outcome[]> }).__run(cases), CASES as unknown as string[][]);
+    const sdk: typeof Sdk = await loadNodeSdk();
+    const mnist = join(ROOT, 'models/mnist');
+    const want: Record<string, { sample: Float32Array; decoded: Float32Array; mu: Float32Array }> = {};
+    for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
+      const node = await sdk.VAE.load(mnist, { device: 'cpu', dtype });
+      const s = await node.sample(16, { seed: 1 });
+      want[dtype] = { sample: s.data, decoded: (await node.decode({ data: latents(), shape: [5, 32] })).data, mu: (await node.encode({ data: s.data, shape: [16, 1, 28, 28] })).mu.data };
+      await node.dispose();
+    }
+    for (const o of got) {
+      const label = `${o.device} ${o.dtype}`;
+      if (o.device === 'webgl' && o.dtype !== 'fp32') {
+        expect(o.error?.name, label).toBe('VAEDeviceError');
+        expect(o.error?.message, label).toBe(
+          `device 'webgl' could not start:\n  - webgl: 'webgl' runs the fp32 variant only, not ${o.dtype} (onnxruntime-web's WebGL build has no DequantizeLinear for int8 and no float16 tensors); load with { dtype: 'fp32' } or another device`,
+        );
+        continue;
+      }
+      if (o.device === 'webgpu' && o.dtype === 'int8') {
+        expect(o.error?.name, label).toBe('VAEDeviceError');
+        expect(o.error?.message, label).toBe(
+          "device 'webgpu' could not start:\n  - webgpu: 'webgpu' runs the fp32, fp16 variants only, not int8 (onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used); load with { dtype: 'fp32' } or another device",
+        );
+        continue;
+      }
+      expect(o.error, label).toBeUndefined();
+      // auto with int8: webgpu is skipped for it, so wasm runs.
+      expect(o.ran, label).toBe(o.device === 'auto' ? 'wasm' : o.device);
+      expect(o.file, label).toBe(o.dtype === 'fp32' ? 'decoder.onnx' : `decoder_${o.dtype}.onnx`);
+      const w = want[o.dtype];
+      const diffs = { sample: maxAbsDiff(Float32Array.from(o.sample!), w.sample), decoded: maxAbsDiff(Float32Array.from(o.decoded!), w.decoded), mu: maxAbsDiff(Float32Array.from(o.mu!), w.mu) };
+      console.log(`${label}: max |Δ| vs Node cpu ${o.dtype}: sample ${diffs.sample.toExponential(2)}, decode(5) ${diffs.decoded.toExponential(2)}, encode mu ${diffs.mu.toExponential(2)}; load ${o.loadMs!.toFixed(0)} ms, first sample(16) ${o.firstSampleMs!.toFixed(0)} ms (SwiftShader)`);
+      for (const [k, d] of Object.entries(diffs)) expect(d, `${label} ${k}`).toBeLessThan(1e-4);
+    }
+    expect(got.map((o) => `${o.device} ${o.dtype}`)).toEqual(CASES.map(([d, t]) => `${d} ${t}`));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
