@@ -28,15 +28,27 @@ installPlatform({
   // URL for the folder or model.json would leave the graphs un-emitted.
   // Every bundled model spelt out, so a bundler emits all of them (a URL built
   // from the name would be opaque to it).
-  // mnist's dtype variants too (VAE.load('mnist', { dtype })): emitting a file
+  // Both models' dtype variants too (VAE.load('mnist', { dtype })): emitting a file
   // costs nothing until a page asks for that dtype.
   defaultModel: (name = 'mnist', dtype) =>
     name === 'mnist-cvae'
-      ? {
-          manifest: new URL('../models/mnist-cvae/model.json', import.meta.url),
-          encoder: new URL('../models/mnist-cvae/encoder.onnx', import.meta.url),
-          decoder: new URL('../models/mnist-cvae/decoder.onnx', import.meta.url),
-        }
+      ? dtype === 'int8'
+        ? {
+            manifest: new URL('../models/mnist-cvae/model.json', import.meta.url),
+            encoder: new URL('../models/mnist-cvae/encoder_int8.onnx', import.meta.url),
+            decoder: new URL('../models/mnist-cvae/decoder_int8.onnx', import.meta.url),
+          }
+        : dtype === 'fp16'
+          ? {
+              manifest: new URL('../models/mnist-cvae/model.json', import.meta.url),
+              encoder: new URL('../models/mnist-cvae/encoder_fp16.onnx', import.meta.url),
+              decoder: new URL('../models/mnist-cvae/decoder_fp16.onnx', import.meta.url),
+            }
+          : {
+              manifest: new URL('../models/mnist-cvae/model.json', import.meta.url),
+              encoder: new URL('../models/mnist-cvae/encoder.onnx', import.meta.url),
+              decoder: new URL('../models/mnist-cvae/decoder.onnx', import.meta.url),
+            }
       : dtype === 'int8'
         ? {
             manifest: new URL('../models/mnist/model.json', import.meta.url),
