@@ -1,0 +1,97 @@
+/**
+ * Trains the MNIST classifier: softmax cross-entropy, Adam, the trainer's
+ * seeded data order, on whatever tfjs backend is active.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core ships gradients separately from ops; training needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import type { LabelledImages } from '../data/idx.js';
+import { epochBatches, gather } from '../data/batcher.js';
+import { Adam } from './adam.js';
+import type { ClassifierModel } from './classifier-model.js';
+import { classifierFromParams, initClassifierParams } from './classifier-model.js';
+import type { ClassTally } from './classify.js';
+import { classify, tally } from './classify.js';
+
+/** Settings of a classifier run. */
+export interface ClassifierTrainOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  /** Called after each epoch with its test accuracy. */
+  onEpoch?: (m: ClassifierEpoch) => void;
+}
+
+/** What one epoch reached. */
+export interface ClassifierEpoch {
+  epoch: number;
+  trainLoss: number;
+  testAccuracy: number;
+  seconds: number;
+}
+
+/** Defaults of `vae-classifier`. */
+export const CLASSIFIER_TRAIN_DEFAULTS: Readonly<Omit<ClassifierTrainOptions, 'onEpoch'>> = Object.freeze({ epochs: 3, batch: 64, lr: 1e-3, seed: 1 });
+
+/** Thrown for settings a run cannot use. */
+export class ClassifierOptionsError extends Error {
+  override name = 'ClassifierOptionsError';
+}
+
+/** Mean softmax cross-entropy of logits `[N,K]` against integer labels. */
+export function crossEntropy(logits: tf.Tensor2D, labels: Uint8Array): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), logits.shape[1]);
+    return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, oneHot), 1))) as tf.Scalar;
+  });
+}
+
+/** The classifier's confusion on a labelled split (images scaled to [0,1]). */
+export async function evaluateClassifier(model: ClassifierModel, split: LabelledImages): Promise<ClassTally> {
+  const idx = new Uint32Array(split.count);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  const { x, labels } = gather(split, idx);
+  return tally(labels, await classify(model, x, split.count), model.spec.classes);
+}
+
+/** Trains a fresh classifier on `train`, reporting test accuracy each epoch. */
+export async function trainClassifier(train: LabelledImages, test: LabelledImages, opts: ClassifierTrainOptions): Promise<{ model: ClassifierModel; history: ClassifierEpoch[] }> {
+  for (const k of ['epochs', 'batch'] as const) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new ClassifierOptionsError(`${k} must be a positive integer, got ${opts[k]}`);
+  }
+  if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new ClassifierOptionsError(`lr must be a positive number, got ${opts.lr}`);
+  const model = classifierFromParams(initClassifierParams(opts.seed));
+  const vars = [...model.params.values()];
+  const adam = new Adam(vars, { lr: opts.lr });
+  const [H, W, C] = model.spec.imageShape;
+  const history: ClassifierEpoch[] = [];
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const t0 = performance.now();
+      let sum = 0;
+      for (const b of epochBatches(train, opts.batch, opts.seed, epoch)) {
+        const x = tf.tensor4d(b.x, [b.size, H, W, C]);
+        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(x), b.labels), vars);
+        const loss = (await value.data())[0];
+        if (!Number.isFinite(loss)) {
+          tf.dispose([x, value, grads]);
+          throw new ClassifierOptionsError(`cross-entropy became ${loss} in epoch ${epoch}; expected a finite loss, try a lower lr`);
+        }
+        adam.apply(grads);
+        tf.dispose([x, value, grads]);
+        sum += loss * b.size;
+      }
+      const { overall } = await evaluateClassifier(model, test);
+      const m = { epoch, trainLoss: sum / train.count, testAccuracy: overall, seconds: (performance.now() - t0) / 1000 };
+      history.push(m);
+      opts.onEpoch?.(m);
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    adam.dispose();
+  }
+  return { model, history };
+}
