@@ -22,7 +22,8 @@ export class Adam {
 
   constructor(
     private readonly vars: tf.Variable[],
-    readonly settings: AdamSettings,
+    /** Mutable so that a schedule can change `lr` between steps. */
+    public settings: AdamSettings,
   ) {
     this.m = tf.tidy(() => vars.map((p) => tf.variable(tf.zerosLike(p), false)));
     this.v = tf.tidy(() => vars.map((p) => tf.variable(tf.zerosLike(p), false)));

@@ -23,7 +23,8 @@ Usage:
 Options:
   --epochs N        epochs over the 60,000 training images (default ${CLASSIFIER_TRAIN_DEFAULTS.epochs})
   --batch N         batch size (default ${CLASSIFIER_TRAIN_DEFAULTS.batch})
-  --lr X            Adam learning rate (default ${CLASSIFIER_TRAIN_DEFAULTS.lr})
+  --lr X            Adam learning rate of the first epoch (default ${CLASSIFIER_TRAIN_DEFAULTS.lr})
+  --lr-decay X      each later epoch's rate is the previous one's times X (default ${CLASSIFIER_TRAIN_DEFAULTS.lrDecay})
   --seed N          seed for init and data order (default ${CLASSIFIER_TRAIN_DEFAULTS.seed})
   --train-limit N   train on the first N images only (quick runs)
   --backend ${BACKEND_NAMES.join('|')}   (default cpu: the project's kernels)
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       epochs: { type: 'string' },
       batch: { type: 'string' },
       lr: { type: 'string' },
+      'lr-decay': { type: 'string' },
       seed: { type: 'string' },
       'train-limit': { type: 'string' },
       backend: { type: 'string' },
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     epochs: parseInteger('epochs', values.epochs, { min: 1, max: 1000 }) ?? CLASSIFIER_TRAIN_DEFAULTS.epochs,
     batch: parseInteger('batch', values.batch, { min: 1, max: 60000 }) ?? CLASSIFIER_TRAIN_DEFAULTS.batch,
     lr: parseDecimal('lr', values.lr, { min: 0, minExclusive: true }) ?? CLASSIFIER_TRAIN_DEFAULTS.lr,
+    lrDecay: parseDecimal('lr-decay', values['lr-decay'], { min: 0, minExclusive: true, max: 1 }) ?? CLASSIFIER_TRAIN_DEFAULTS.lrDecay,
     seed: parseInteger('seed', values.seed, { min: 0, max: 0xffffffff }) ?? CLASSIFIER_TRAIN_DEFAULTS.seed,
   };
   const trainLimit = parseInteger('train-limit', values['train-limit'], { min: 1 });

@@ -40,7 +40,7 @@ describe('classifier weights file', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ClassifierFileError);
-    expect((err as Error).message).toBe(`cut.weights: is ${cut.length} bytes; expected ${bytes.length} for a ${new DataView(bytes.buffer).getUint32(8, true)}-byte header and 188746 float32 weights`);
+    expect((err as Error).message).toBe(`cut.weights: is ${cut.length} bytes; expected ${bytes.length} for a ${new DataView(bytes.buffer).getUint32(8, true)}-byte header and 197482 float32 weights`);
   });
 
   it('refuses weights written for another layer spec', () => {
@@ -68,7 +68,7 @@ describe('classifier weights file', () => {
 
   it('has the documented parameter count', () => {
     const n = [...classifierWeightShapes(CLASSIFIER_SPEC).values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
-    expect(n).toBe(188746);
+    expect(n).toBe(197482);
   });
 
   it('leaves no partial file behind: a reader finds the old file or the new one', async () => {

@@ -17,7 +17,7 @@ export const CLASSIFIER_MAGIC = 'VAECLF01';
 export const CLASSIFIER_FILE = 'classifier.weights';
 /** Largest header accepted: the real one is about 1 KB. */
 export const MAX_CLASSIFIER_HEADER_BYTES = 64 * 1024;
-/** Largest weights file accepted: the real one is about 760 KB. */
+/** Largest weights file accepted: the real one is about 790 KB. */
 export const MAX_CLASSIFIER_FILE_BYTES = 16 * 2 ** 20;
 
 /** Thrown when a classifier weights file is not one, is damaged, or does not fit {@link CLASSIFIER_SPEC}. */
