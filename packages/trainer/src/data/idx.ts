@@ -80,16 +80,19 @@ export interface LabelledImages {
   /** `count * height * width` pixels, 0-255, row-major. */
   images: Uint8Array;
   labels: Uint8Array;
+  /** The file the labels came from, for messages (absent for data not read from a file). */
+  labelsFile?: string;
 }
 
 /**
  * Reads an IDX image/label pair and checks that they agree with each other and
- * with the expected image size.
+ * with the expected image size, and that every label is below `classes`.
  */
 export async function readIdxPair(
   imagesFile: string,
   labelsFile: string,
   expectSize: [number, number] = [28, 28],
+  classes: number = IDX_CLASSES,
 ): Promise<LabelledImages> {
   const img = await readIdxFile(imagesFile, 3);
   const lab = await readIdxFile(labelsFile, 1);
@@ -100,9 +103,9 @@ export async function readIdxPair(
   if (lab.dims[0] !== n) {
     throw new IdxError('count-mismatch', labelsFile, `has ${lab.dims[0]} labels but ${imagesFile} has ${n} images`);
   }
-  const bad = lab.data.findIndex((l) => l >= IDX_CLASSES);
+  const bad = lab.data.findIndex((l) => l >= classes);
   if (bad >= 0) {
-    throw new IdxError('bad-label', labelsFile, `label ${lab.data[bad]} at index ${bad} is out of range; expected 0..${IDX_CLASSES - 1} (${IDX_CLASSES} classes)`);
+    throw new IdxError('bad-label', labelsFile, `label ${lab.data[bad]} at index ${bad} is out of range; expected 0..${classes - 1} (${classes} classes)`);
   }
-  return { count: n, height: h, width: w, images: img.data, labels: lab.data };
+  return { count: n, height: h, width: w, images: img.data, labels: lab.data, labelsFile };
 }

@@ -10,7 +10,9 @@ import type { EpochMetrics } from '@vae/format/checkpoint';
 import { writeRunFile } from './write-run-file.js';
 import { gather } from '../data/batcher.js';
 import type { LabelledImages } from '../data/idx.js';
+import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
+import { oneHotLabels } from '../model/vae.js';
 import { Rng, deriveSeed } from '../rng.js';
 import { encodePng, imageGrid, latentScatter, lineChart, reconstructionGrid } from '../plots/index.js';
 
@@ -31,14 +33,19 @@ export function normalQuantile(p: number): number {
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-async function decodeMeans(model: VaeModel, z: Float32Array, n: number): Promise<Float32Array> {
-  const out = tf.tidy(() => tf.sigmoid(model.decodeLogits(tf.tensor2d(z, [n, model.spec.config.latent]))));
+async function decodeMeans(model: VaeModel, z: Float32Array, n: number, labels?: ArrayLike<number>): Promise<Float32Array> {
+  const classes = conditionClasses(model.spec);
+  const out = tf.tidy(() => tf.sigmoid(model.decodeLogits(tf.tensor2d(z, [n, model.spec.config.latent]), labels ? oneHotLabels(labels, classes) : undefined)));
   const data = (await out.data()) as Float32Array;
   out.dispose();
   return data;
 }
 
-/** Writes `reconstructions.png`, `samples.png`, `loss.png` (and `latent-scatter.png`, `manifold.png` for 2-D latents) into `dir/plots`. */
+/**
+ * Writes `reconstructions.png`, `loss.png`, and `samples.png` (unconditional)
+ * or `class-grid.png` and `restyle.png` (conditional), plus `latent-scatter.png`
+ * and, unconditional only, `manifold.png` for 2-D latents, into `dir/plots`.
+ */
 export async function writeEpochPlots(
   dir: string,
   model: VaeModel,
@@ -52,9 +59,14 @@ export async function writeEpochPlots(
   const [H, W, C] = model.spec.config.imageShape;
   const latent = model.spec.config.latent;
 
+  const classes = conditionClasses(model.spec);
+  const own = (labels: Uint8Array) => (classes ? oneHotLabels(labels, classes) : undefined);
   const nRec = Math.min(16, test.count);
   const batch = gather(test, Uint32Array.from({ length: nRec }, (_, i) => i));
-  const recon = tf.tidy(() => tf.sigmoid(model.decodeLogits(model.encode(tf.tensor4d(batch.x, [nRec, H, W, C])).mu)));
+  const recon = tf.tidy(() => {
+    const y = own(batch.labels);
+    return tf.sigmoid(model.decodeLogits(model.encode(tf.tensor4d(batch.x, [nRec, H, W, C]), y).mu, y));
+  });
   const reconData = (await recon.data()) as Float32Array;
   recon.dispose();
   await writeRunFile(
@@ -63,10 +75,14 @@ export async function writeEpochPlots(
     'plot',
   );
 
-  const nSamp = 64;
-  const z = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(nSamp * latent);
-  const samples = await decodeMeans(model, z, nSamp);
-  await writeRunFile(join(plots, 'samples.png'), encodePng(imageGrid(samples, nSamp, H, W, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` })), 'plot');
+  if (classes) {
+    await writeClassPlots(plots, model, test, epoch, seed);
+  } else {
+    const nSamp = 64;
+    const z = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(nSamp * latent);
+    const samples = await decodeMeans(model, z, nSamp);
+    await writeRunFile(join(plots, 'samples.png'), encodePng(imageGrid(samples, nSamp, H, W, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` })), 'plot');
+  }
 
   const pts = (k: keyof EpochMetrics) => history.map((m) => [m.epoch, m[k] as number] as [number, number]);
   await writeRunFile(
@@ -88,10 +104,12 @@ export async function writeEpochPlots(
   if (latent === 2) {
     const n = Math.min(5000, test.count);
     const all = gather(test, Uint32Array.from({ length: n }, (_, i) => i));
-    const mu = tf.tidy(() => model.encode(tf.tensor4d(all.x, [n, H, W, C])).mu);
+    const mu = tf.tidy(() => model.encode(tf.tensor4d(all.x, [n, H, W, C]), own(all.labels)).mu);
     const muData = (await mu.data()) as Float32Array;
     mu.dispose();
     await writeRunFile(join(plots, 'latent-scatter.png'), encodePng(latentScatter(muData, all.labels, { title: `Test set in latent space (mu), epoch ${epoch}` })), 'plot');
+    // A conditional decoder has one manifold per class; the class grid shows them instead.
+    if (classes) return;
     const g = 20;
     const grid = new Float32Array(g * g * 2);
     for (let r = 0; r < g; r++) {
@@ -104,4 +122,61 @@ export async function writeEpochPlots(
     const manifold = await decodeMeans(model, grid, g * g);
     await writeRunFile(join(plots, 'manifold.png'), encodePng(imageGrid(manifold, g * g, H, W, { cols: g, scale: 1, title: `Decoded manifold, epoch ${epoch}` })), 'plot');
   }
+}
+
+/** Columns of the class grid: prior samples per class. */
+const CLASS_GRID_COLS = 10;
+/** Test digits restyled into every class. */
+const RESTYLE_ROWS = 8;
+
+/**
+ * `class-grid.png`: one row per class, each of {@link CLASS_GRID_COLS} prior
+ * samples decoded with that label (the same z in every row, so a column shows
+ * one style in every class); `restyle.png`: each of the first test digits,
+ * then its posterior mean (encoded with its own label) decoded with every label.
+ */
+async function writeClassPlots(plots: string, model: VaeModel, test: LabelledImages, epoch: number, seed: number): Promise<void> {
+  const [H, W, C] = model.spec.config.imageShape;
+  const latent = model.spec.config.latent;
+  const classes = conditionClasses(model.spec);
+  const cols = CLASS_GRID_COLS;
+  const z0 = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(cols * latent);
+  const z = new Float32Array(classes * cols * latent);
+  const labels = new Uint8Array(classes * cols);
+  for (let k = 0; k < classes; k++) {
+    z.set(z0, k * cols * latent);
+    labels.fill(k, k * cols, (k + 1) * cols);
+  }
+  const grid = await decodeMeans(model, z, classes * cols, labels);
+  await writeRunFile(
+    join(plots, 'class-grid.png'),
+    encodePng(imageGrid(grid, classes * cols, H, W, { cols, scale: 2, title: `Prior samples per class (rows 0..${classes - 1}), epoch ${epoch}` })),
+    'plot',
+  );
+
+  const rows = Math.min(RESTYLE_ROWS, test.count);
+  const b = gather(test, Uint32Array.from({ length: rows }, (_, i) => i));
+  const mu = tf.tidy(() => model.encode(tf.tensor4d(b.x, [rows, H, W, C]), oneHotLabels(b.labels, classes)).mu);
+  const muData = (await mu.data()) as Float32Array;
+  mu.dispose();
+  const zs = new Float32Array(rows * classes * latent);
+  const ys = new Uint8Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < classes; k++) {
+      zs.set(muData.subarray(r * latent, (r + 1) * latent), (r * classes + k) * latent);
+      ys[r * classes + k] = k;
+    }
+  }
+  const styled = await decodeMeans(model, zs, rows * classes, ys);
+  const px = H * W * C;
+  const cells = new Float32Array(rows * (classes + 1) * px);
+  for (let r = 0; r < rows; r++) {
+    cells.set(b.x.subarray(r * px, (r + 1) * px), r * (classes + 1) * px);
+    cells.set(styled.subarray(r * classes * px, (r + 1) * classes * px), (r * (classes + 1) + 1) * px);
+  }
+  await writeRunFile(
+    join(plots, 'restyle.png'),
+    encodePng(imageGrid(cells, rows * (classes + 1), H, W, { cols: classes + 1, scale: 2, title: `Test digit, then restyled as 0..${classes - 1}, epoch ${epoch}` })),
+    'plot',
+  );
 }

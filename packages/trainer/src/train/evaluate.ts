@@ -9,7 +9,9 @@ import type { LabelledImages } from '../data/idx.js';
 import { sequentialBatches } from '../data/batcher.js';
 import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
+import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
+import { oneHotLabels } from '../model/vae.js';
 import { Rng } from '../rng.js';
 import { checkpointFreeYield } from './interrupt.js';
 
@@ -53,6 +55,7 @@ export async function evaluate(model: VaeModel, split: LabelledImages, opts: Eva
   const latent = model.spec.config.latent;
   // 100 images between two looks at the signal; the noise stream does not depend on the batch size.
   const batch = opts.batch ?? 100;
+  const classes = conditionClasses(model.spec);
   const rng = new Rng(opts.seed);
   let recon = 0;
   let kl = 0;
@@ -61,10 +64,12 @@ export async function evaluate(model: VaeModel, split: LabelledImages, opts: Eva
     await checkpointFreeYield(opts.signal, 'evaluation');
     const [r, k] = tf.tidy(() => {
       const x = tf.tensor4d(b.x, [b.size, H, W, C]);
-      const { mu, logvar } = model.encode(x);
+      // A conditional model is evaluated on log p(x|y): encoder and decoder see the image's own label.
+      const y = classes ? oneHotLabels(b.labels, classes) : undefined;
+      const { mu, logvar } = model.encode(x, y);
       const eps = tf.tensor2d(rng.normals(b.size * latent), [b.size, latent]);
       const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
-      const logits = model.decodeLogits(z);
+      const logits = model.decodeLogits(z, y);
       return [tf.sum(reconstructionLoss(opts.recon, logits, x)), tf.sum(gaussianKl(mu, logvar))];
     });
     recon += (await r.data())[0];
@@ -94,6 +99,7 @@ export async function importanceWeightedNll(
   const [H, W, C] = model.spec.config.imageShape;
   const latent = model.spec.config.latent;
   const D = H * W * C;
+  const classes = conditionClasses(model.spec);
   const rng = new Rng(opts.seed ^ 0x1a5e);
   // Chunks of at most IW_CHUNK samples keep memory bounded for any k.
   const imagesPerBatch = Math.max(1, Math.min(50, Math.floor(IW_CHUNK / Math.min(k, IW_CHUNK))));
@@ -103,7 +109,8 @@ export async function importanceWeightedNll(
   for (const b of sequentialBatches(split, imagesPerBatch)) {
     const logw = new Float32Array(b.size * k);
     const x = tf.tensor4d(b.x, [b.size, H, W, C]);
-    const { mu, logvar } = model.encode(x);
+    const y = classes ? oneHotLabels(b.labels, classes) : undefined;
+    const { mu, logvar } = model.encode(x, y);
     try {
       for (let s = 0; s < k; s += chunk) {
         const m = Math.min(chunk, k - s);
@@ -119,7 +126,7 @@ export async function importanceWeightedNll(
             const e = tf.tensor2d(eps.subarray(r0 * latent, (r0 + rows) * latent), [rows, latent]);
             const lv = tf.gather(logvar, img);
             const z = tf.add(tf.gather(mu, img), tf.mul(tf.exp(tf.mul(lv, 0.5)), e)) as tf.Tensor2D;
-            const logits = model.decodeLogits(z);
+            const logits = model.decodeLogits(z, y ? (tf.gather(y, img) as tf.Tensor2D) : undefined);
             const xr = tf.reshape(tf.gather(tf.reshape(x, [b.size, D]), img), [rows, H, W, C]);
             let logpxz = tf.neg(reconstructionLoss(opts.recon, logits, xr));
             if (opts.recon === 'mse') logpxz = tf.sub(tf.mul(logpxz, 0.5), 0.5 * D * LOG_2PI);
@@ -134,6 +141,7 @@ export async function importanceWeightedNll(
       }
     } finally {
       tf.dispose([x, mu, logvar]);
+      y?.dispose();
     }
     for (let i = 0; i < b.size; i++) {
       let mx = -Infinity;

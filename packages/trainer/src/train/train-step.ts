@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately from ops; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
+import { oneHotLabels } from '../model/vae.js';
 import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
 
@@ -73,21 +75,25 @@ export class TrainStep {
 
   /**
    * One step on a batch `x` (`n*H*W*C` floats in [0,1], NHWC) with standard
-   * normal `noise` (`n*latent`). Throws {@link NonFiniteLossError} before
-   * touching the weights if the loss is not finite.
+   * normal `noise` (`n*latent`), and the batch's class `labels` when the model
+   * is conditional. Throws {@link NonFiniteLossError} before touching the
+   * weights if the loss is not finite.
    */
-  async step(x: Float32Array, n: number, noise: Float32Array, klWeight: number): Promise<StepLosses> {
+  async step(x: Float32Array, n: number, noise: Float32Array, klWeight: number, labels?: ArrayLike<number>): Promise<StepLosses> {
     const [H, W, C] = this.model.spec.config.imageShape;
     const latent = this.model.spec.config.latent;
+    const classes = conditionClasses(this.model.spec);
     const xT = tf.tensor4d(x, [n, H, W, C]);
     const eps = tf.tensor2d(noise, [n, latent]);
+    // Built only for a conditional model; model.encode refuses a label otherwise.
+    const y = classes && labels ? oneHotLabels(labels, classes) : undefined;
     let reconT: tf.Scalar | undefined;
     let klT: tf.Scalar | undefined;
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const { mu, logvar } = this.model.encode(xT);
+        const { mu, logvar } = this.model.encode(xT, y);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
-        const logits = this.model.decodeLogits(z);
+        const logits = this.model.decodeLogits(z, y);
         const r = tf.mean(reconstructionLoss(this.recon, logits, xT)) as tf.Scalar;
         const k = tf.mean(gaussianKl(mu, logvar)) as tf.Scalar;
         reconT = tf.keep(r);
@@ -107,6 +113,7 @@ export class TrainStep {
       return { objective: obj[0], recon: rec[0], kl: kl[0] };
     } finally {
       tf.dispose([xT, eps]);
+      y?.dispose();
       if (reconT) reconT.dispose();
       if (klT) klT.dispose();
     }

@@ -5,12 +5,12 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec } from '@vae/format';
-import { buildArchSpec } from '@vae/format';
+import { MAX_CLASSES, buildArchSpec, conditionClasses } from '@vae/format';
 import type { Checkpoint, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
 import { writeRunFile } from './write-run-file.js';
 import { epochBatches } from '../data/batcher.js';
-import { DatasetError, limitSplit, loadDataset } from '../data/datasets.js';
+import { DatasetError, limitSplit, loadDataset, resolveClasses } from '../data/datasets.js';
 import type { DataFileDigest } from '../data/dataset-identity.js';
 import { dataChanges, digestDataset, resolveDatasetSpec } from '../data/dataset-identity.js';
 import type { ReconLoss } from '../model/loss.js';
@@ -38,6 +38,14 @@ export interface TrainOptions {
   latent?: number;
   channels?: number[];
   kernel?: number;
+  /**
+   * Train a conditional VAE (CVAE) on the class labels: encoder and decoder
+   * take the one-hot label (see `ConditionSpec` in `@vae/format`). The class
+   * count comes from the data (10 for mnist and fashion) or {@link classes}.
+   */
+  conditional?: boolean;
+  /** Class count of a conditional run on IDX files (default: the largest label + 1). */
+  classes?: number;
   epochs?: number;
   batch?: number;
   lr?: number;
@@ -140,15 +148,26 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (existing) ckpt = await readCheckpoint(ckptPath);
 
-  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel].some((v) => v !== undefined);
+  if (opts.classes !== undefined && !opts.conditional) throw new TrainOptionsError(`--classes ${opts.classes} needs --conditional (an unconditional VAE takes no labels)`);
+  if (opts.classes !== undefined && !(Number.isInteger(opts.classes) && opts.classes >= 2 && opts.classes <= MAX_CLASSES)) {
+    throw new TrainOptionsError(`--classes must be an integer in [2, ${MAX_CLASSES}], got ${opts.classes}`);
+  }
+  // --conditional alone on a resume is checked against the checkpoint below, not rebuilt from defaults.
+  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
+  // Provisional until the data say how many classes they have; only the two head widths and the decoder's first layer depend on it.
+  const provisionalClasses = opts.conditional ? (opts.classes ?? ckpt?.header.arch.config.classes ?? 10) : undefined;
   if (opts.kernel !== undefined && (opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch) === 'mlp') {
     throw new TrainOptionsError(`--kernel ${opts.kernel} has no effect on the mlp arch, which has no convolutions; drop it or use --arch small|base`);
   }
   const requestedArch =
     archFlagGiven
-      ? buildArchSpec({ arch: opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch, latent: opts.latent, channels: opts.channels, kernel: opts.kernel })
+      ? buildArchSpec({ arch: opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, classes: provisionalClasses })
       : null;
-  const spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
+  let spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
+  if (ckpt && opts.conditional !== undefined && opts.conditional !== Boolean(conditionClasses(spec))) {
+    const has = conditionClasses(spec) ? `a conditional model (${conditionClasses(spec)} classes)` : 'an unconditional model';
+    throw new CheckpointError('mismatch', `checkpoint holds ${has}, but the options ask for ${opts.conditional ? '--conditional' : 'an unconditional one'}; resume without changing it`, ckptPath);
+  }
   if (ckpt && requestedArch && JSON.stringify(requestedArch.config) !== JSON.stringify(spec.config)) {
     throw new CheckpointError('mismatch', `checkpoint is ${JSON.stringify(spec.config)}, but the options ask for ${JSON.stringify(requestedArch.config)}`, ckptPath);
   }
@@ -188,7 +207,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const backend = await selectBackend(opts.backend ?? 'auto');
   log(backend.summary);
 
-  const data = await loadDataset(cfg.dataset);
+  const conditional = conditionClasses(spec) > 0;
+  // A conditional run on IDX files may have up to MAX_CLASSES labels; resolveClasses then bounds them by --classes.
+  const data = await loadDataset(cfg.dataset, conditional ? (ckpt ? conditionClasses(spec) : (opts.classes ?? MAX_CLASSES)) : undefined);
+  if (conditional) {
+    const classes = resolveClasses(data, ckpt ? conditionClasses(spec) : opts.classes);
+    if (!ckpt && classes !== conditionClasses(spec)) spec = buildArchSpec({ ...spec.config, classes });
+  }
   const dataFiles = await digestDataset(cfg.dataset);
   if (ckpt) {
     const changes = dataChanges(ckpt.header.data.files, dataFiles);
@@ -202,7 +227,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   for (const [what, split] of [['training', trainSplit], ['test', testSplit]] as const) {
     if (split.count === 0) throw new DatasetError(`${data.name}: the ${what} split has 0 images; training needs at least 1 ${what} image`);
   }
-  log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})`);
+  log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})${conditional ? `, conditional on ${conditionClasses(spec)} classes` : ''}`);
 
   const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
   const stepper = new TrainStep(model, { lr: cfg.lr, ...ADAM_DEFAULTS }, cfg.recon);
@@ -272,7 +297,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await yieldToEventLoop();
         await stopIfAsked(epoch, position());
         const w = klWeight(cfg.beta, cfg.klWarmup, epoch + (i + 1) / stepsPerEpoch);
-        const r = await stepper.step(b.x, b.size, noise.normals(b.size * latent), w);
+        const r = await stepper.step(b.x, b.size, noise.normals(b.size * latent), w, conditional ? b.labels : undefined);
         sumRecon += r.recon * b.size;
         sumKl += r.kl * b.size;
         seen += b.size;
