@@ -12,8 +12,11 @@ import { BACKEND_NAMES, selectBackend } from '../backend/select-backend.js';
 import { parseDecimal, parseInteger } from '../cli-args.js';
 import { limitSplit, loadMnist } from '../data/datasets.js';
 import { CLASSIFIER_SPEC, classifierWeightShapes } from './classifier-spec.js';
-import { CLASSIFIER_TRAIN_DEFAULTS, ClassifierOptionsError, evaluateClassifier, trainClassifier } from './train-classifier.js';
-import { CLASSIFIER_FILE, writeClassifierWeights } from './weights-file.js';
+import type { ClassifierModel } from './classifier-model.js';
+import type { ClassTally } from './classify.js';
+import type { ClassifierEpoch } from './train-classifier.js';
+import { CLASSIFIER_TRAIN_DEFAULTS, ClassifierOptionsError, trainClassifier } from './train-classifier.js';
+import { CLASSIFIER_FILE, readClassifierWeights, writeClassifierWeights } from './weights-file.js';
 
 const HELP = `vae-classifier: train the MNIST classifier that scores conditional VAE samples
 
@@ -27,6 +30,7 @@ Options:
   --lr-decay X      each later epoch's rate is the previous one's times X (default ${CLASSIFIER_TRAIN_DEFAULTS.lrDecay})
   --seed N          seed for init and data order (default ${CLASSIFIER_TRAIN_DEFAULTS.seed})
   --train-limit N   train on the first N images only (quick runs)
+  --from FILE       start from FILE's weights (a ${CLASSIFIER_FILE}) instead of a fresh init, for more epochs
   --backend ${BACKEND_NAMES.join('|')}   (default cpu: the project's kernels)
   -h, --help
 `;
@@ -43,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       'lr-decay': { type: 'string' },
       seed: { type: 'string' },
       'train-limit': { type: 'string' },
+      from: { type: 'string' },
       backend: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -67,18 +72,29 @@ async function main(argv: string[]): Promise<number> {
   const data = await loadMnist();
   const train = limitSplit(data.train, trainLimit ?? null);
   await mkdir(values.out, { recursive: true });
-  const { model, history } = await trainClassifier(train, data.test, {
-    ...opts,
-    onEpoch: (m) => process.stdout.write(`${JSON.stringify(m)}\n`),
-  });
-  const t = await evaluateClassifier(model, data.test);
   const command = `vae-classifier ${argv.join(' ')}`;
   const params = [...classifierWeightShapes(CLASSIFIER_SPEC).values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
-  const info = { command, ...opts, trainImages: train.count, backend: backend.name, testAccuracy: t.overall };
-  await writeClassifierWeights(join(values.out, CLASSIFIER_FILE), await model.readParams(), info);
-  const metrics = { ...info, params, testImages: data.test.count, perClass: t.perClass, confusion: t.matrix, history };
-  await writeFileAtomic(join(values.out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  process.stderr.write(`done: test accuracy ${(100 * t.overall).toFixed(2)}% -> ${join(values.out, CLASSIFIER_FILE)}\n`);
+  const history: ClassifierEpoch[] = [];
+  // Written after every epoch, so a run stopped early keeps its last finished epoch.
+  let last: ClassTally | undefined;
+  const save = async (model: ClassifierModel, t: ClassTally): Promise<void> => {
+    const info = { command, ...opts, from: values.from ?? null, epochsDone: history.length, trainImages: train.count, backend: backend.name, testAccuracy: t.overall };
+    await writeClassifierWeights(join(values.out!, CLASSIFIER_FILE), await model.readParams(), info);
+    const metrics = { ...info, params, testImages: data.test.count, perClass: t.perClass, confusion: t.matrix, history };
+    await writeFileAtomic(join(values.out!, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+    last = t;
+  };
+  const from = values.from ? (await readClassifierWeights(values.from)).params : undefined;
+  const { model } = await trainClassifier(train, data.test, {
+    ...opts,
+    from,
+    onEpoch: async (m, model, t) => {
+      history.push(m);
+      process.stdout.write(`${JSON.stringify(m)}\n`);
+      await save(model, t);
+    },
+  });
+  process.stderr.write(`done: test accuracy ${(100 * last!.overall).toFixed(2)}% -> ${join(values.out, CLASSIFIER_FILE)}\n`);
   model.dispose();
   return 0;
 }

@@ -14,8 +14,17 @@ describe('trainClassifier', () => {
   it('learns: two short epochs lower the cross-entropy and beat chance on held-out digits', async () => {
     const train = limitSplit(data.train, 1024);
     const test = limitSplit(data.test, 500);
-    const { model, history } = await trainClassifier(train, test, { epochs: 2, batch: 64, lr: 1e-3, lrDecay: 1, seed: 1 });
+    const seen: number[] = [];
+    const { model, history } = await trainClassifier(train, test, {
+      epochs: 2, batch: 64, lr: 1e-3, lrDecay: 1, seed: 1,
+      // Each epoch hands over its confusion on the test split, e.g. for the CLI to save beside the weights.
+      onEpoch: (m, _model, t) => {
+        expect(t.matrix.flat().reduce((a, b) => a + b, 0)).toBe(500);
+        seen.push(t.overall);
+      },
+    });
     expect(history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(seen).toEqual(history.map((h) => h.testAccuracy));
     expect(history[1].trainLoss).toBeLessThan(history[0].trainLoss);
     // Chance is 10%; 32 steps on 1,024 digits reach well above it.
     expect(history[1].testAccuracy).toBeGreaterThan(0.6);
@@ -40,6 +49,26 @@ describe('trainClassifier', () => {
     const { model, history } = await trainClassifier(limitSplit(data.train, 64), limitSplit(data.test, 10), { epochs: 3, batch: 64, lr: 1e-3, lrDecay: 0.5, seed: 1 });
     expect(history.map((h) => h.lr)).toEqual([1e-3, 5e-4, 2.5e-4]);
     model.dispose();
+  });
+
+  it('continues from given weights instead of a fresh init', async () => {
+    const { model: a } = await trainClassifier(limitSplit(data.train, 64), limitSplit(data.test, 10), { epochs: 1, batch: 64, lr: 1e-3, lrDecay: 1, seed: 1 });
+    const start = await a.readParams();
+    a.dispose();
+    // lr so small that one step leaves the weights within float32 rounding of where they started.
+    const { model: b } = await trainClassifier(limitSplit(data.train, 64), limitSplit(data.test, 10), { epochs: 1, batch: 64, lr: 1e-12, lrDecay: 1, seed: 2, from: start });
+    const after = await b.readParams();
+    b.dispose();
+    for (const [name, v] of start) {
+      const w = after.get(name)!;
+      let diff = 0;
+      let big = 0;
+      v.forEach((x, i) => {
+        diff = Math.max(diff, Math.abs(x - w[i]));
+        big = Math.max(big, Math.abs(x));
+      });
+      expect(diff, name).toBeLessThanOrEqual(1e-6 * big);
+    }
   });
 
   it('refuses a batch size that is not a positive integer', async () => {

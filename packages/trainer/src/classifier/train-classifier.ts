@@ -21,8 +21,10 @@ export interface ClassifierTrainOptions {
   /** Epoch e trains at `lr * lrDecay^(e-1)`: a short run settles instead of ending at full step size. */
   lrDecay: number;
   seed: number;
-  /** Called after each epoch with its test accuracy. */
-  onEpoch?: (m: ClassifierEpoch) => void;
+  /** Start from these weights (a weights file's) instead of a fresh init: continues a finished run for more epochs. */
+  from?: Map<string, Float32Array>;
+  /** Called (and awaited) after each epoch with its metrics, the model as it is then (e.g. to save it) and its test confusion. */
+  onEpoch?: (m: ClassifierEpoch, model: ClassifierModel, test: ClassTally) => void | Promise<void>;
 }
 
 /** What one epoch reached. */
@@ -65,7 +67,7 @@ export async function trainClassifier(train: LabelledImages, test: LabelledImage
   }
   if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new ClassifierOptionsError(`lr must be a positive number, got ${opts.lr}`);
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) throw new ClassifierOptionsError(`lrDecay must be in (0, 1], got ${opts.lrDecay}`);
-  const model = classifierFromParams(initClassifierParams(opts.seed));
+  const model = classifierFromParams(opts.from ?? initClassifierParams(opts.seed));
   const vars = [...model.params.values()];
   const adam = new Adam(vars, { lr: opts.lr });
   const [H, W, C] = model.spec.imageShape;
@@ -88,10 +90,10 @@ export async function trainClassifier(train: LabelledImages, test: LabelledImage
         tf.dispose([x, value, grads]);
         sum += loss * b.size;
       }
-      const { overall } = await evaluateClassifier(model, test);
-      const m = { epoch, lr, trainLoss: sum / train.count, testAccuracy: overall, seconds: (performance.now() - t0) / 1000 };
+      const t = await evaluateClassifier(model, test);
+      const m = { epoch, lr, trainLoss: sum / train.count, testAccuracy: t.overall, seconds: (performance.now() - t0) / 1000 };
       history.push(m);
-      opts.onEpoch?.(m);
+      await opts.onEpoch?.(m, model, t);
     }
   } catch (e) {
     model.dispose();
