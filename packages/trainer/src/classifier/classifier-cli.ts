@@ -29,6 +29,7 @@ Options:
   --lr X            Adam learning rate of the first epoch (default ${CLASSIFIER_TRAIN_DEFAULTS.lr})
   --lr-decay X      each later epoch's rate is the previous one's times X (default ${CLASSIFIER_TRAIN_DEFAULTS.lrDecay})
   --seed N          seed for init and data order (default ${CLASSIFIER_TRAIN_DEFAULTS.seed})
+  --shift N         random whole-pixel shifts of up to N per axis (default ${CLASSIFIER_TRAIN_DEFAULTS.shift}; 0: none)
   --train-limit N   train on the first N images only (quick runs)
   --from FILE       start from FILE's weights (a ${CLASSIFIER_FILE}) instead of a fresh init, for more epochs
   --backend ${BACKEND_NAMES.join('|')}   (default cpu: the project's kernels)
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       'train-limit': { type: 'string' },
       from: { type: 'string' },
+      shift: { type: 'string' },
       backend: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     batch: parseInteger('batch', values.batch, { min: 1, max: 60000 }) ?? CLASSIFIER_TRAIN_DEFAULTS.batch,
     lr: parseDecimal('lr', values.lr, { min: 0, minExclusive: true }) ?? CLASSIFIER_TRAIN_DEFAULTS.lr,
     lrDecay: parseDecimal('lr-decay', values['lr-decay'], { min: 0, minExclusive: true, max: 1 }) ?? CLASSIFIER_TRAIN_DEFAULTS.lrDecay,
+    shift: parseInteger('shift', values.shift, { min: 0, max: 8 }) ?? CLASSIFIER_TRAIN_DEFAULTS.shift,
     seed: parseInteger('seed', values.seed, { min: 0, max: 0xffffffff }) ?? CLASSIFIER_TRAIN_DEFAULTS.seed,
   };
   const trainLimit = parseInteger('train-limit', values['train-limit'], { min: 1 });
