@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
+    'classifier-cli': 'src/classifier/classifier-cli.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -16,6 +16,13 @@ Modes:
   train  train E epochs on MNIST, print per-epoch lines and a final JSON line
          with the test negative ELBO (single-sample, per image, in nats)
 
+--conditional trains the conditional VAE (CVAE) of arch-spec.ts' ConditionSpec:
+the one-hot label y [N, K] (K = largest training label + 1, 10 for MNIST) is
+concatenated after the flattened trunk features before the mu/logvar heads,
+and after z ([z, y]) before the decoder's first dense layer. The loss is the
+same negative ELBO with the encoder and decoder conditioned on y; the test
+NELBO is conditioned on each test image's own label.
+
 Needs Debian's python3-torch: run with /usr/bin/python3
 (sudo apt-get install python3-torch).
 """
@@ -35,6 +42,7 @@ LOGVAR_CLAMP = (-20.0, 10.0)
 ARCH_DEFAULTS = {
     'small': dict(channels=[8, 16, 32], kernel=3, latent=32),
     'base': dict(channels=[32, 64, 128], kernel=4, latent=32),
+    'mlp': dict(channels=[400], kernel=0, latent=20),
 }
 
 
@@ -47,8 +55,9 @@ class ConvVAE(nn.Module):
     floor((k-1)/2), dense heads, and transposed convs whose output_padding
     undoes each encoder stage's size exactly (28->14->7->4 for k3)."""
 
-    def __init__(self, channels, kernel, latent, image=(28, 28, 1)):
+    def __init__(self, channels, kernel, latent, classes=0, image=(28, 28, 1)):
         super().__init__()
+        self.classes = classes
         H, W, C = image
         stride, pad = 2, (kernel - 1) // 2
         enc, sizes, cin, h = [], [H], C, H
@@ -60,9 +69,9 @@ class ConvVAE(nn.Module):
         self.encoder = nn.Sequential(*enc, nn.Flatten())
         self.feat = (cin, h, h)
         features = cin * h * h
-        self.mu = nn.Linear(features, latent)
-        self.logvar = nn.Linear(features, latent)
-        self.fc = nn.Linear(latent, features)
+        self.mu = nn.Linear(features + classes, latent)
+        self.logvar = nn.Linear(features + classes, latent)
+        self.fc = nn.Linear(latent + classes, features)
         rev = list(reversed(channels))
         dec = []
         for i, ci in enumerate(rev):
@@ -75,21 +84,62 @@ class ConvVAE(nn.Module):
                 dec.append(nn.ReLU())
         self.decoder = nn.Sequential(*dec)
 
-    def encode(self, x):
-        h = self.encoder(x)
+    def encode(self, x, y=None):
+        h = with_label(self.encoder(x), y, self.classes)
         return self.mu(h), self.logvar(h).clamp(*LOGVAR_CLAMP)
 
-    def decode_logits(self, z):
-        return self.decoder(F.relu(self.fc(z)).view(-1, *self.feat))
+    def decode_logits(self, z, y=None):
+        return self.decoder(F.relu(self.fc(with_label(z, y, self.classes))).view(-1, *self.feat))
 
 
-def neg_elbo(model, x, eps=None):
-    """Per-image (recon, kl), each shape [N]."""
-    mu, logvar = model.encode(x)
+class MlpVAE(nn.Module):
+    """Mirrors buildArchSpec for 'mlp': flatten, ReLU hidden layers, dense
+    heads; the decoder runs the hidden widths in reverse, then a linear layer
+    to the pixels."""
+
+    def __init__(self, channels, latent, classes=0, image=(28, 28, 1)):
+        super().__init__()
+        self.classes = classes
+        H, W, C = image
+        self.image = (C, H, W)
+        enc, width = [nn.Flatten()], H * W * C
+        for h in channels:
+            enc += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.encoder = nn.Sequential(*enc)
+        self.mu = nn.Linear(width + classes, latent)
+        self.logvar = nn.Linear(width + classes, latent)
+        dec, dw = [], latent + classes
+        for h in reversed(channels):
+            dec += [nn.Linear(dw, h), nn.ReLU()]
+            dw = h
+        dec.append(nn.Linear(dw, H * W * C))
+        self.decoder = nn.Sequential(*dec)
+
+    def encode(self, x, y=None):
+        h = with_label(self.encoder(x), y, self.classes)
+        return self.mu(h), self.logvar(h).clamp(*LOGVAR_CLAMP)
+
+    def decode_logits(self, z, y=None):
+        return self.decoder(with_label(z, y, self.classes)).view(-1, *self.image)
+
+
+def with_label(h, y, classes):
+    """[h, y]: the K one-hot columns after the features (ConditionSpec)."""
+    if not classes:
+        assert y is None, 'an unconditional model takes no label'
+        return h
+    assert y is not None and y.shape == (h.shape[0], classes), f'expected one-hot labels [{h.shape[0]}, {classes}]'
+    return torch.cat([h, y], 1)
+
+
+def neg_elbo(model, x, eps=None, y=None):
+    """Per-image (recon, kl), each shape [N]; y is the one-hot label of a conditional model."""
+    mu, logvar = model.encode(x, y)
     if eps is None:
         eps = torch.randn_like(mu)
     z = mu + torch.exp(0.5 * logvar) * eps
-    logits = model.decode_logits(z)
+    logits = model.decode_logits(z, y)
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction='none').flatten(1).sum(1)
     kl = 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(1)
     return recon, kl
@@ -112,22 +162,45 @@ def read_idx_images(path):
     return torch.from_numpy(imgs.reshape(n, 1, rows, cols).astype(np.float32) / 255.0)
 
 
+def read_idx_labels(path, count):
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic, n = np.frombuffer(data[:8], dtype='>u4')
+    if magic != 2049:
+        raise SystemExit(f'{path}: not an IDX label file (magic {magic})')
+    if n != count or len(data) - 8 != n:
+        raise SystemExit(f'{path}: expected {count} labels, header says {n} and the file holds {len(data) - 8}')
+    return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64))
+
+
 def load_mnist(data_dir):
     return (read_idx_images(os.path.join(data_dir, 'train-images-idx3-ubyte')),
             read_idx_images(os.path.join(data_dir, 't10k-images-idx3-ubyte')))
 
 
-def build(args):
+def load_mnist_labels(data_dir, n_train, n_test):
+    return (read_idx_labels(os.path.join(data_dir, 'train-labels-idx1-ubyte'), n_train),
+            read_idx_labels(os.path.join(data_dir, 't10k-labels-idx1-ubyte'), n_test))
+
+
+def one_hot(labels, classes):
+    return F.one_hot(labels, classes).to(torch.float32)
+
+
+def build(args, classes=0):
     cfg = dict(ARCH_DEFAULTS[args.arch])
     if args.latent:
         cfg['latent'] = args.latent
-    model = ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'])
+    if args.arch == 'mlp':
+        model = MlpVAE(cfg['channels'], cfg['latent'], classes)
+    else:
+        model = ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'], classes)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     return model, opt
 
 
-def train_step(model, opt, x):
-    recon, kl = neg_elbo(model, x)
+def train_step(model, opt, x, y=None):
+    recon, kl = neg_elbo(model, x, y=y)
     loss = (recon + kl).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -136,35 +209,41 @@ def train_step(model, opt, x):
 
 
 def cmd_bench(args):
-    train, _ = load_mnist(args.mnist_dir)
-    model, opt = build(args)
+    train, test = load_mnist(args.mnist_dir)
+    classes, y_train = 0, None
+    if args.conditional:
+        y_train, _ = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
+        classes = int(y_train.max()) + 1
+    model, opt = build(args, classes)
     g = torch.Generator().manual_seed(args.seed)
-    batches = [train[torch.randint(0, train.shape[0], (args.batch,), generator=g)] for _ in range(8)]
+    idx = [torch.randint(0, train.shape[0], (args.batch,), generator=g) for _ in range(8)]
+    batches = [(train[i], one_hot(y_train[i], classes) if classes else None) for i in idx]
     for i in range(args.warmup):
-        train_step(model, opt, batches[i % len(batches)])
+        train_step(model, opt, *batches[i % len(batches)])
     t0 = time.perf_counter()
     c0 = time.process_time()
     for i in range(args.steps):
-        loss = train_step(model, opt, batches[i % len(batches)])
+        loss = train_step(model, opt, *batches[i % len(batches)])
     loss = float(loss)  # synchronises, though CPU autograd is synchronous anyway
     dt = time.perf_counter() - t0
     cpu = time.process_time() - c0
     print(json.dumps({
         'framework': f'pytorch {torch.__version__}', 'threads': torch.get_num_threads(), 'arch': args.arch,
-        'batch': args.batch, 'steps': args.steps, 'seconds': dt, 'cpu_seconds': cpu,
+        'classes': classes, 'batch': args.batch, 'steps': args.steps, 'seconds': dt, 'cpu_seconds': cpu,
         'images_per_sec': args.steps * args.batch / dt,
         'images_per_cpu_sec': args.steps * args.batch / cpu, 'last_loss': loss,
     }))
 
 
 @torch.no_grad()
-def evaluate(model, test, batch, seed):
+def evaluate(model, test, batch, seed, y_test=None):
     g = torch.Generator().manual_seed(seed)
     rs = ks = 0.0
     for s in range(0, test.shape[0], batch):
         x = test[s:s + batch]
+        y = one_hot(y_test[s:s + batch], model.classes) if model.classes else None
         mu_shape = (x.shape[0], model.mu.out_features)
-        recon, kl = neg_elbo(model, x, torch.randn(mu_shape, generator=g))
+        recon, kl = neg_elbo(model, x, torch.randn(mu_shape, generator=g), y)
         rs += float(recon.sum())
         ks += float(kl.sum())
     n = test.shape[0]
@@ -173,9 +252,18 @@ def evaluate(model, test, batch, seed):
 
 def cmd_train(args):
     train, test = load_mnist(args.mnist_dir)
+    classes, y_train, y_test = 0, None, None
+    if args.conditional:
+        y_train, y_test = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
     if args.train_limit:
         train = train[:args.train_limit]
-    model, opt = build(args)
+        y_train = y_train[:args.train_limit] if y_train is not None else None
+    if args.conditional:
+        # From the data, as vae-train does: largest label + 1 (10 for MNIST).
+        classes = int(y_train.max()) + 1
+        if int(y_test.max()) >= classes:
+            raise SystemExit(f'test label {int(y_test.max())} is outside the {classes} training classes')
+    model, opt = build(args, classes)
     n = train.shape[0]
     result = {}
     for epoch in range(1, args.epochs + 1):
@@ -184,15 +272,17 @@ def cmd_train(args):
         t0 = time.perf_counter()
         tot = 0.0
         for s in range(0, n, args.batch):
-            x = train[order[s:s + args.batch]]
-            tot += float(train_step(model, opt, x)) * x.shape[0]
+            i = order[s:s + args.batch]
+            x = train[i]
+            y = one_hot(y_train[i], classes) if classes else None
+            tot += float(train_step(model, opt, x, y)) * x.shape[0]
         secs = time.perf_counter() - t0
         model.eval()
-        result = {'epoch': epoch, 'trainLoss': tot / n, **evaluate(model, test, 1000, args.seed + epoch),
+        result = {'epoch': epoch, 'trainLoss': tot / n, **evaluate(model, test, 1000, args.seed + epoch, y_test),
                   'imagesPerSec': n / secs, 'seconds': secs}
         print(json.dumps(result), flush=True)
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({'final': True, 'arch': args.arch, 'params': params, 'epochs': args.epochs,
+    print(json.dumps({'final': True, 'arch': args.arch, 'classes': classes, 'params': params, 'epochs': args.epochs,
                       'threads': torch.get_num_threads(), **result}))
 
 
@@ -201,6 +291,8 @@ def main():
     p.add_argument('mode', choices=['bench', 'train'])
     p.add_argument('--arch', choices=sorted(ARCH_DEFAULTS), default='small')
     p.add_argument('--latent', type=int, default=0)
+    p.add_argument('--conditional', action='store_true',
+                   help='train the conditional VAE: one-hot label after the trunk features and after z')
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--threads', type=int, default=1,

@@ -39,3 +39,5 @@ export type { Batch } from './data/batcher.js';
 export { epochBatches, sequentialBatches, epochOrder, gather } from './data/batcher.js';
 export { Rng, deriveSeed } from './rng.js';
 export * from '@vae/format/checkpoint';
+// The MNIST classifier that scores conditional samples (test/quality); not part of the SDK.
+export * from './classifier/index.js';

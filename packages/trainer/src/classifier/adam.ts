@@ -1,0 +1,60 @@
+/**
+ * Adam on tfjs variables, as the VAE's TrainStep applies it: moments in plain
+ * variables and bias corrections from the step count in float64 (PyTorch's
+ * `torch.optim.Adam` formulas), rather than tfjs' AdamOptimizer, whose running
+ * float32 beta powers drift from PyTorch's.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Adam hyper-parameters; defaults are PyTorch's. */
+export interface AdamSettings {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Adam state for a fixed list of variables. */
+export class Adam {
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  private t = 0;
+
+  constructor(
+    private readonly vars: tf.Variable[],
+    /** Mutable so that a schedule can change `lr` between steps. */
+    public settings: AdamSettings,
+  ) {
+    this.m = tf.tidy(() => vars.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.v = tf.tidy(() => vars.map((p) => tf.variable(tf.zerosLike(p), false)));
+  }
+
+  /** Steps taken so far. */
+  get iterations(): number {
+    return this.t;
+  }
+
+  /** One update from gradients keyed by variable name (as `tf.variableGrads` returns them). */
+  apply(grads: tf.NamedTensorMap): void {
+    this.t++;
+    const { lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = this.settings;
+    const stepSize = lr / (1 - beta1 ** this.t);
+    const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
+    tf.tidy(() => {
+      this.vars.forEach((p, i) => {
+        const g = grads[p.name];
+        if (!g) throw new Error(`no gradient for ${p.name}`);
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        p.assign(tf.sub(p, tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBc2), epsilon)), stepSize)));
+      });
+    });
+  }
+
+  /** Releases the moment tensors. */
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+  }
+}
