@@ -72,13 +72,14 @@ export interface StartedSessions<T> {
 /**
  * Resolves `device` to a list of candidates and calls `start` on each until one
  * succeeds. An explicit device is tried alone; `auto` falls back in order. When
- * all fail, one {@link VAEDeviceError} lists why each failed.
+ * all fail, one {@link VAEDeviceError} lists why each failed. `backend`
+ * defaults to the platform's (the worker passes its own stand-in).
  */
 export async function startOnDevice<T>(
   device: Device | undefined,
   start: (backend: Backend, device: ConcreteDevice) => Promise<T>,
+  backend: Backend = getBackend(),
 ): Promise<StartedSessions<T>> {
-  const backend = getBackend();
   const requested = device ?? 'auto';
   if (typeof requested !== 'string' || !backend.devices.includes(requested as Device)) {
     throw new VAEDeviceError(

@@ -54,6 +54,8 @@ export interface ReadOptions {
   timeoutMs: number;
   /** Called as bytes arrive. */
   onProgress?: (p: LoadProgress) => void;
+  /** Whether graphs may come from / go to Cache Storage (`LoadOptions.cache`); default true. */
+  cache?: boolean;
 }
 
 /** A manifest with both graphs' bytes, verified against each other. */
