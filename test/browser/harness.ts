@@ -152,7 +152,7 @@ export async function loadNodeSdk(): Promise<typeof Sdk> {
 export function copySdkWebBuild(pkg: string): void {
   mkdirSync(join(pkg, 'dist'), { recursive: true });
   cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
+  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|vae-worker|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
 }
 
 export { maxAbsDiff } from '../max-abs-diff.js';

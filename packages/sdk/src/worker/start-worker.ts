@@ -25,7 +25,7 @@ export function workerBackendHere(): Backend {
     const where = installedPlatform()?.name ?? 'core';
     throw new VAEDeviceError(
       where === 'node'
-        ? 'VAE.load: worker: true needs a browser, where the SDK runs the session in a dedicated Web Worker; in Node onnxruntime-node already runs inference on its own native threads, off the JavaScript thread, so expected worker to be omitted or false'
+        ? 'VAE.load: worker: true needs a browser, where the SDK runs the session in a dedicated Web Worker; in Node the native ONNX Runtime already runs inference on its own threads, off the JavaScript thread, so expected worker to be omitted or false'
         : `VAE.load: worker: true needs the browser entry of @vae/sdk (this is the ${where} platform, which has no Web Worker); expected import from "@vae/sdk" in a browser, or worker omitted`,
     );
   }

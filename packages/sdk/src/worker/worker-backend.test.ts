@@ -39,12 +39,12 @@ function installChannelWorker(backend: (base: Backend) => Backend = (b) => b): {
 }
 
 describe('worker: true', () => {
-  it('in Node without a worker hook rejects with a VAEDeviceError saying onnxruntime-node already runs off the JavaScript thread', async () => {
+  it('in Node without a worker hook rejects with a VAEDeviceError saying the native runtime already runs off the JavaScript thread', async () => {
     const m = fixtureModel();
     const err = await VAE.load(m.dir, { worker: true }).catch((e) => e);
     expect(err).toBeInstanceOf(VAEDeviceError);
     expect(err.message).toBe(
-      'VAE.load: worker: true needs a browser, where the SDK runs the session in a dedicated Web Worker; in Node onnxruntime-node already runs inference on its own native threads, off the JavaScript thread, so expected worker to be omitted or false',
+      'VAE.load: worker: true needs a browser, where the SDK runs the session in a dedicated Web Worker; in Node the native ONNX Runtime already runs inference on its own threads, off the JavaScript thread, so expected worker to be omitted or false',
     );
   });
 
