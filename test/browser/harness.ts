@@ -110,9 +110,9 @@ export function buildApp(env: Record<string, string> = {}, outDir = join(APP, 'd
   return outDir;
 }
 
-export async function serveApp(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveApp(dir: string, options: import('../../examples/web/serve.mjs').ServeOptions = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const { serveStatic } = (await import(pathToFileURL(join(APP, 'serve.mjs')).href)) as typeof import('../../examples/web/serve.mjs');
-  return serveStatic(dir);
+  return serveStatic(dir, 0, options);
 }
 
 /** Chromium with a fresh profile; `webgpu: false` leaves WebGPU off (no adapter). */

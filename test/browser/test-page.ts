@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync }
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServeOptions } from '../../examples/web/serve.mjs';
 import type { DemoModel } from './harness.js';
 import { APP, SDK, copySdkWebBuild, serveApp } from './harness.js';
 
@@ -21,7 +22,7 @@ export interface TestPage {
 }
 
 /** Builds `main` (an ES module importing '@vae/sdk') with Vite and serves it. */
-export async function buildTestPage(model: DemoModel, main: string, prefix: string): Promise<TestPage> {
+export async function buildTestPage(model: DemoModel, main: string, prefix: string, serve: ServeOptions = {}): Promise<TestPage> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const pkg = join(dir, 'node_modules/@vae/sdk');
   copySdkWebBuild(pkg);
@@ -33,7 +34,7 @@ export async function buildTestPage(model: DemoModel, main: string, prefix: stri
   writeFileSync(join(dir, 'main.js'), main);
   const r = spawnSync(process.execPath, [join(APP, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
   if (r.status !== 0) throw new Error(`vite build of the test page failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
-  const server = await serveApp(join(dir, 'dist'));
+  const server = await serveApp(join(dir, 'dist'), serve);
   return {
     url: server.url,
     dist: join(dir, 'dist'),
