@@ -9,6 +9,7 @@ import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, ExtraFeed, WasmOptions } from './backends/types.js';
 import type { LabelInput } from './condition.js';
 import { checkLabels, drawLabels, expectedLabel, oneHot } from './condition.js';
+import { checkCacheSettings } from './cache/settings.js';
 import { mergeLegacyWasmOptions } from './env.js';
 import { workerBackendHere } from './worker/start-worker.js';
 import type { DeviceFailure } from './errors.js';
@@ -346,6 +347,7 @@ export class VAE {
     if (threads !== undefined) checkThreads(threads);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
     if (options.wasm !== undefined) mergeLegacyWasmOptions(options.wasm);
+    checkCacheSettings(); // env.cache is a plain object anyone can write: a wrong value fails here, not in a worker
     const { signal, onProgress, cache } = options;
     const worker = options.worker === true;
     // Before any download: a platform without a worker says so at once.
