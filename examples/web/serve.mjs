@@ -31,6 +31,7 @@ const TYPES = {
  */
 export function serveStatic(root, port = 0, options = {}) {
   const base = resolve(root);
+  const gzipped = new Map();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const done = (status, bytes) => options.onResponse?.({ path, status, bytes });
@@ -57,7 +58,10 @@ export function serveStatic(root, port = 0, options = {}) {
       };
       const gzip = options.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       if (gzip) {
-        const body = gzipSync(readFileSync(file), { level: 9 });
+        // Compressed once per file version: level 9 on a 25 MB wasm takes seconds, which would count as network time.
+        const key = `${file}:${statSync(file).mtimeMs}`;
+        let body = gzipped.get(key);
+        if (!body) gzipped.set(key, (body = gzipSync(readFileSync(file), { level: 9 })));
         res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': body.length, Vary: 'Accept-Encoding' });
         res.end(req.method === 'HEAD' ? undefined : body);
         done(200, req.method === 'HEAD' ? 0 : body.length);
