@@ -44,6 +44,13 @@ window.__run = async ({ worker, n }) => {
   await vae.dispose();
   return { info, ms, frames, longTasks, shape: s.shape, head: Array.from(s.data.subarray(0, 4 * 784)), typed };
 };
+window.__sampleOn = async ({ device, worker }) => {
+  const vae = await VAE.load(undefined, { device, worker });
+  const s = await vae.sample(16, { seed: 1 });
+  const info = { worker: vae.info.worker, device: vae.info.device };
+  await vae.dispose();
+  return { info, data: Array.from(s.data) };
+};
 window.__ready = true;
 `;
 
@@ -108,4 +115,27 @@ it.skipIf(skip)(`with worker: true, ${N} samples leave no long task over 50 ms (
   await node.dispose();
   expect(maxAbsDiff(Float32Array.from(on.head), want)).toBeLessThan(1e-4);
   expect(maxAbsDiff(Float32Array.from(off.head), want)).toBeLessThan(1e-4);
+});
+
+it.skipIf(skip)('webgpu runs in the worker too (SwiftShader) and matches Node', async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const p = await browser.context.newPage();
+    await p.goto(page!.url);
+    await p.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready, undefined, { timeout: 60_000 });
+    const r = await p.evaluate(
+      (a) => (window as unknown as { __sampleOn: (a: unknown) => Promise<{ info: unknown; data: number[] }> }).__sampleOn(a),
+      { device: 'webgpu', worker: true },
+    );
+    expect(r.info).toEqual({ worker: true, device: 'webgpu' });
+    const sdk: typeof Sdk = await loadNodeSdk();
+    const node = await sdk.VAE.load(model.dir, { device: 'cpu' });
+    const want = (await node.sample(16, { seed: 1 })).data;
+    await node.dispose();
+    const d = maxAbsDiff(Float32Array.from(r.data), want);
+    console.log(`webgpu in the worker vs Node cpu: max |Δ| ${d.toExponential(2)} over 16×784 pixels`);
+    expect(d).toBeLessThan(1e-4);
+  } finally {
+    await browser.close();
+  }
 });
