@@ -892,6 +892,8 @@ async function startGraph(create: () => Promise<BackendSession>, file: string, d
   try {
     return await create();
   } catch (e) {
+    // The runtime's own files could not be downloaded (offline on a first visit): not the model's fault.
+    if (e instanceof VAESourceError) throw e;
     const msg = (e as Error)?.message ?? String(e);
     if (device === 'cpu' || device === 'wasm' || MODEL_FAILURE.test(msg)) {
       throw new VAEModelError(`ONNX Runtime cannot load ${file}: ${msg.split('\n')[0].slice(0, 300)}; expected a valid ONNX graph matching model.json`, { cause: e });

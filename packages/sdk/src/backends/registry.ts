@@ -114,8 +114,9 @@ export async function startOnDevice<T>(
         value,
       };
     } catch (e) {
-      // A model error is not a device problem: don't mask it by falling back.
-      if ((e as { code?: string })?.code === 'model') throw e;
+      // A model error, or a download that failed (the runtime's wasm), is not a device problem: don't mask it by falling back.
+      const code = (e as { code?: string })?.code;
+      if (code === 'model' || code === 'source') throw e;
       failures.push({ device: d, reason: firstLine(e) });
     }
   }

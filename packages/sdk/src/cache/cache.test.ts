@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VAEInputError } from '../errors.js';
+import { VAEInputError, VAESourceError } from '../errors.js';
 import { env } from '../env.js';
 import { fetchBounded } from '../source/fetch-bounded.js';
 import { graphKey, runtimeKey } from './cache-store.js';
@@ -174,5 +174,21 @@ describe('VAE.load', () => {
     const err = await VAE.load('/nonexistent-folder').catch((e) => e);
     expect(err).toBeInstanceOf(VAEInputError);
     expect(err.message).toBe('env.cache.enabled must be a boolean (true or false), got "no"');
+  });
+});
+
+describe("a runtime wasm that can't be downloaded", () => {
+  it('fails the start with a VAESourceError naming the file and the HTTP status, not the runtime’s generic error', async () => {
+    globalThis.fetch = (async () => new Response('refused', { status: 503 })) as typeof fetch;
+    const start = async () => {
+      // As onnxruntime-web does: the download fails, and it reports its own message.
+      await fetch('https://a.test/assets/ort-wasm-simd-threaded-BrsoyCZE.wasm').catch(() => {});
+      throw new Error('no available backend found. ERR: [wasm] RuntimeError: Aborted(both async and sync fetching of the wasm failed)');
+    };
+    const err = await withRuntimeFetch({ version: '1.30.0', cache: true }, start).catch((e) => e);
+    expect(err).toBeInstanceOf(VAESourceError);
+    expect(err.message).toBe(
+      "onnxruntime-web could not start: GET https://a.test/assets/ort-wasm-simd-threaded-BrsoyCZE.wasm returned HTTP 503; expected 200 with onnxruntime-web's wasm",
+    );
   });
 });

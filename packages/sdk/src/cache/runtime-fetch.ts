@@ -7,6 +7,7 @@
  * binary), and is otherwise streamed with progress (`onProgress`, `file` the
  * wasm's name) and stored. Every other request passes through untouched.
  */
+import { VAESourceError } from '../errors.js';
 import { fetchBounded } from '../source/fetch-bounded.js';
 import type { LoadProgress } from '../source/types.js';
 import { cacheGet, cachePut, runtimeKey } from './cache-store.js';
@@ -42,6 +43,8 @@ export interface RuntimeFetchOptions {
 let active = 0;
 let original: typeof fetch | undefined;
 let current: RuntimeFetchOptions | undefined;
+/** The first failed download of the runtime's wasm during the current start(s). */
+let failure: VAESourceError | undefined;
 
 async function runtimeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -57,6 +60,7 @@ async function runtimeFetch(input: RequestInfo | URL, init?: RequestInit): Promi
   }
   const got = await fetchBounded(new URL(url, (globalThis as { location?: { href: string } }).location?.href), {
     what: name,
+    kind: "onnxruntime-web's wasm",
     maxBytes: MAX_RUNTIME_BYTES,
     bound: 'the 64 MiB cap on the runtime wasm',
     timeoutMs: o.timeoutMs ?? 30_000,
@@ -65,6 +69,16 @@ async function runtimeFetch(input: RequestInfo | URL, init?: RequestInit): Promi
   });
   await cachePut(key, got.bytes, o.cache);
   return wasm(got.bytes);
+}
+
+/** The stand-in's fetch, remembering a failure: the runtime turns it into a bare "failed to prepare wasm". */
+async function runtimeFetchNoting(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  try {
+    return await runtimeFetch(input, init);
+  } catch (e) {
+    if (e instanceof VAESourceError) failure ??= e;
+    throw e;
+  }
 }
 
 /**
@@ -76,16 +90,21 @@ export async function withRuntimeFetch<T>(o: RuntimeFetchOptions, start: () => P
   if (typeof globalThis.fetch !== 'function') return start();
   if (active++ === 0) {
     original = globalThis.fetch;
-    globalThis.fetch = runtimeFetch as typeof fetch;
+    failure = undefined;
+    globalThis.fetch = runtimeFetchNoting as typeof fetch;
   }
   current = o;
   try {
     return await start();
+  } catch (e) {
+    // The download's own error (which URL, what was expected) instead of the runtime's generic one.
+    throw failure ? new VAESourceError(`onnxruntime-web could not start: ${failure.message}`, { cause: e }) : e;
   } finally {
     if (--active === 0) {
       globalThis.fetch = original!;
       original = undefined;
       current = undefined;
+      failure = undefined;
     }
   }
 }

@@ -26,6 +26,8 @@ export interface FetchBounds {
   signal?: AbortSignal;
   /** Bytes received so far; called for each chunk. */
   onBytes?: (loaded: number, total: number | undefined) => void;
+  /** What the body is, for the HTTP-status message; default `'the model file'`. */
+  kind?: string;
   /** The fetch to use; default the global one (the runtime-wasm stand-in passes the real one it replaced). */
   fetch?: typeof fetch;
   /**
@@ -123,7 +125,7 @@ async function fetchNetwork(url: URL, b: FetchBounds): Promise<Fetched> {
     }
     if (!res.ok) {
       void res.body?.cancel().catch(() => {});
-      throw new VAESourceError(`GET ${where} returned HTTP ${res.status}; expected 200 with the model file`);
+      throw new VAESourceError(`GET ${where} returned HTTP ${res.status}; expected 200 with ${b.kind ?? 'the model file'}`);
     }
     const finalUrl = new URL(res.url || url.href);
     // Content-Length counts encoded bytes; only an unencoded body can be judged by it before reading.
