@@ -20,7 +20,7 @@ import { buildTestPage } from './test-page.js';
 
 const skip = process.env.VAE_SKIP_BROWSER_TESTS === '1';
 const SDK_FILES = /\.(wasm|onnx)$|model\.json$/;
-const state = { refuse: false, log: [] as ServedResponse[] };
+const state = { refuse: false, refuseWasm: false, log: [] as ServedResponse[] };
 let page: TestPage | undefined;
 let model: Awaited<ReturnType<typeof demoModel>>;
 
@@ -47,6 +47,14 @@ window.__run = async ({ worker, cache }) => {
   await vae.dispose();
   return { progress, keys: await keys(), head };
 };
+window.__tryLoad = async ({ worker }) => {
+  try {
+    await VAE.load(undefined, { device: 'wasm', worker });
+    return null;
+  } catch (e) {
+    return { name: e.name, message: e.message };
+  }
+};
 window.__ready = true;
 `;
 
@@ -56,7 +64,7 @@ beforeAll(async () => {
   if (missing) throw new Error(missing);
   model = await demoModel();
   page = await buildTestPage(model, MAIN, 'vae-cache-page-', {
-    refuse: (p) => state.refuse && SDK_FILES.test(p),
+    refuse: (p) => (state.refuse && SDK_FILES.test(p)) || (state.refuseWasm && p.endsWith('.wasm')),
     onResponse: (r) => state.log.push(r),
   });
 });
@@ -153,6 +161,26 @@ it.skipIf(skip)('cache: false downloads every file and stores nothing', async ()
     expect(sdkHits()).toEqual(['200 decoder.onnx', '200 encoder.onnx', '200 ort-wasm-simd-threaded.wasm']);
     expect(r.keys).toEqual([]);
   } finally {
+    await browser.close();
+  }
+});
+
+it.skipIf(skip)("a first visit that cannot download the runtime's wasm fails with a VAESourceError naming it, on the page and in the worker", async () => {
+  state.refuse = false;
+  state.refuseWasm = true;
+  const browser = await launch({ webgpu: false });
+  try {
+    for (const worker of [false, true]) {
+      const p = await browser.context.newPage();
+      await p.goto(page!.url);
+      await p.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready, undefined, { timeout: 60_000 });
+      const err = await p.evaluate((a) => (window as unknown as { __tryLoad: (a: unknown) => Promise<{ name: string; message: string } | null> }).__tryLoad(a), { worker });
+      expect(err?.name).toBe('VAESourceError');
+      expect(err?.message).toMatch(/^onnxruntime-web could not start: GET \S+\/assets\/ort-wasm-simd-threaded-[\w-]+\.wasm returned HTTP 503; expected 200 with onnxruntime-web's wasm$/);
+      await p.close();
+    }
+  } finally {
+    state.refuseWasm = false;
     await browser.close();
   }
 });
