@@ -16,7 +16,9 @@ export default defineConfig({
   // one installed platform in a process (two builds gave `/core` its own copy,
   // with no backend). The core chunk has no node: import, so the browser entry
   // pulls in nothing Node-only; node-only code stays in node/cli chunks.
-  entry: { node: 'src/node.ts', web: 'src/web.ts', index: 'src/index.ts', cli: 'src/cli.ts' },
+  // vae-worker: the dedicated worker's script, which web.js starts as
+  // new URL('./vae-worker.js', import.meta.url) (LoadOptions.worker).
+  entry: { node: 'src/node.ts', web: 'src/web.ts', index: 'src/index.ts', cli: 'src/cli.ts', 'vae-worker': 'src/worker/vae-worker.ts' },
   format: ['esm', 'cjs'],
   // universal.d.ts: types only, for the exports map's `default` branch (see src/universal.ts).
   dts: { entry: { node: 'src/node.ts', web: 'src/web.ts', index: 'src/index.ts', universal: 'src/universal.ts' } },

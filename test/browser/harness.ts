@@ -110,9 +110,9 @@ export function buildApp(env: Record<string, string> = {}, outDir = join(APP, 'd
   return outDir;
 }
 
-export async function serveApp(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveApp(dir: string, options: import('../../examples/web/serve.mjs').ServeOptions = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const { serveStatic } = (await import(pathToFileURL(join(APP, 'serve.mjs')).href)) as typeof import('../../examples/web/serve.mjs');
-  return serveStatic(dir);
+  return serveStatic(dir, 0, options);
 }
 
 /** Chromium with a fresh profile; `webgpu: false` leaves WebGPU off (no adapter). */
@@ -152,7 +152,7 @@ export async function loadNodeSdk(): Promise<typeof Sdk> {
 export function copySdkWebBuild(pkg: string): void {
   mkdirSync(join(pkg, 'dist'), { recursive: true });
   cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
+  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|vae-worker|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
 }
 
 export { maxAbsDiff } from '../max-abs-diff.js';

@@ -13,6 +13,8 @@ type Endpoint = { kind: 'latent'; data: Float32Array; label: string } | { kind: 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
   device: $<HTMLSelectElement>('device'),
+  worker: $<HTMLInputElement>('worker'),
+  bytes: $<HTMLDivElement>('bytes'),
   provider: $<HTMLDivElement>('provider'),
   timing: $<HTMLDivElement>('timing'),
   notice: $<HTMLDivElement>('notice'),
@@ -159,16 +161,25 @@ async function load(requested: Device): Promise<void> {
   await Promise.all([old?.dispose(), oldCvae?.dispose()]);
   let fallback: string | null = null;
   let vae: VAE;
+  // One progress line for everything a load reads: model files and the runtime's wasm (0 B again on a cached visit).
+  const files = new Map<string, number>();
+  const t0 = performance.now();
+  const onProgress = (p: { file: string; loaded: number }) => {
+    files.set(p.file, p.loaded);
+    const total = [...files.values()].reduce((a, b) => a + b, 0);
+    ui.bytes.textContent = `${(total / 1024).toFixed(0)} KiB read (${[...files.keys()].join(', ')}) · ${(performance.now() - t0).toFixed(0)} ms`;
+  };
+  const opts = { worker: ui.worker.checked, onProgress };
   try {
-    vae = await VAE.load(await demoModel(), { device: requested }); // undefined → the model shipped in @vae/sdk
+    vae = await VAE.load(await demoModel(), { device: requested, ...opts }); // undefined → the model shipped in @vae/sdk
   } catch (e) {
     if (!(e instanceof VAEDeviceError) || requested !== 'webgpu') throw e;
     // An explicit WebGPU request on a browser without it: say so and keep working on wasm.
     fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
-    vae = await VAE.load(await demoModel(), { device: 'wasm' });
+    vae = await VAE.load(await demoModel(), { device: 'wasm', ...opts });
   }
   // The conditional model runs where the first one ended up (after any fallback).
-  const cvae = await VAE.load(await demoCvae(), { device: vae.info.device });
+  const cvae = await VAE.load(await demoCvae(), { device: vae.info.device, ...opts });
   const skippedGpu = vae.info.skipped.find((s) => s.device === 'webgpu');
   if (!fallback && requested === 'auto' && skippedGpu && vae.info.device !== 'webgpu') fallback = skippedGpu.reason;
   notice(fallback ? `WebGPU is unavailable here, so the model runs on wasm instead. (${fallback})` : null);
@@ -178,7 +189,7 @@ async function load(requested: Device): Promise<void> {
   state.loads++;
   const { info } = vae;
   ui.provider.dataset.state = info.executionProvider;
-  ui.provider.textContent = `${info.executionProvider} · ${info.runtime}`;
+  ui.provider.textContent = `${info.executionProvider} · ${info.runtime}${info.worker ? ' · worker' : ''}`;
   ui.provider.title = `device ${info.device}; execution provider ${info.executionProvider}`;
   const m = info.manifest;
   const c = cvae.info.manifest;
@@ -186,7 +197,7 @@ async function load(requested: Device): Promise<void> {
   if (state.latent.length !== info.latent) buildSliders(info.latent);
 }
 
-ui.device.addEventListener('change', () => {
+for (const control of [ui.device, ui.worker]) control.addEventListener('change', () => {
   void (async () => {
     try {
       await load(ui.device.value as Device);
@@ -438,6 +449,8 @@ async function start(): Promise<void> {
   // `?device=wasm|webgpu|auto` preselects the device (links, benchmarks).
   const wanted = new URLSearchParams(location.search).get('device');
   if (wanted && [...ui.device.options].some((o) => o.value === wanted)) ui.device.value = wanted;
+  // `?worker=1` starts with the SDK's worker on.
+  ui.worker.checked = new URLSearchParams(location.search).get('worker') === '1';
   await load(ui.device.value as Device);
   const seed = Number(ui.seed.value) >>> 0;
   const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature: Number(ui.temperature.value) }));

@@ -5,6 +5,8 @@
  */
 import { getBackend } from './backends/registry.js';
 import type { Device, WasmOptions } from './backends/types.js';
+import type { CacheSettings } from './cache/settings.js';
+import { cacheSettings } from './cache/settings.js';
 import { VAEInputError } from './errors.js';
 import { installedPlatform } from './platform.js';
 import { checkCount, describe } from './random.js';
@@ -33,6 +35,15 @@ export interface SdkEnv {
    * reads them once.
    */
   readonly backends: SdkBackendsEnv;
+  /**
+   * Cache Storage for downloaded model graphs (keyed by their sha256) and the
+   * runtime's wasm (keyed by onnxruntime-web's version and the file name), so
+   * a second visit downloads neither and works offline. Entries are verified
+   * (sha256) before use; a corrupt one is dropped and fetched again.
+   * `enabled: false` turns it off for the page; `LoadOptions.cache: false`
+   * for one load. No effect in Node, which has no Cache API.
+   */
+  readonly cache: CacheSettings;
   /** Loads the runtime (if needed) and reports what it supports, e.g. which execution providers are bundled. */
   detect(): Promise<Record<string, unknown>>;
 }
@@ -55,6 +66,7 @@ const wasm: WasmOptions = {};
  * import { env, VAE } from '@vae/sdk';
  * env.backends.onnx.wasm.wasmPaths = '/ort/'; // serve onnxruntime-web's .wasm yourself
  * env.backends.onnx.wasm.numThreads = 4;      // needs a cross-origin isolated page
+ * env.cache.enabled = false;                  // no Cache Storage: download every visit
  * const vae = await VAE.load();
  * console.log(env.platform, env.devices, await env.detect());
  * ```
@@ -70,6 +82,7 @@ export const env: SdkEnv = Object.freeze({
     return tryBackend()?.devices ?? (['auto'] as const);
   },
   backends: Object.freeze({ onnx: Object.freeze({ wasm }) }),
+  cache: cacheSettings,
   async detect() {
     const b = tryBackend();
     return b ? b.capabilities() : { runtime: null };

@@ -6,6 +6,7 @@
 import type { Backend } from './backends/types.js';
 import type { BundledModelName } from './source/bundled.js';
 import type { ModelDType } from './source/select-variant.js';
+import type { ClientPort } from './worker/worker-backend.js';
 
 /** Where the platform's bundled model lives: a folder path, or one URL per file. */
 export type DefaultModel = string | URL | { manifest: URL | string; encoder: URL | string; decoder: URL | string };
@@ -34,6 +35,8 @@ export interface Platform {
   readonly sha256?: (bytes: Uint8Array) => string;
   /** Logical cores, to bound `threads` (Node 20 has no `navigator.hardwareConcurrency`). */
   readonly cores?: () => number;
+  /** Starts the SDK's dedicated worker (browsers), for `LoadOptions.worker`; absent where there is none (Node). */
+  readonly startWorker?: () => ClientPort;
 }
 
 /** The hooks the core reads, without the backend (which the registry reads). @internal */
@@ -74,6 +77,7 @@ export function installPlatform(p: Platform): boolean {
     ...(p.defaultModel ? { defaultModel: p.defaultModel } : {}),
     ...(p.sha256 ? { sha256: p.sha256 } : {}),
     ...(p.cores ? { cores: p.cores } : {}),
+    ...(p.startWorker ? { startWorker: p.startWorker } : {}),
   });
   return true;
 }

@@ -9,7 +9,9 @@ import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, ExtraFeed, WasmOptions } from './backends/types.js';
 import type { LabelInput } from './condition.js';
 import { checkLabels, drawLabels, expectedLabel, oneHot } from './condition.js';
+import { checkCacheSettings } from './cache/settings.js';
 import { mergeLegacyWasmOptions } from './env.js';
+import { workerBackendHere } from './worker/start-worker.js';
 import type { DeviceFailure } from './errors.js';
 import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
@@ -80,6 +82,21 @@ export interface LoadOptions {
    * when read; bytes already in memory report nothing.
    */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Browsers: run the ONNX Runtime sessions in a dedicated Web Worker that the
+   * SDK starts itself (one per page, shared by every such load), so inference
+   * never blocks the page; results come back as transferred buffers and the
+   * API is the same. The runtime's wasm is then downloaded by the worker.
+   * In Node a {@link VAEDeviceError}: onnxruntime-node already runs off the
+   * JavaScript thread. Default false.
+   */
+  worker?: boolean;
+  /**
+   * Whether this load may read graphs and the runtime's wasm from Cache
+   * Storage and store them there (see `env.cache`). Default true; no effect
+   * where there is no Cache API (Node).
+   */
+  cache?: boolean;
 }
 
 /** What was loaded and where it runs. */
@@ -105,6 +122,8 @@ export interface VAEInfo {
   readonly skipped: readonly DeviceFailure[];
   /** Why `device` runs: asked for by name, or the rule `auto` followed and what it skipped. */
   readonly deviceReason: string;
+  /** Whether the sessions run in the SDK's Web Worker ({@link LoadOptions.worker}). */
+  readonly worker: boolean;
   /** Latent size (the manifest's `latent`): the length of one latent vector. */
   readonly latent: number;
   /** One image's shape, `[channels, height, width]` (`[1, 28, 28]` for MNIST). */
@@ -236,6 +255,8 @@ const LOAD_SCHEMA: OptionSchema = {
   signal: t.abortSignal,
   timeoutMs: t.timeoutMs,
   onProgress: t.function,
+  worker: t.boolean,
+  cache: t.boolean,
 };
 const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number, label: t.label };
 const ENCODE_SCHEMA: OptionSchema = { label: t.label };
@@ -339,16 +360,20 @@ export class VAE {
     if (threads !== undefined) checkThreads(threads);
     const batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1 << 20);
     if (options.wasm !== undefined) mergeLegacyWasmOptions(options.wasm);
-    const { signal, onProgress } = options;
+    checkCacheSettings(); // env.cache is a plain object anyone can write: a wrong value fails here, not in a worker
+    const { signal, onProgress, cache } = options;
+    const worker = options.worker === true;
+    // Before any download: a platform without a worker says so at once.
+    const backend = worker ? workerBackendHere() : undefined;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const model = await readModel(source, { signal, timeoutMs, onProgress, dtype: options.dtype });
+    const model = await readModel(source, { signal, timeoutMs, onProgress, dtype: options.dtype, cache });
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
       const [e, d] = await Promise.allSettled([
-        startGraph(() => backend.createSession(model.encoder, device, { threads }), m.graphs.encoder.file, device),
-        startGraph(() => backend.createSession(model.decoder, device, { threads }), m.graphs.decoder.file, device),
+        startGraph(() => backend.createSession(model.encoder, device, { threads, onProgress, cache }), m.graphs.encoder.file, device),
+        startGraph(() => backend.createSession(model.decoder, device, { threads, onProgress, cache }), m.graphs.decoder.file, device),
       ]);
       if (e.status === 'rejected' || d.status === 'rejected') {
         await Promise.all([e, d].map((r) => (r.status === 'fulfilled' ? r.value.release().catch(noop) : undefined)));
@@ -363,7 +388,7 @@ export class VAE {
         throw e;
       }
       return { enc, dec };
-    }, m.precision);
+    }, m.precision, backend);
     if (signal?.aborted) {
       // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect
       // here, not inside startOnDevice, where auto would take it for a device failure.
@@ -379,6 +404,7 @@ export class VAE {
       fallback: started.fallback,
       skipped: Object.freeze(started.skipped),
       deviceReason: started.reason,
+      worker,
       latent: m.latent,
       imageShape: Object.freeze([...m.imageShape]) as unknown as readonly [number, number, number],
       threads,
@@ -880,6 +906,8 @@ async function startGraph(create: () => Promise<BackendSession>, file: string, d
   try {
     return await create();
   } catch (e) {
+    // The runtime's own files could not be downloaded (offline on a first visit): not the model's fault.
+    if (e instanceof VAESourceError) throw e;
     const msg = (e as Error)?.message ?? String(e);
     if (device === 'cpu' || device === 'wasm' || MODEL_FAILURE.test(msg)) {
       throw new VAEModelError(`ONNX Runtime cannot load ${file}: ${msg.split('\n')[0].slice(0, 300)}; expected a valid ONNX graph matching model.json`, { cause: e });

@@ -15,12 +15,16 @@
  */
 import { webBackend } from './backends/onnx-web.js';
 import { installPlatform } from './platform.js';
+import type { ClientPort } from './worker/worker-backend.js';
 
 // In Node, an already installed Node platform wins over this one (see installPlatform).
 installPlatform({
   name: 'browser',
   backend: webBackend,
   stringsArePaths: false,
+  // The literal pattern every bundler (Vite, webpack 5, Parcel, esbuild with a plugin) turns into a
+  // worker bundle of its own; without a bundler it is the package's dist/vae-worker.js beside this file.
+  startWorker: () => new Worker(new URL('./vae-worker.js', import.meta.url), { type: 'module', name: 'vae-sdk' }) as unknown as ClientPort,
   // One literal `new URL('…', import.meta.url)` per file, resolved against this
   // module: bundlers (Vite, webpack 5, Parcel, esbuild with a loader) emit each
   // file as an asset (Vite inlines the small manifest as a data: URL), and

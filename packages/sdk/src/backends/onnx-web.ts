@@ -17,6 +17,7 @@ import type * as OrtWeb from 'onnxruntime-web';
 import { wrapSession } from './session-adapter.js';
 import type { WebglOrtSession } from './webgl-session.js';
 import { webglSession } from './webgl-session.js';
+import { withRuntimeFetch } from '../cache/runtime-fetch.js';
 import { wasmSettings } from '../env.js';
 import { executionProvidersFor } from './registry.js';
 import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
@@ -121,11 +122,15 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
   // split into views of one buffer would be emptied. The runtime gets its own
   // copies; a copy of a view is exactly the view's bytes.
   const proxied = ort.env.wasm.proxy === true;
-  const session = await ort.InferenceSession.create(proxied ? model.slice() : model, {
-    executionProviders: executionProvidersFor(device) as never,
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  // The runtime's wasm, fetched while the first session starts, goes through Cache Storage and onProgress.
+  const runtimeFetch = { version: ort.env.versions?.web ?? 'unknown', cache: options.cache ?? true, onProgress: options.onProgress };
+  const session = await withRuntimeFetch(runtimeFetch, () =>
+    ort.InferenceSession.create(proxied ? model.slice() : model, {
+      executionProviders: executionProvidersFor(device) as never,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    }),
+  );
   const wrapped = wrapSession(ort as never, session as never);
   const run: BackendSession['run'] = proxied
     ? (input, data, dims, fetches, extra) => wrapped.run(input, data.slice(), dims, fetches, extra?.map((f) => ({ ...f, data: f.data.slice() })))

@@ -75,14 +75,15 @@ export interface StartedSessions<T> {
 /**
  * Resolves `device` to a list of candidates and calls `start` on each until one
  * succeeds. An explicit device is tried alone; `auto` falls back in order. When
- * all fail, one {@link VAEDeviceError} lists why each failed.
+ * all fail, one {@link VAEDeviceError} lists why each failed. `backend`
+ * defaults to the platform's (the worker passes its own stand-in).
  */
 export async function startOnDevice<T>(
   device: Device | undefined,
   start: (backend: Backend, device: ConcreteDevice) => Promise<T>,
   dtype?: string,
+  backend: Backend = getBackend(),
 ): Promise<StartedSessions<T>> {
-  const backend = getBackend();
   const requested = device ?? 'auto';
   if (typeof requested !== 'string' || !backend.devices.includes(requested as Device)) {
     throw new VAEDeviceError(
@@ -123,8 +124,9 @@ export async function startOnDevice<T>(
         value,
       };
     } catch (e) {
-      // A model error is not a device problem: don't mask it by falling back.
-      if ((e as { code?: string })?.code === 'model') throw e;
+      // A model error, or a download that failed (the runtime's wasm), is not a device problem: don't mask it by falling back.
+      const code = (e as { code?: string })?.code;
+      if (code === 'model' || code === 'source') throw e;
       failures.push({ device: d, reason: firstLine(e) });
     }
   }

@@ -2,6 +2,7 @@
  * The contract between the platform-free core and a platform's ONNX Runtime
  * binding. Only `onnx-node.ts` and `onnx-web.ts` know which runtime is behind it.
  */
+import type { LoadProgress } from '../source/types.js';
 
 /** Devices a user can ask for. `auto` picks the best one that starts. */
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm' | 'webgl';
@@ -48,6 +49,10 @@ export interface ExecutionProviderConfig {
 export interface SessionOptions {
   /** Intra-op threads (Node) or WASM threads (browser, unless `env.backends.onnx.wasm.numThreads` is set); undefined = runtime default. */
   threads?: number;
+  /** Download progress of the runtime's own files (its `.wasm`), reported like the model's (`LoadOptions.onProgress`). */
+  onProgress?: (p: LoadProgress) => void;
+  /** Whether the runtime's `.wasm` may come from / go to Cache Storage (`LoadOptions.cache`); default true. */
+  cache?: boolean;
 }
 
 /** One more float32 input of a run, beside the main one. */

@@ -5,9 +5,11 @@
  * signal cancels. Every failure is a {@link VAESourceError} naming the URL and
  * what was expected, never the runtime's bare `TypeError: terminated`.
  */
+import { cacheGet, cachePut } from '../cache/cache-store.js';
 import { VAESourceError } from '../errors.js';
 import { abortedError } from './abort.js';
 import { shortUrl } from './resolve-source.js';
+import { sha256Hex } from './verify-integrity.js';
 
 /** What to fetch and within which bounds. */
 export interface FetchBounds {
@@ -24,6 +26,18 @@ export interface FetchBounds {
   signal?: AbortSignal;
   /** Bytes received so far; called for each chunk. */
   onBytes?: (loaded: number, total: number | undefined) => void;
+  /** What the body is, for the HTTP-status message; default `'the model file'`. */
+  kind?: string;
+  /** The fetch to use; default the global one (the runtime-wasm stand-in passes the real one it replaced). */
+  fetch?: typeof fetch;
+  /**
+   * Cache Storage for this file (see cache/cache-store.ts). `first`: a verified
+   * entry under `key` (its sha256 `sha256`) is used without a request, and a
+   * download whose sha256 matches is stored. `fallback`: the network first,
+   * the last good copy when the request fails (model.json, whose hash nothing
+   * records).
+   */
+  cache?: { key: string; sha256?: string; mode: 'first' | 'fallback'; enabled: boolean };
 }
 
 /** The body and the URL it finally came from (after redirects). */
@@ -36,8 +50,36 @@ type Phase = 'headers' | 'body';
 
 const sizeText = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
 
-/** GET `url` within `b`; see the module comment. */
+/** GET `url` within `b`, through Cache Storage when `b.cache` says so; see the module comment. */
 export async function fetchBounded(url: URL, b: FetchBounds): Promise<Fetched> {
+  const c = b.cache;
+  if (!c || !/^https?:$/.test(url.protocol)) return fetchNetwork(url, b);
+  const lookup = { key: c.key, sha256: c.sha256, maxBytes: b.maxBytes, enabled: c.enabled };
+  if (c.mode === 'first') {
+    const hit = await cacheGet(lookup);
+    if (hit) {
+      b.onBytes?.(hit.byteLength, hit.byteLength);
+      return { bytes: hit, url };
+    }
+    const got = await fetchNetwork(url, b);
+    // Only bytes that are what model.json says are kept; anything else fails verification after this anyway.
+    if (c.sha256 && (await sha256Hex(got.bytes)) === c.sha256) await cachePut(c.key, got.bytes, c.enabled, c.sha256);
+    return got;
+  }
+  try {
+    const got = await fetchNetwork(url, b);
+    await cachePut(c.key, got.bytes, c.enabled);
+    return got;
+  } catch (e) {
+    if (b.signal?.aborted) throw e;
+    const hit = await cacheGet(lookup);
+    if (!hit) throw e;
+    b.onBytes?.(hit.byteLength, hit.byteLength);
+    return { bytes: hit, url };
+  }
+}
+
+async function fetchNetwork(url: URL, b: FetchBounds): Promise<Fetched> {
   const where = shortUrl(url.href);
   const of = `${b.what} from ${where}`;
   if (b.signal?.aborted) throw abortedError(b.signal, of);
@@ -77,13 +119,13 @@ export async function fetchBounded(url: URL, b: FetchBounds): Promise<Fetched> {
     arm();
     let res: Response;
     try {
-      res = await fetch(url, { signal: ac.signal });
+      res = await (b.fetch ?? fetch)(url, { signal: ac.signal });
     } catch (e) {
       throw fail('headers', e, undefined);
     }
     if (!res.ok) {
       void res.body?.cancel().catch(() => {});
-      throw new VAESourceError(`GET ${where} returned HTTP ${res.status}; expected 200 with the model file`);
+      throw new VAESourceError(`GET ${where} returned HTTP ${res.status}; expected 200 with ${b.kind ?? 'the model file'}`);
     }
     const finalUrl = new URL(res.url || url.href);
     // Content-Length counts encoded bytes; only an unencoded body can be judged by it before reading.

@@ -6,6 +6,7 @@
  */
 import type { ModelManifest } from '../manifest.js';
 import { throwIfAborted } from './abort.js';
+import { graphKey, manifestKey } from '../cache/cache-store.js';
 import { fetchBounded } from './fetch-bounded.js';
 import { parseManifest } from '../manifest.js';
 import { VAESourceError } from '../errors.js';
@@ -70,7 +71,7 @@ async function readModelNow(source: ModelSource | undefined, options: ReadOption
   options.signal?.addEventListener('abort', stop, { once: true });
   const graph = (which: 'encoder' | 'decoder', ref: FileRef) => {
     const g = manifest.graphs[which];
-    return readFile(ref, g.file, g.bytes, g.bytes, `as model.json declares`, expected ?? `the ${which} file`, { ...options, signal: ac.signal }).catch((e) => {
+    return readFile(ref, g.file, g.bytes, g.bytes, `as model.json declares`, expected ?? `the ${which} file`, { ...options, signal: ac.signal }, g.sha256).catch((e) => {
       ac.abort();
       throw e;
     });
@@ -109,6 +110,7 @@ async function readFile(
   bound: string,
   expected: string,
   options: ReadOptions,
+  sha256?: string,
 ): Promise<{ bytes: Uint8Array; where: FileRef }> {
   throwIfAborted(options.signal, `${file} from ${describeRef(ref)}`);
   const report = options.onProgress;
@@ -117,7 +119,10 @@ async function readFile(
     report?.({ file, loaded: bytes.byteLength, total: size ?? bytes.byteLength });
     return { bytes, where: ref };
   }
+  const enabled = options.cache ?? true;
   const got = await fetchBounded(ref.url, {
+    // Graphs by the sha256 model.json records; model.json (no hash to key it by) by its URL, as the offline fallback.
+    cache: sha256 ? { key: graphKey(sha256), sha256, mode: 'first', enabled } : { key: manifestKey(ref.url.href), mode: 'fallback', enabled },
     what: file,
     maxBytes,
     expected: size,

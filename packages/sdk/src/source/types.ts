@@ -57,6 +57,8 @@ export interface ReadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Which precision to read (model.json's `variants`); undefined: the model's own. */
   dtype?: ModelDType;
+  /** Whether graphs may come from / go to Cache Storage (`LoadOptions.cache`); default true. */
+  cache?: boolean;
 }
 
 /** A manifest with both graphs' bytes, verified against each other. */
