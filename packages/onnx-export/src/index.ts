@@ -19,5 +19,5 @@ export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, At
 export { chwToHwcPermutation, permuteConvKernel, permuteConvTransposeKernel } from './translate.js';
 export { runCli } from './run-cli.js';
 export type { CliIo } from './run-cli.js';
-export { addVariants, exportVariantFromGraphs, recoverParams, variantFile } from './variants.js';
+export { addVariants, exportVariantFromGraphs, graphWeights, recoverParams, variantFile } from './variants.js';
 export type { AddedVariants } from './variants.js';

@@ -34,6 +34,20 @@ function floats(t: TensorProto): Float32Array {
   return t.data_type === DataType.FLOAT16 ? Float32Array.from(new Uint16Array(bytes), fromFloat16Bits) : new Float32Array(bytes);
 }
 
+/**
+ * The float32 and float16 weight initializers of serialised graphs, by name, widened to float32
+ * (what {@link recoverParams} takes); scalar constants are left out.
+ */
+export function graphWeights(...graphs: Uint8Array[]): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const g of graphs) {
+    for (const t of decodeModel(g).graph?.initializer ?? []) {
+      if ((t.data_type === DataType.FLOAT || t.data_type === DataType.FLOAT16) && t.dims?.length) out.set(t.name!, floats(t));
+    }
+  }
+  return out;
+}
+
 /** The tfjs-layout parameters whose export gives these initializers (the inverse of translate.ts's weight transforms). */
 export function recoverParams(spec: ArchSpec, initializers: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
@@ -103,12 +117,7 @@ function checkpointFrom(manifest: ModelManifest, spec: ArchSpec, params: Map<str
  */
 export function exportVariantFromGraphs(manifest: ModelManifest, encoder: Uint8Array, decoder: Uint8Array, precision: Precision): BuiltExport {
   if (manifest.precision === 'int8') throw new ExportError('usage', `${manifest.name} is an int8 model, whose rounded weights cannot give other variants; make them from its fp32 or fp16 graphs`);
-  const initializers = new Map<string, Float32Array>();
-  for (const g of [encoder, decoder]) {
-    for (const t of decodeModel(g).graph?.initializer ?? []) {
-      if ((t.data_type === DataType.FLOAT || t.data_type === DataType.FLOAT16) && t.dims?.length) initializers.set(t.name!, floats(t));
-    }
-  }
+  const initializers = graphWeights(encoder, decoder);
   const spec = buildArchSpec(manifest.archConfig as { arch: ArchName; classes?: number });
   const ckpt = checkpointFrom(manifest, spec, recoverParams(spec, initializers));
   const options = { name: manifest.name, createdAt: new Date(manifest.createdAt), opset: manifest.onnx.opset, ...(manifest.condition ? { classNames: manifest.condition.names } : {}) };
