@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import type { LabelledImages } from '../data/idx.js';
 import { epochBatches, gather } from '../data/batcher.js';
 import { Rng, deriveSeed } from '../rng.js';
-import { Adam } from './adam.js';
+import { Adam } from '../train/adam.js';
 import type { ClassifierModel } from './classifier-model.js';
 import { classifierFromParams, initClassifierParams } from './classifier-model.js';
 import type { ClassTally } from './classify.js';

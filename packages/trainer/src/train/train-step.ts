@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
 import { oneHotLabels } from '../model/vae.js';
+import { Adam } from './adam.js';
 import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
 
@@ -49,13 +50,8 @@ export class NonFiniteLossError extends Error {
 export class TrainStep {
   private readonly names: string[];
   private readonly varList: tf.Variable[];
-  // Adam moments as plain variables: tfjs' AdamOptimizer keeps beta powers as
-  // running float32 products, which a restored run cannot reproduce bit for
-  // bit. Here the bias corrections come from the step count in float64, as in
-  // torch.optim.Adam, so a resumed run matches an uninterrupted one exactly.
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  private t = 0;
+  // Bias corrections from the step count in float64 (see adam.ts), so a resumed run matches an uninterrupted one exactly.
+  private readonly opt: Adam;
 
   constructor(
     readonly model: VaeModel,
@@ -64,13 +60,12 @@ export class TrainStep {
   ) {
     this.names = [...model.params.keys()];
     this.varList = this.names.map((n) => model.params.get(n)!);
-    this.m = tf.tidy(() => this.varList.map((p) => tf.variable(tf.zerosLike(p), false)));
-    this.v = tf.tidy(() => this.varList.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.opt = new Adam(this.varList, { ...adam });
   }
 
   /** Number of optimizer steps taken so far. */
   get iterations(): number {
-    return this.t;
+    return this.opt.iterations;
   }
 
   /**
@@ -108,7 +103,7 @@ export class TrainStep {
           `loss became ${obj[0]} (recon ${rec[0]}, KL ${kl[0]}); try a lower --lr or a longer --kl-warmup. The last checkpoint is untouched.`,
         );
       }
-      this.applyAdam(grads);
+      this.opt.apply(grads);
       tf.dispose(grads);
       return { objective: obj[0], recon: rec[0], kl: kl[0] };
     } finally {
@@ -119,40 +114,20 @@ export class TrainStep {
     }
   }
 
-  private applyAdam(grads: tf.NamedTensorMap): void {
-    this.t++;
-    const { lr, beta1, beta2, epsilon } = this.adam;
-    const bc1 = 1 - beta1 ** this.t;
-    const bc2 = 1 - beta2 ** this.t;
-    const stepSize = lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
-    tf.tidy(() => {
-      this.varList.forEach((p, i) => {
-        const g = grads[p.name];
-        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), epsilon);
-        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
-      });
-    });
-  }
-
   /** Reads Adam's step count and moment estimates. */
   async getState(): Promise<OptimizerState> {
     const slots = new Map<string, Float32Array>();
     for (let i = 0; i < this.names.length; i++) {
-      slots.set(`${this.names[i]}/m`, (await this.m[i].data()) as Float32Array);
-      slots.set(`${this.names[i]}/v`, (await this.v[i].data()) as Float32Array);
+      slots.set(`${this.names[i]}/m`, (await this.opt.m[i].data()) as Float32Array);
+      slots.set(`${this.names[i]}/v`, (await this.opt.v[i].data()) as Float32Array);
     }
-    return { iterations: this.t, slots };
+    return { iterations: this.opt.iterations, slots };
   }
 
   /** Restores a state read by {@link getState}; moments must exist for every parameter. */
   async setState(state: OptimizerState): Promise<void> {
     this.names.forEach((name, i) => {
-      for (const [which, vars] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [which, vars] of [['m', this.opt.m], ['v', this.opt.v]] as const) {
         const data = state.slots.get(`${name}/${which}`);
         if (!data || data.length !== vars[i].size) {
           throw new Error(`optimizer state lacks ${name}/${which} with ${vars[i].size} values`);
@@ -160,11 +135,11 @@ export class TrainStep {
         tf.tidy(() => vars[i].assign(tf.tensor(data, vars[i].shape)));
       }
     });
-    this.t = state.iterations;
+    this.opt.iterations = state.iterations;
   }
 
   /** Releases the optimizer's tensors. */
   dispose(): void {
-    tf.dispose([...this.m, ...this.v]);
+    this.opt.dispose();
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Adam on tfjs variables, as the VAE's TrainStep applies it: moments in plain
- * variables and bias corrections from the step count in float64 (PyTorch's
- * `torch.optim.Adam` formulas), rather than tfjs' AdamOptimizer, whose running
- * float32 beta powers drift from PyTorch's.
+ * Adam on tfjs variables, shared by the VAE's TrainStep and the classifier:
+ * moments in plain variables and bias corrections from the step count in
+ * float64 (PyTorch's `torch.optim.Adam` formulas), rather than tfjs'
+ * AdamOptimizer, whose running float32 beta powers a restored run cannot
+ * reproduce bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -16,8 +17,10 @@ export interface AdamSettings {
 
 /** Adam state for a fixed list of variables. */
 export class Adam {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  /** First-moment estimates, one per variable, in the constructor's order. */
+  readonly m: tf.Variable[];
+  /** Second-moment estimates, one per variable. */
+  readonly v: tf.Variable[];
   private t = 0;
 
   constructor(
@@ -29,9 +32,13 @@ export class Adam {
     this.v = tf.tidy(() => vars.map((p) => tf.variable(tf.zerosLike(p), false)));
   }
 
-  /** Steps taken so far. */
+  /** Steps taken so far; set when restoring a saved state (with {@link m} and {@link v}). */
   get iterations(): number {
     return this.t;
+  }
+
+  set iterations(t: number) {
+    this.t = t;
   }
 
   /** One update from gradients keyed by variable name (as `tf.variableGrads` returns them). */
