@@ -14,7 +14,7 @@ import { FASHION_CLASS_NAMES } from '../src/export.js';
 import type { ModelProto, TensorProto } from '../src/index.js';
 import { buildExport, chwToHwcPermutation, DataType, decodeModel, ExportError, runCli, validateModel } from '../src/index.js';
 import { probeDecoder, probeEncoder } from '../src/probe-forward.js';
-import { makeCheckpoint, makeCheckpointBytes, randomParams } from './fixtures.js';
+import { makeCheckpoint, makeCheckpointBytes, randomParams, refusal } from './fixtures.js';
 
 const ARCHS: ArchName[] = ['small', 'base', 'mlp'];
 const LATENT: Record<ArchName, number> = { small: 32, base: 32, mlp: 20 } as Record<ArchName, number>;
@@ -33,16 +33,6 @@ function initializer(m: ModelProto, name: string): Float32Array {
   const raw = t.raw_data!;
   expect(t.data_type).toBe(DataType.FLOAT);
   return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-}
-
-function refusal(fn: () => unknown): ExportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportError);
-    return e as ExportError;
-  }
-  throw new Error('expected the export to be refused');
 }
 
 describe.each(ARCHS)('a conditional %s export', (arch) => {

@@ -8,18 +8,8 @@ import { buildArchSpec } from '@vae/format';
 import { checkpointParams } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { checkFiniteOutputs } from '../src/check-finite-outputs.js';
-import { buildExport, ExportError } from '../src/index.js';
-import { hugeDecoderParams, makeCheckpoint, randomParams } from './fixtures.js';
-
-function refusal(fn: () => unknown): ExportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportError);
-    return e as ExportError;
-  }
-  throw new Error('expected the export to be refused');
-}
+import { buildExport } from '../src/index.js';
+import { hugeDecoderParams, makeCheckpoint, randomParams, refusal } from './fixtures.js';
 
 describe('buildExport refuses graphs that give non-finite values on the probe batch', () => {
   it('refuses finite weights whose products overflow float32 in the decoder, naming graph, output and layer', () => {

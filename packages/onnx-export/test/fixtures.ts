@@ -6,6 +6,8 @@ import type { ArchName, ArchSpec } from '@vae/format';
 import { buildArchSpec, weightShapes } from '@vae/format';
 import type { CheckpointHeader, EpochMetrics } from '@vae/format/checkpoint';
 import { decodeCheckpoint, encodeCheckpoint } from '@vae/format/checkpoint';
+import { expect } from 'vitest';
+import { ExportError } from '../src/errors.js';
 
 /** mulberry32: small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -99,4 +101,15 @@ export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
 /** The same, decoded. */
 export function makeCheckpoint(opts: FixtureOptions = {}) {
   return decodeCheckpoint(makeCheckpointBytes(opts));
+}
+
+/** The ExportError `fn` throws; fails the test when it throws anything else or nothing. */
+export function refusal(fn: () => unknown): ExportError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExportError);
+    return e as ExportError;
+  }
+  throw new Error('expected the export to be refused');
 }

@@ -8,10 +8,10 @@ import { buildArchSpec, parseManifest } from '@vae/format';
 import { checkpointParams } from '@vae/format/checkpoint';
 import { describe, expect, it } from 'vitest';
 import type { ModelProto, NodeProto, TensorProto } from '../src/index.js';
-import { buildExport, DataType, decodeModel, dequantizeInt8, ExportError, quantizeInt8PerChannel, runCli, translateArch, validateModel, validateModelBytes } from '../src/index.js';
+import { buildExport, DataType, decodeModel, dequantizeInt8, quantizeInt8PerChannel, runCli, translateArch, validateModel, validateModelBytes } from '../src/index.js';
 import { probeDecoder, probeEncoder } from '../src/probe-forward.js';
 import { probeBatch } from '../src/check-finite-outputs.js';
-import { makeCheckpoint, randomParams } from './fixtures.js';
+import { makeCheckpoint, randomParams, refusal } from './fixtures.js';
 
 function floats(t: TensorProto): Float32Array {
   const raw = t.raw_data!;
@@ -27,16 +27,6 @@ const init = (m: ModelProto, name: string) => {
   return t;
 };
 const axisOf = (n: NodeProto) => Number(n.attribute!.find((a) => a.name === 'axis')!.i);
-
-function refusal(fn: () => unknown): ExportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportError);
-    return e as ExportError;
-  }
-  throw new Error('expected the export to be refused');
-}
 
 describe('quantizeInt8PerChannel', () => {
   it('gives each output channel scale max|w|/127, maps its largest magnitude to ±127, rounds half to even, and a zero channel scale 1', () => {
