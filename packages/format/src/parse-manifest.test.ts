@@ -136,3 +136,42 @@ describe('parseManifest on conditional models', () => {
     expect(failure(m).message).toMatch(/classes is 10, but archConfig\.classes is 12/);
   });
 });
+
+/** The fixture manifest with fp16 and int8 variants beside its graphs (same I/O, other files). */
+function withVariants(): ModelManifest {
+  const m = manifest();
+  const variant = (suffix: string, hex: string) => ({
+    encoder: { ...structuredClone(m.graphs.encoder), file: `encoder${suffix}.onnx`, sha256: hex.repeat(64) },
+    decoder: { ...structuredClone(m.graphs.decoder), file: `decoder${suffix}.onnx`, sha256: hex.repeat(64) },
+  });
+  m.variants = { fp16: variant('_fp16', 'c'), int8: variant('_int8', 'd') };
+  return m;
+}
+
+const message = (m: unknown) => {
+  const e = failure(m as ModelManifest);
+  expect(e).toBeInstanceOf(ManifestError);
+  return e.message;
+};
+
+describe('parseManifest variants', () => {
+  it('accepts fp16 and int8 variants with the same inputs and outputs as graphs', () => {
+    const m = withVariants();
+    expect(parseManifest(JSON.stringify(m))).toEqual(m);
+  });
+
+  it('refuses an unknown variant key, a variant repeating the manifest precision, and a variant graph with other I/O', () => {
+    const a = withVariants();
+    (a.variants as Record<string, unknown>).int4 = a.variants!.int8;
+    expect(message(a)).toBe('model.json: variants has "int4", expected keys among fp32, fp16, int8');
+    const b = withVariants();
+    (b.variants as Record<string, unknown>).fp32 = b.graphs;
+    expect(message(b)).toBe("model.json: variants.fp32 repeats the manifest's own precision (fp32 is graphs)");
+    const c = withVariants();
+    c.variants!.int8!.decoder.inputs = [{ name: 'z', shape: ['N', 9], dtype: 'float32' }];
+    expect(message(c)).toBe('model.json graphs.decoder (variants.int8): z has shape [N,9], expected [N,8] (latent 8)');
+    const d = withVariants();
+    (d as { variants: unknown }).variants = [];
+    expect(message(d)).toBe('model.json: variants is [], expected { "fp16": { encoder, decoder }, ... }');
+  });
+});
