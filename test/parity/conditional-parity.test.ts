@@ -17,19 +17,14 @@ import { buildExport, decodeModel } from '@vae/onnx-export';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../packages/onnx-export/test/fixtures.js';
 import type { NodePlacement, Tensor } from './harness.js';
-import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, PARITY_TOLERANCE, nhwcToNchw, normals, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
 
 const ARCHS: ArchName[] = ['small', 'base', 'mlp'];
 const VARIANTS = ['fresh', 'trained'] as const;
 const BATCHES = [1, 64] as const;
 const PRECISIONS = ['fp32', 'fp16'] as const;
 const CLASSES = 10;
-/** The unconditional parity test's tolerances (onnx-parity.test.ts); fp16 is held to x, as there. */
-const TOL = {
-  cpu: { mu: 1e-5, logvar: 1e-5, x: 1e-5, logits: 1e-4 },
-  webgpu: { mu: 1e-4, logvar: 1e-4, x: 1e-4, logits: 1e-3 },
-  fp16: { x: 2e-3 },
-} as const;
+const TOL = PARITY_TOLERANCE;
 const OUTPUTS = ['mu', 'logvar', 'logits', 'x'] as const;
 type Output = (typeof OUTPUTS)[number];
 type Runtime = 'ort-cpu' | 'ort-webgpu';

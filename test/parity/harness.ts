@@ -24,6 +24,17 @@ export interface Tensor {
 
 export { maxAbsDiff } from '../max-abs-diff.js';
 
+/**
+ * Max |Δ| allowed between ONNX Runtime and the trainer's tfjs forward pass, per
+ * runtime and output; one table, so conditional and unconditional graphs are held to the same.
+ * fp16 weights are held to the image `x`.
+ */
+export const PARITY_TOLERANCE = {
+  cpu: { mu: 1e-5, logvar: 1e-5, x: 1e-5, logits: 1e-4 },
+  webgpu: { mu: 1e-4, logvar: 1e-4, x: 1e-4, logits: 1e-3 },
+  fp16: { x: 2e-3 },
+} as const;
+
 /** NCHW -> NHWC copy, so ONNX images compare with tfjs element by element. */
 export function nchwToNhwc(t: Tensor): Float32Array {
   const [n, c, h, w] = t.dims;

@@ -12,16 +12,12 @@ import { buildExport, chwToHwcPermutation, decodeModel } from '@vae/onnx-export'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../packages/onnx-export/test/fixtures.js';
 import type { NodePlacement, Tensor } from './harness.js';
-import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, PARITY_TOLERANCE, nhwcToNchw, normals, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
 
 const ARCHS: ArchName[] = ['small', 'base', 'mlp'];
 const VARIANTS = ['fresh', 'trained'] as const;
 const BATCHES = [1, 64] as const;
-const TOL = {
-  cpu: { mu: 1e-5, logvar: 1e-5, x: 1e-5, logits: 1e-4 },
-  webgpu: { mu: 1e-4, logvar: 1e-4, x: 1e-4, logits: 1e-3 },
-  fp16: { x: 2e-3 },
-} as const;
+const TOL = PARITY_TOLERANCE;
 type Output = 'mu' | 'logvar' | 'logits' | 'x';
 
 interface Reference {
