@@ -159,7 +159,10 @@ export async function loadDataset(spec: string, labelLimit = IDX_CLASSES): Promi
  * The class count of a conditional run: a named dataset's own, else
  * `requested` (`--classes K`), else the largest label + 1.
  *
- * @throws {@link DatasetError} when `--classes` disagrees with a named dataset or a label is not below it
+ * IDX files must have been read with `requested` as their label limit
+ * ({@link loadDataset}), which refuses a label at or above it, naming the file and index.
+ *
+ * @throws {@link DatasetError} when `--classes` disagrees with a named dataset, or the labels give fewer than 2 classes
  */
 export function resolveClasses(data: Dataset, requested: number | undefined): number {
   if (typeof data.classes === 'number') {
@@ -168,13 +171,11 @@ export function resolveClasses(data: Dataset, requested: number | undefined): nu
     }
     return data.classes;
   }
+  // Labels at or above --classes were refused when the IDX files were read (loadDataset's labelLimit).
+  if (requested !== undefined) return requested;
   let max = -1;
   for (const split of [data.train, data.test]) for (let i = 0; i < split.count; i++) max = Math.max(max, split.labels[i]);
-  const classes = requested ?? max + 1;
-  for (const split of [data.train, data.test]) {
-    const bad = split.labels.subarray(0, split.count).findIndex((l) => l >= classes);
-    if (bad >= 0) throw new DatasetError(`${split.labelsFile ?? data.name}: label ${split.labels[bad]} at index ${bad} is out of range for --classes ${classes}; expected 0..${classes - 1}`);
-  }
+  const classes = max + 1;
   if (classes < 2) throw new DatasetError(`${data.name}: a conditional VAE needs at least 2 classes, but every label is ${max}`);
   return classes;
 }
