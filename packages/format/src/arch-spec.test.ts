@@ -42,7 +42,44 @@ describe('buildArchSpec', () => {
 
   it('rejects an unknown arch with the list of valid ones', () => {
     expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(ArchConfigError);
-    expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(/small, base, mlp/);
+    expect(() => buildArchSpec({ arch: 'huge' as never })).toThrow(/small, base, mlp, celeba/);
+  });
+});
+
+describe('celeba: the seed\'s 64x64 RGB BatchNorm ConvVAE', () => {
+  it('halves 64->32->16->8->4 with BatchNorm after every conv and decodes back to 64x64x3 through a linear dense layer', () => {
+    const spec = buildArchSpec({ arch: 'celeba' });
+    const convs = spec.encoder.trunk.filter((l) => l.kind === 'conv2d');
+    expect(convs.map((l) => l.kind === 'conv2d' && [l.outputShape, l.kernelSize, l.stride, l.pads.top, l.batchNorm])).toEqual(
+      [[32, 32, 32], [16, 16, 64], [8, 8, 128], [4, 4, 256]].map((s) => [s, 4, 2, 1, { momentum: 0.1, eps: 1e-5 }]),
+    );
+    expect(spec.encoder.mu.inFeatures).toBe(4096);
+    expect(spec.encoder.mu.outFeatures).toBe(256);
+    expect(spec.decoder[0]).toMatchObject({ kind: 'dense', inFeatures: 256, outFeatures: 4096, activation: 'linear' });
+    const deconvs = spec.decoder.filter((l) => l.kind === 'conv2dTranspose');
+    expect(deconvs.map((l) => l.kind === 'conv2dTranspose' && [l.outputShape, l.outputPadding, l.activation, l.batchNorm !== undefined])).toEqual([
+      [[8, 8, 128], 0, 'relu', true],
+      [[16, 16, 64], 0, 'relu', true],
+      [[32, 32, 32], 0, 'relu', true],
+      [[64, 64, 3], 0, 'linear', false],
+    ]);
+  });
+
+  it('lists gamma, beta and the running mean and variance of each BatchNorm among the weights', () => {
+    const shapes = weightShapes(buildArchSpec({ arch: 'celeba' }));
+    for (const p of ['gamma', 'beta', 'mean', 'variance']) {
+      expect(shapes.get(`encoder/conv4/bn/${p}`)).toEqual([256]);
+      expect(shapes.get(`decoder/deconv3/bn/${p}`)).toEqual([32]);
+    }
+    expect(shapes.has('decoder/deconv4/bn/gamma')).toBe(false);
+    expect(shapes.has('encoder/conv1/bn/gamma') && !weightShapes(buildArchSpec({ arch: 'base' })).has('encoder/conv1/bn/gamma')).toBe(true);
+  });
+
+  it('takes other sizes and channel counts that are multiples of 16, and refuses the rest by name', () => {
+    expect(buildArchSpec({ arch: 'celeba', imageShape: [32, 32, 1] }).decoder.at(-1)).toMatchObject({ outputShape: [32, 32, 1] });
+    expect(() => buildArchSpec({ arch: 'celeba', imageShape: [28, 28, 3] })).toThrow(
+      new ArchConfigError('celeba with 4 conv stages needs an image size that is a multiple of 16, got 28x28'),
+    );
   });
 });
 

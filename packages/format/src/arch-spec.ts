@@ -11,7 +11,7 @@
  */
 
 /** Names of the architectures the trainer can build. */
-export type ArchName = 'small' | 'base' | 'mlp';
+export type ArchName = 'small' | 'base' | 'mlp' | 'celeba';
 
 /** Bumped whenever the meaning of a spec or a weight layout changes. */
 export const ARCH_VERSION = 1;
@@ -48,6 +48,32 @@ export interface Pads {
 /** Activation applied after a layer. */
 export type Activation = 'relu' | 'linear';
 
+/**
+ * Batch normalisation between a conv's bias and its activation, PyTorch's
+ * `BatchNorm2d` semantics: `y = act(gamma * (v - m) / sqrt(s + eps) + beta)`
+ * with `v = conv(x, W) + b`. In training, `m`, `s` are the batch's per-channel
+ * mean and biased variance, and the running statistics are updated as
+ * `running = (1 - momentum) * running + momentum * batchStat` (the variance
+ * with the unbiased batch variance, as PyTorch does). In evaluation, sampling
+ * and export, `m`, `s` are the running mean and variance.
+ *
+ * Weights (see {@link weightShapes}), each `[outChannels]`:
+ * `<layer>/bn/gamma` and `<layer>/bn/beta` are trained; `<layer>/bn/mean`
+ * and `<layer>/bn/variance` are the running statistics ({@link BATCH_NORM_STATE}),
+ * stored in checkpoints but never touched by the optimiser. Initial values:
+ * gamma 1, beta 0, mean 0, variance 1.
+ */
+export interface BatchNormSpec {
+  momentum: number;
+  eps: number;
+}
+
+/** PyTorch's `BatchNorm2d` defaults, used by every BatchNorm layer of `celeba`. */
+export const BATCH_NORM_DEFAULTS: Readonly<BatchNormSpec> = /* @__PURE__ */ Object.freeze({ momentum: 0.1, eps: 1e-5 });
+
+/** Weight-name suffixes of BatchNorm's running statistics: state, not trained parameters. */
+export const BATCH_NORM_STATE: readonly string[] = /* @__PURE__ */ Object.freeze(['/bn/mean', '/bn/variance']);
+
 /** A 2-D convolution (`y = act(conv(x, W) + b)`). */
 export interface Conv2DSpec {
   kind: 'conv2d';
@@ -60,6 +86,8 @@ export interface Conv2DSpec {
   inputShape: ImageShape;
   outputShape: ImageShape;
   activation: Activation;
+  /** Present when a BatchNorm sits between the bias and the activation (`celeba`). */
+  batchNorm?: BatchNormSpec;
 }
 
 /**
@@ -79,6 +107,8 @@ export interface Conv2DTransposeSpec {
   inputShape: ImageShape;
   outputShape: ImageShape;
   activation: Activation;
+  /** Present when a BatchNorm sits between the bias and the activation (`celeba`). */
+  batchNorm?: BatchNormSpec;
 }
 
 /** A fully connected layer (`y = act(x W + b)`). */
@@ -143,6 +173,8 @@ export const ARCH_DEFAULTS: Readonly<Record<ArchName, Omit<ArchConfig, 'arch'>>>
   small: { latent: 32, channels: [8, 16, 32], kernel: 3, imageShape: [28, 28, 1] as ImageShape },
   base: { latent: 32, channels: [32, 64, 128], kernel: 4, imageShape: [28, 28, 1] as ImageShape },
   mlp: { latent: 20, channels: [400], kernel: 0, imageShape: [28, 28, 1] as ImageShape },
+  // The seed's CelebAVAE: 64x64 RGB, conv 32/64/128/256 (k4 s2 p1) each with BatchNorm + ReLU, latent 256.
+  celeba: { latent: 256, channels: [32, 64, 128, 256], kernel: 4, imageShape: [64, 64, 3] as ImageShape },
 });
 
 /** The range `logvar` is clipped to, in every architecture. */
@@ -251,6 +283,13 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
   }
 
   if (!Number.isInteger(kernel) || kernel < 2) throw new ArchConfigError(`kernel must be an integer >= 2, got ${kernel}`);
+  // celeba halves the image exactly at every stage (k4 s2 p1), as the seed's CelebAVAE does.
+  const celeba = config.arch === 'celeba';
+  const step = 2 ** channels.length;
+  if (celeba && (H % step !== 0 || W % step !== 0)) {
+    throw new ArchConfigError(`celeba with ${channels.length} conv stages needs an image size that is a multiple of ${step}, got ${H}x${W}`);
+  }
+  const bn = celeba ? { batchNorm: { ...BATCH_NORM_DEFAULTS } } : {};
   const stride = 2;
   const pad = Math.floor((kernel - 1) / 2);
   const trunk: LayerSpec[] = [];
@@ -272,6 +311,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
       inputShape: [h, w, inC],
       outputShape: [oh, ow, outC],
       activation: 'relu',
+      ...bn,
     });
     [h, w, inC] = [oh, ow, outC];
     sizes.push([h, w]);
@@ -281,7 +321,8 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
   trunk.push({ kind: 'flatten', name: 'encoder/flatten', inputShape: featShape });
 
   const decoder: LayerSpec[] = [
-    { kind: 'dense', name: 'decoder/fc', inFeatures: latent, outFeatures: features, activation: 'relu' },
+    // The seed's CelebAVAE feeds its dense output straight to the first ConvTranspose.
+    { kind: 'dense', name: 'decoder/fc', inFeatures: latent, outFeatures: features, activation: celeba ? 'linear' : 'relu' },
     { kind: 'reshape', name: 'decoder/reshape', outputShape: featShape },
   ];
   const rev = [...channels].reverse();
@@ -309,6 +350,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
       inputShape: [ih, iw, cin],
       outputShape: [th, tw, cout],
       activation: last ? 'linear' : 'relu',
+      ...(last ? {} : bn),
     });
   }
   return withCondition({
@@ -334,7 +376,11 @@ export function parametrisedLayers(spec: ArchSpec): (Conv2DSpec | Conv2DTranspos
   return all.filter((l): l is Conv2DSpec | Conv2DTransposeSpec | DenseSpec => l.kind !== 'flatten' && l.kind !== 'reshape');
 }
 
-/** Shape of each weight tensor, keyed `"<layer>/kernel"` and `"<layer>/bias"`, tfjs layouts. */
+/**
+ * Shape of each weight tensor, keyed `"<layer>/kernel"` and `"<layer>/bias"`,
+ * tfjs layouts, plus `"<layer>/bn/{gamma,beta,mean,variance}"` for layers with
+ * a {@link BatchNormSpec}.
+ */
 export function weightShapes(spec: ArchSpec): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const l of parametrisedLayers(spec)) {
@@ -346,6 +392,9 @@ export function weightShapes(spec: ArchSpec): Map<string, number[]> {
       out.set(`${l.name}/kernel`, [l.kernelSize, l.kernelSize, l.outChannels, l.inChannels]);
     }
     out.set(`${l.name}/bias`, [l.kind === 'dense' ? l.outFeatures : l.outChannels]);
+    if (l.kind !== 'dense' && l.batchNorm) {
+      for (const p of ['gamma', 'beta', 'mean', 'variance']) out.set(`${l.name}/bn/${p}`, [l.outChannels]);
+    }
   }
   return out;
 }

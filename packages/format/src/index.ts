@@ -27,8 +27,9 @@ export type {
   LayerSpec,
   ArchSpec,
   ConditionSpec,
+  BatchNormSpec,
 } from './arch-spec.js';
-export { ARCH_VERSION, ARCH_DEFAULTS, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
+export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
 export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestPrecision, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
