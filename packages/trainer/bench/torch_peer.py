@@ -199,13 +199,14 @@ def build(args, classes=0):
     return model, opt
 
 
-def train_step(model, opt, x, y=None):
+def train_step(model, opt, x, y=None, beta=1.0):
     recon, kl = neg_elbo(model, x, y=y)
-    loss = (recon + kl).mean()
+    # vae-train --beta: the KL term weighted in the objective; metrics stay the plain (beta = 1) NELBO.
+    loss = (recon + beta * kl).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
-    return loss
+    return loss if beta == 1.0 else (recon + kl).mean().detach()
 
 
 def cmd_bench(args):
@@ -275,7 +276,7 @@ def cmd_train(args):
             i = order[s:s + args.batch]
             x = train[i]
             y = one_hot(y_train[i], classes) if classes else None
-            tot += float(train_step(model, opt, x, y)) * x.shape[0]
+            tot += float(train_step(model, opt, x, y, args.beta)) * x.shape[0]
         secs = time.perf_counter() - t0
         model.eval()
         result = {'epoch': epoch, 'trainLoss': tot / n, **evaluate(model, test, 1000, args.seed + epoch, y_test),
@@ -295,6 +296,7 @@ def main():
                    help='train the conditional VAE: one-hot label after the trunk features and after z')
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--beta', type=float, default=1.0, help='train: KL weight in the objective, as vae-train --beta')
     p.add_argument('--threads', type=int, default=1,
                    help='torch.set_num_threads (default 1: the tfjs cpu path runs on one Node thread)')
     p.add_argument('--seed', type=int, default=1)
