@@ -20,11 +20,12 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Device, ImageBatch } from './node.js';
-import { VAE, VAEError, encodePng, imagesFromPng, tile } from './node.js';
+import { VAE, VAEError, decodePng, encodePng, fromImageData, tile } from './node.js';
+import type { ImageDataLike } from './node.js';
 import { guessLabel } from './guess-label.js';
 import { BUNDLED_MODELS } from './source/bundled.js';
 
-const HELP = `vae — sample, interpolate and reconstruct MNIST digits with a VAE (ONNX Runtime)
+const HELP = `vae — sample, interpolate and reconstruct images (MNIST digits, colour models) with a VAE (ONNX Runtime)
 
 Usage:
   vae sample      --n 64 --seed 1 [--temperature 1] [--cols 8] --out samples.png
@@ -55,10 +56,13 @@ Options for every command:
   -h, --help        show this help
   -v, --version     print the SDK version
 
-Input PNGs may be any size or colour. They get MNIST's preparation: the ink
-is found (dark on light is inverted, grey paper removed), cropped, fitted
-into 20×20 and centred by its centre of mass in 28×28. --raw skips it and
-only greys, resizes to 28×28 and inverts dark-on-light images.`;
+Input PNGs may be any size or colour. For a 1×28×28 digit model they get
+MNIST's preparation: the ink is found (dark on light is inverted, grey paper
+removed), cropped, fitted into 20×20 and centred by its centre of mass in
+28×28. --raw skips it and only greys, resizes to 28×28 and inverts
+dark-on-light images. For any other model (a colour one such as emoji) they
+are composited on white, centre-cropped to the model's aspect ratio and
+resized to its size; output PNGs are in colour for a colour model.`;
 
 /** A usage problem: print it with a hint and exit 2. */
 class UsageError extends Error {}
@@ -88,13 +92,16 @@ function need(name: string, v: string | undefined): string {
   return v;
 }
 
-/** Nearest-neighbour upscale so a 28-pixel digit is visible in an image viewer. */
+/** Nearest-neighbour upscale so a 28-pixel digit is visible in an image viewer; every channel of a colour image. */
 function upscale(img: ImageBatch, k: number): ImageBatch {
   if (k === 1) return img;
   const [, c, h, w] = img.shape;
-  const out = new Float32Array(c * h * k * w * k);
-  for (let y = 0; y < h * k; y++) for (let x = 0; x < w * k; x++) out[y * w * k + x] = img.data[Math.floor(y / k) * w + Math.floor(x / k)];
-  return { data: out, shape: [1, c, h * k, w * k] };
+  const [H, W] = [h * k, w * k];
+  const out = new Float32Array(c * H * W);
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[(ch * H + y) * W + x] = img.data[(ch * h + Math.floor(y / k)) * w + Math.floor(x / k)];
+  }
+  return { data: out, shape: [1, c, H, W] };
 }
 
 /** Checked before the model loads, so a typo in --out costs nothing. */
@@ -232,8 +239,9 @@ export async function main(
       const [input, out] = [need('in', values.in), need('out', values.out)];
       const to = values.to === undefined || values.to === 'all' ? 'all' : int('to', values.to);
       let from = values.from === undefined ? undefined : int('from', values.from);
-      const img = await readPng(input, prepare);
+      const pixels = await readPng(input);
       vae = await load();
+      const img = toModelInput(vae, pixels, prepare);
       if (!vae.info.condition) throw new UsageError(`restyle needs a conditional model; ${vae.info.source} has no condition (try --model mnist-cvae)`);
       if (from === undefined) {
         from = (await guessLabel(vae, img)).label;
@@ -247,14 +255,16 @@ export async function main(
       const method = values.method ?? 'linear';
       if (method !== 'linear' && method !== 'slerp') throw new UsageError(`--method must be linear or slerp, got ${JSON.stringify(method)}`);
       const labels = values.labels === undefined ? undefined : labelPair(values.labels);
-      const [a, b] = await Promise.all([readPng(from, prepare), readPng(to, prepare)]);
+      const [pa, pb] = await Promise.all([readPng(from), readPng(to)]);
       vae = await load();
+      const [a, b] = [toModelInput(vae, pa, prepare), toModelInput(vae, pb, prepare)];
       const path = await vae.interpolate(a, b, { steps, method, input: 'image', labels });
       await writePng(out, tile(path, { cols: steps }), scale, io.log);
     } else if (command === 'reconstruct') {
       const [input, out] = [need('in', values.in), need('out', values.out)];
-      const img = await readPng(input, prepare);
+      const pixels = await readPng(input);
       vae = await load();
+      const img = toModelInput(vae, pixels, prepare);
       const seed = values.seed === undefined ? undefined : int('seed', values.seed);
       const label = values.label === undefined ? undefined : int('label', values.label);
       const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed, label });
@@ -304,14 +314,22 @@ function labelPair(v: string): [number, number] {
   return [int('labels', parts[0].trim()), int('labels', parts[1].trim())];
 }
 
-async function readPng(path: string, prepare: boolean): Promise<ImageBatch> {
+/** Decoded before the model loads, so a bad file costs nothing; fitted to the model's shape once it is known. */
+async function readPng(path: string): Promise<ImageDataLike> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected a PNG file`);
   }
-  return imagesFromPng(bytes, { prepare });
+  return decodePng(bytes);
+}
+
+/** The digit preparation (default, or --raw) for a 1×28×28 model; crop and resize in the model's colours for any other. */
+function toModelInput(vae: VAE, pixels: ImageDataLike, prepare: boolean): ImageBatch {
+  const shape = vae.info.imageShape;
+  const digit = shape[0] === 1 && shape[1] === 28 && shape[2] === 28;
+  return fromImageData(pixels, { shape, prepare: digit ? prepare : false });
 }
 
 declare const __SDK_VERSION__: string | undefined;
