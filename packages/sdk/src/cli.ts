@@ -15,11 +15,13 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Device, ImageBatch } from './node.js';
+import type { Device, ImageBatch, ModelSource } from './node.js';
 import { VAE, VAEError, decodePng, encodePng, fromImageData, tile } from './node.js';
 import type { ImageDataLike } from './node.js';
 import { guessLabel } from './guess-label.js';
@@ -48,8 +50,10 @@ Conditional models (mnist-cvae):
   These options and restyle load the bundled mnist-cvae unless --model says otherwise.
 
 Options for every command:
-  --model NAME|DIR|URL  a bundled model (${BUNDLED_MODELS.join(', ')}), or a model folder or URL with
-                    model.json (default: mnist, or mnist-cvae for the conditional options)
+  --model NAME|DIR|URL|PACKAGE  a bundled model (${BUNDLED_MODELS.join(', ')}), a model folder or URL
+                    with model.json, or an installed model package such as
+                    @vae/model-emoji (default: mnist, or mnist-cvae for the
+                    conditional options)
   --device NAME     auto (default), cpu, cuda, webgpu or wasm (onnxruntime-web)
   --threads N       intra-op threads, at most 2 per core (default: ONNX Runtime's)
   --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
@@ -203,7 +207,7 @@ export async function main(
     const scale = int('scale', values.scale, 2);
     if (scale < 1 || scale > 16) throw new UsageError(`--scale must be in [1, 16], got ${scale}`);
     const load = () =>
-      VAE.load(model, {
+      VAE.load(modelPackage(model), {
         device: (values.device ?? 'auto') as Device,
         ...(values.threads !== undefined ? { threads: threadsArg(values.threads) } : {}),
       });
@@ -305,6 +309,23 @@ export async function main(
     // would only delay the exit (~10 ms).
     if (dispose) await vae?.dispose();
   }
+}
+
+/**
+ * `--model @vae/model-emoji`: a model package (a scoped npm name that is not a
+ * path on disk) is required from the current folder, as the user's project
+ * installed it; its export is the source. Anything else goes to VAE.load as is.
+ */
+function modelPackage(model: string | undefined): string | ModelSource | undefined {
+  if (model === undefined || !/^@[a-z0-9][\w.-]*\/[a-z0-9][\w.-]*$/i.test(model) || existsSync(model)) return model;
+  const from = createRequire(join(process.cwd(), 'noop.js'));
+  let source: unknown;
+  try {
+    source = from(model);
+  } catch (e) {
+    throw new UsageError(`--model ${model}: cannot load the package from ${process.cwd()} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); install it (npm i ${model}) or pass the model's folder`);
+  }
+  return ((source as { default?: unknown }).default ?? source) as ModelSource;
 }
 
 /** `--labels 3,8`: two class indices (their range is the model's to check). */

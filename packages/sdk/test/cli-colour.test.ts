@@ -1,7 +1,9 @@
 /** The CLI on a 3×16×16 colour model: colour PNGs out, colour PNGs of any size in. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { VAE, decodePng, encodePng, fromImageData, tile } from '../src/node.js';
@@ -77,5 +79,31 @@ describe('vae CLI with a colour model', () => {
     const bytes = readFileSync(file);
     expect(bytes[25]).toBe(2);
     expect(decodePng(bytes).width).toBe(3 * 16 + 4 * 2);
+  });
+
+  it('--model @vae/model-emoji loads the installed package from the current folder', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'vae-cli-project-'));
+    const installed = join(project, 'node_modules', '@vae', 'model-emoji');
+    mkdirSync(installed, { recursive: true });
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model-emoji');
+    for (const f of ['package.json', 'index.js', 'index.cjs', 'index.d.ts', 'scripts']) cpSync(join(pkg, f), join(installed, f), { recursive: true });
+    const b = spawnSync(process.execPath, [join(installed, 'scripts', 'copy-model.mjs')], { env: { ...process.env, VAE_EMOJI_MODEL_DIR: fx.dir }, encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+    const file = join(out, 'emoji.png');
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      const r = await run('sample', '--n', '4', '--seed', '1', '--out', file, '--model', '@vae/model-emoji', '--scale', '1');
+      expect(r.code, r.stderr).toBe(0);
+      const missing = await run('sample', '--n', '1', '--out', file, '--model', '@vae/model-nothing');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`vae: --model @vae/model-nothing: cannot load the package from ${process.cwd()} (MODULE_NOT_FOUND); install it (npm i @vae/model-nothing) or pass the model's folder`);
+    } finally {
+      process.chdir(cwd);
+    }
+    const vae = await VAE.load(fx.dir, { device: 'cpu' });
+    const expected = encodePng(tile(await vae.sample(4, { seed: 1 }), { cols: 2 }));
+    await vae.dispose();
+    expect(Buffer.from(readFileSync(file)).equals(Buffer.from(expected))).toBe(true);
   });
 });
