@@ -6,7 +6,8 @@
 // temporary folder renamed over the old one, so no stale or half copy ships.
 //
 // models/emoji is the trained model; until it exists the build fails and says
-// how to make it. VAE_EMOJI_MODEL_DIR reads another folder and
+// how to make it (VAE_EMOJI_ALLOW_NO_MODEL=1 skips it on purpose, with a
+// warning). VAE_EMOJI_MODEL_DIR reads another folder and
 // VAE_EMOJI_MODEL_OUT writes another destination (tests).
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -26,13 +27,19 @@ function fail(message) {
 }
 
 if (!existsSync(join(src, 'model.json'))) {
+  // As @vae/sdk's VAE_SDK_ALLOW_NO_MODEL: a workspace build before the model is trained, on purpose only.
+  if (process.env.VAE_EMOJI_ALLOW_NO_MODEL === '1') {
+    console.warn(`[@vae/model-emoji] warning: no emoji model at ${src}; building without it because VAE_EMOJI_ALLOW_NO_MODEL=1 (the package cannot load until models/emoji exists)`);
+    process.exit(0);
+  }
   fail(
     `no emoji model at ${src} (model.json missing), so the package would have nothing to load.\n` +
       '  Make it: fetch the emoji images (pnpm data:emoji), train the celeba architecture on them\n' +
       '  (vae-train --arch celeba --dataset <emoji image folder> --out <run dir>), then export it there:\n' +
       `    vae-export --checkpoint <run dir> --out ${src} --name emoji --fp16\n` +
       `  (--fp16 keeps the graphs of the default celeba model, about 18 MB in fp32, under the ${MAX_MODEL_BYTES / 1e6} MB package limit),\n` +
-      '  or point VAE_EMOJI_MODEL_DIR at a folder holding model.json, encoder.onnx and decoder.onnx.',
+      '  or point VAE_EMOJI_MODEL_DIR at a folder holding model.json, encoder.onnx and decoder.onnx\n' +
+      '  (VAE_EMOJI_ALLOW_NO_MODEL=1 builds without it on purpose).',
   );
 }
 let manifest;

@@ -28,7 +28,7 @@ function stage(): string {
 
 /** Runs the package's build in `dir` against the model folder `from`. */
 function build(dir: string, from: string) {
-  return spawnSync(process.execPath, [join(dir, 'scripts', 'copy-model.mjs')], { env: { ...process.env, VAE_EMOJI_MODEL_DIR: from }, encoding: 'utf8' });
+  return spawnSync(process.execPath, [join(dir, 'scripts', 'copy-model.mjs')], { env: { ...process.env, VAE_EMOJI_MODEL_DIR: from, VAE_EMOJI_ALLOW_NO_MODEL: '0' }, encoding: 'utf8' });
 }
 
 const colour = fixtureModel({ arch: 'small', imageShape: [16, 16, 3], seed: 3 });
@@ -45,6 +45,17 @@ describe('@vae/model-emoji build', () => {
     expect(r.stderr).toContain(`[@vae/model-emoji] no emoji model at ${join(dir, 'no-such-model')} (model.json missing)`);
     expect(r.stderr).toContain('vae-train --arch celeba --dataset');
     expect(r.stderr).toContain('vae-export --checkpoint <run dir>');
+    expect(existsSync(join(dir, 'models'))).toBe(false);
+  });
+
+  it('VAE_EMOJI_ALLOW_NO_MODEL=1 builds without the model on purpose, with a warning', () => {
+    const dir = stage();
+    const r = spawnSync(process.execPath, [join(dir, 'scripts', 'copy-model.mjs')], {
+      env: { ...process.env, VAE_EMOJI_MODEL_DIR: join(dir, 'no-such-model'), VAE_EMOJI_ALLOW_NO_MODEL: '1' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`[@vae/model-emoji] warning: no emoji model at ${join(dir, 'no-such-model')}; building without it because VAE_EMOJI_ALLOW_NO_MODEL=1`);
     expect(existsSync(join(dir, 'models'))).toBe(false);
   });
 
