@@ -85,6 +85,14 @@ for (const m of MODELS) {
       expect((err as Error).message).toContain(`${C}×${H}×${W}`);
     });
 
+    it('sample caps n by the model\'s own image size (one 1 GiB buffer of C·H·W floats)', async () => {
+      const max = Math.floor(2 ** 28 / Math.max(C * H * W, vae.info.latent));
+      const err = await vae.sample(max + 1).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VAEInputError);
+      expect((err as Error).message).toContain(`${max}`);
+      expect((err as Error).message).toContain(`images of ${C * H * W} float32 values`);
+    });
+
     it('round-trips a sample through encodePng / imagesFromPng at the model shape to within 1/255', async () => {
       const s = await vae.sample(1, { seed: 9 });
       const png = encodePng(s);
