@@ -18,13 +18,17 @@ const demoModelDir = modelDir ?? fileURLToPath(new URL('./src/no-demo-model', im
 // The same for the conditional model (`@demo-cvae/`, VAE_DEMO_CVAE_DIR); unset, the app loads 'mnist-cvae'.
 const cvaeDir = process.env.VAE_DEMO_CVAE_DIR ? resolve(process.env.VAE_DEMO_CVAE_DIR) : undefined;
 const demoCvaeDir = cvaeDir ?? fileURLToPath(new URL('./src/no-demo-model', import.meta.url));
-const allow = [modelDir, cvaeDir].filter((d): d is string => d !== undefined);
+// The emoji model (`@demo-emoji/`, VAE_DEMO_EMOJI_DIR); unset, the app imports @vae/model-emoji.
+const emojiDir = process.env.VAE_DEMO_EMOJI_DIR ? resolve(process.env.VAE_DEMO_EMOJI_DIR) : undefined;
+const demoEmojiDir = emojiDir ?? fileURLToPath(new URL('./src/no-demo-model', import.meta.url));
+const allow = [modelDir, cvaeDir, emojiDir].filter((d): d is string => d !== undefined);
 
 export default defineConfig({
   resolve: {
     alias: [
       { find: /^@demo-model\//, replacement: `${demoModelDir}/` },
       { find: /^@demo-cvae\//, replacement: `${demoCvaeDir}/` },
+      { find: /^@demo-emoji\//, replacement: `${demoEmojiDir}/` },
     ],
   },
   server: { headers: isolation, ...(allow.length ? { fs: { allow: ['../..', ...allow] } } : {}) },

@@ -6,12 +6,13 @@
  */
 import { VAE, VAEDeviceError, fromImageData, tile, toImageData } from '@vae/sdk';
 import type { Device, ImageBatch, PathResult, RestyleResult, SampleResult } from '@vae/sdk';
-import { demoCvae, demoModel } from './model';
+import { demoCvae, demoEmoji, demoModel } from './model';
 
 type Endpoint = { kind: 'latent'; data: Float32Array; label: string } | { kind: 'image'; data: Float32Array; label: string };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
+  model: $<HTMLSelectElement>('model'),
   device: $<HTMLSelectElement>('device'),
   worker: $<HTMLInputElement>('worker'),
   bytes: $<HTMLDivElement>('bytes'),
@@ -150,6 +151,17 @@ function latest(task: () => Promise<void>): () => void {
 
 // ---------------------------------------------------------------- model / device
 
+/** The picked unconditional model: digits (the SDK's own MNIST model) or emoji (@vae/model-emoji). */
+async function mainModel() {
+  return ui.model.value === 'emoji' ? demoEmoji() : demoModel();
+}
+
+/** Whether the main model reads drawings as MNIST digits (1×28×28) rather than as pictures to crop and resize. */
+function isDigitModel(vae: VAE): boolean {
+  const [c, h, w] = vae.info.imageShape;
+  return c === 1 && h === 28 && w === 28;
+}
+
 async function load(requested: Device): Promise<void> {
   ui.provider.dataset.state = 'loading';
   ui.provider.textContent = `starting ${requested}…`;
@@ -171,12 +183,12 @@ async function load(requested: Device): Promise<void> {
   };
   const opts = { worker: ui.worker.checked, onProgress };
   try {
-    vae = await VAE.load(await demoModel(), { device: requested, ...opts }); // undefined → the model shipped in @vae/sdk
+    vae = await VAE.load(await mainModel(), { device: requested, ...opts }); // digits: undefined → the model shipped in @vae/sdk
   } catch (e) {
     if (!(e instanceof VAEDeviceError) || requested !== 'webgpu') throw e;
     // An explicit WebGPU request on a browser without it: say so and keep working on wasm.
     fallback = e.message.replace(/^device 'webgpu' could not start:\s*/, '').replace(/^\s*-\s*webgpu:\s*/, '');
-    vae = await VAE.load(await demoModel(), { device: 'wasm', ...opts });
+    vae = await VAE.load(await mainModel(), { device: 'wasm', ...opts });
   }
   // The conditional model runs where the first one ended up (after any fallback).
   const cvae = await VAE.load(await demoCvae(), { device: vae.info.device, ...opts });
@@ -193,9 +205,26 @@ async function load(requested: Device): Promise<void> {
   ui.provider.title = `device ${info.device}; execution provider ${info.executionProvider}`;
   const m = info.manifest;
   const c = cvae.info.manifest;
-  ui.modelInfo.textContent = `model “${m.name}” · ${m.arch} · latent ${m.latent} · ${((m.graphs.encoder.bytes + m.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · conditional “${c.name}” · ${c.arch} · ${cvae.info.condition?.classes} classes · ${((c.graphs.encoder.bytes + c.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · ${crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 wasm thread)'}`;
+  ui.modelInfo.textContent = `model “${m.name}” · ${m.arch} · ${m.imageShape.join('×')} · latent ${m.latent} · ${((m.graphs.encoder.bytes + m.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · conditional “${c.name}” · ${c.arch} · ${cvae.info.condition?.classes} classes · ${((c.graphs.encoder.bytes + c.graphs.decoder.bytes) / 1024).toFixed(0)} KiB · ${crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 wasm thread)'}`;
   if (state.latent.length !== info.latent) buildSliders(info.latent);
 }
+
+ui.model.addEventListener('change', () => {
+  void (async () => {
+    try {
+      // Endpoints, drawing and sliders belong to the old model's shapes: start over as on page load
+      // (firstGrid is set again once the new model's grid is drawn, for tests and benchmarks).
+      delete document.body.dataset.firstGrid;
+      state.a = state.b = null;
+      state.interp = state.recon = null;
+      await load(ui.device.value as Device);
+      await firstRender();
+      if (state.drawn) renderRecon();
+    } catch (e) {
+      showError(e);
+    }
+  })();
+});
 
 for (const control of [ui.device, ui.worker]) control.addEventListener('change', () => {
   void (async () => {
@@ -243,8 +272,10 @@ ui.grid.addEventListener('click', (ev) => {
   const r = ui.grid.getBoundingClientRect();
   const px = ((ev.clientX - r.left) / r.width) * ui.grid.width;
   const py = ((ev.clientY - r.top) / r.height) * ui.grid.height;
-  const col = Math.min(3, Math.floor((px - 1) / 30));
-  const row = Math.min(3, Math.floor((py - 1) / 30));
+  // Cells are the model's image size plus the 2-pixel padding of tile().
+  const [, , h, w] = state.grid.shape;
+  const col = Math.min(3, Math.floor((px - 1) / (w + 2)));
+  const row = Math.min(3, Math.floor((py - 1) / (h + 2)));
   const end = gridLatent(row * 4 + col);
   if (ev.shiftKey) state.b = end;
   else state.a = end;
@@ -309,14 +340,19 @@ function clearPad(): void {
 }
 clearPad();
 
-/** The pad as model input: white strokes on black, with the MNIST preparation (cropped, fitted into 20×20, centred by mass). */
+/** The pad as digit input: white strokes on black, with the MNIST preparation (cropped, fitted into 20×20, centred by mass). */
 function padPixels(): ImageBatch {
   return fromImageData(pad.getImageData(0, 0, ui.pad.width, ui.pad.height), { invert: false });
 }
 
+/** The pad as the main model's input: a digit for the digit model, else the picture centre-cropped and resized to the model's shape. */
+function padForModel(vae: VAE): ImageBatch {
+  return isDigitModel(vae) ? padPixels() : fromImageData(pad.getImageData(0, 0, ui.pad.width, ui.pad.height), { shape: vae.info.imageShape });
+}
+
 const renderRecon = latest(async () => {
   const drawn = padPixels();
-  const recon = await timed('reconstruct(1)', (vae) => vae.reconstruct(drawn));
+  const recon = await timed('reconstruct(1)', (vae) => vae.reconstruct(padForModel(vae)));
   state.drawn = drawn;
   state.recon = recon;
   draw(ui.recon, recon);
@@ -358,11 +394,13 @@ ui.clear.addEventListener('click', () => {
   renderRecon();
 });
 ui.drawA.addEventListener('click', () => {
-  state.a = { kind: 'image', data: padPixels().data, label: 'drawing' };
+  if (!state.vae) return;
+  state.a = { kind: 'image', data: padForModel(state.vae).data, label: 'drawing' };
   renderInterp();
 });
 ui.drawB.addEventListener('click', () => {
-  state.b = { kind: 'image', data: padPixels().data, label: 'drawing' };
+  if (!state.vae) return;
+  state.b = { kind: 'image', data: padForModel(state.vae).data, label: 'drawing' };
   renderInterp();
 });
 
@@ -383,8 +421,9 @@ const renderInterp = latest(async () => {
   const ends = await timed('decode(2)', (vae) =>
     vae.decode({ data: new Float32Array([...path.latents.data.subarray(0, L), ...path.latents.data.subarray((steps - 1) * L)]), shape: [2, L] }),
   );
-  draw(ui.endA, { data: ends.data.subarray(0, 784), shape: [1, 1, 28, 28] });
-  draw(ui.endB, { data: ends.data.subarray(784), shape: [1, 1, 28, 28] });
+  const [, c, h, w] = ends.shape;
+  draw(ui.endA, { data: ends.data.subarray(0, c * h * w), shape: [1, c, h, w] });
+  draw(ui.endB, { data: ends.data.subarray(c * h * w), shape: [1, c, h, w] });
 });
 ui.method.addEventListener('change', renderInterp);
 ui.steps.addEventListener('input', () => {
@@ -451,7 +490,15 @@ async function start(): Promise<void> {
   if (wanted && [...ui.device.options].some((o) => o.value === wanted)) ui.device.value = wanted;
   // `?worker=1` starts with the SDK's worker on.
   ui.worker.checked = new URLSearchParams(location.search).get('worker') === '1';
+  // `?model=emoji` starts with the emoji model.
+  const pick = new URLSearchParams(location.search).get('model');
+  if (pick && [...ui.model.options].some((o) => o.value === pick)) ui.model.value = pick;
   await load(ui.device.value as Device);
+  await firstRender();
+}
+
+/** The grid, its first two samples as the interpolation's ends, and the sliders at sample 0. */
+async function firstRender(): Promise<void> {
   const seed = Number(ui.seed.value) >>> 0;
   const grid = await timed('sample(16)', (vae) => vae.sample(16, { seed, temperature: Number(ui.temperature.value) }));
   state.grid = grid;

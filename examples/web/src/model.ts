@@ -11,22 +11,29 @@
  * name, whose files the browser entry names the same way, so Vite emits both
  * models.
  *
+ * The emoji model (the model picker's "emoji") is `import emoji from
+ * '@vae/model-emoji'`, its own package, whose entry names its files the same
+ * way; it is imported only when picked, so the digits page never fetches it.
+ *
  * Tests and benchmarks in a checkout without a trained model set
- * `VAE_DEMO_MODEL_DIR` (and `VAE_DEMO_CVAE_DIR` for the conditional one);
+ * `VAE_DEMO_MODEL_DIR` (`VAE_DEMO_CVAE_DIR` for the conditional one,
+ * `VAE_DEMO_EMOJI_DIR` for the emoji one);
  * vite.config.ts then aliases `@demo-model/` (`@demo-cvae/`) to that
  * folder, and the globs below find its files (otherwise the alias points at an
  * empty folder and the glob matches nothing). Those are fetched once and
  * passed as bytes.
  */
-import type { ModelBytes } from '@vae/sdk';
+import type { ModelBytes, ModelSource } from '@vae/sdk';
 
 const fixture = import.meta.glob<string>('@demo-model/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
+const emojiFixture = import.meta.glob<string>('@demo-emoji/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
 const cvaeFixture = import.meta.glob<string>('@demo-cvae/*.{json,onnx}', { eager: true, query: '?url', import: 'default' });
 const find = (files: Record<string, string>, name: string) => Object.entries(files).find(([path]) => path.endsWith(`/${name}`))?.[1];
 const file = (name: string) => find(fixture, name);
 
 let bytes: Promise<ModelBytes> | undefined;
 let cvaeBytes: Promise<ModelBytes> | undefined;
+let emojiBytes: Promise<ModelBytes> | undefined;
 
 async function get(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
@@ -48,4 +55,12 @@ export function demoCvae(): Promise<ModelBytes | 'mnist-cvae'> {
   if (!manifest || !encoder || !decoder) return Promise.resolve('mnist-cvae');
   cvaeBytes ??= Promise.all([get(manifest), get(encoder), get(decoder)]).then(([m, e, d]) => ({ manifest: m, encoder: e, decoder: d }));
   return cvaeBytes;
+}
+
+/** `@vae/model-emoji`'s source unless VAE_DEMO_EMOJI_DIR pointed the build at another folder. */
+export async function demoEmoji(): Promise<ModelSource> {
+  const [manifest, encoder, decoder] = [find(emojiFixture, 'model.json'), find(emojiFixture, 'encoder.onnx'), find(emojiFixture, 'decoder.onnx')];
+  if (!manifest || !encoder || !decoder) return (await import('@vae/model-emoji')).default;
+  emojiBytes ??= Promise.all([get(manifest), get(encoder), get(decoder)]).then(([m, e, d]) => ({ manifest: m, encoder: e, decoder: d }));
+  return emojiBytes;
 }

@@ -15,16 +15,19 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Device, ImageBatch } from './node.js';
-import { VAE, VAEError, encodePng, imagesFromPng, tile } from './node.js';
+import type { Device, ImageBatch, ModelSource } from './node.js';
+import { VAE, VAEError, decodePng, encodePng, fromImageData, tile } from './node.js';
+import type { ImageDataLike } from './node.js';
 import { guessLabel } from './guess-label.js';
 import { BUNDLED_MODELS } from './source/bundled.js';
 
-const HELP = `vae — sample, interpolate and reconstruct MNIST digits with a VAE (ONNX Runtime)
+const HELP = `vae — sample, interpolate and reconstruct images (MNIST digits, colour models) with a VAE (ONNX Runtime)
 
 Usage:
   vae sample      --n 64 --seed 1 [--temperature 1] [--cols 8] --out samples.png
@@ -47,18 +50,23 @@ Conditional models (mnist-cvae):
   These options and restyle load the bundled mnist-cvae unless --model says otherwise.
 
 Options for every command:
-  --model NAME|DIR|URL  a bundled model (${BUNDLED_MODELS.join(', ')}), or a model folder or URL with
-                    model.json (default: mnist, or mnist-cvae for the conditional options)
+  --model NAME|DIR|URL|PACKAGE  a bundled model (${BUNDLED_MODELS.join(', ')}), a model folder or URL
+                    with model.json, or an installed model package such as
+                    @vae/model-emoji (default: mnist, or mnist-cvae for the
+                    conditional options)
   --device NAME     auto (default), cpu, cuda, webgpu or wasm (onnxruntime-web)
   --threads N       intra-op threads, at most 2 per core (default: ONNX Runtime's)
   --scale K         enlarge output PNGs K times, nearest neighbour (default 2)
   -h, --help        show this help
   -v, --version     print the SDK version
 
-Input PNGs may be any size or colour. They get MNIST's preparation: the ink
-is found (dark on light is inverted, grey paper removed), cropped, fitted
-into 20×20 and centred by its centre of mass in 28×28. --raw skips it and
-only greys, resizes to 28×28 and inverts dark-on-light images.`;
+Input PNGs may be any size or colour. For a 1×28×28 digit model they get
+MNIST's preparation: the ink is found (dark on light is inverted, grey paper
+removed), cropped, fitted into 20×20 and centred by its centre of mass in
+28×28. --raw skips it and only greys, resizes to 28×28 and inverts
+dark-on-light images. For any other model (a colour one such as emoji) they
+are composited on white, centre-cropped to the model's aspect ratio and
+resized to its size; output PNGs are in colour for a colour model.`;
 
 /** A usage problem: print it with a hint and exit 2. */
 class UsageError extends Error {}
@@ -88,13 +96,16 @@ function need(name: string, v: string | undefined): string {
   return v;
 }
 
-/** Nearest-neighbour upscale so a 28-pixel digit is visible in an image viewer. */
+/** Nearest-neighbour upscale so a 28-pixel digit is visible in an image viewer; every channel of a colour image. */
 function upscale(img: ImageBatch, k: number): ImageBatch {
   if (k === 1) return img;
   const [, c, h, w] = img.shape;
-  const out = new Float32Array(c * h * k * w * k);
-  for (let y = 0; y < h * k; y++) for (let x = 0; x < w * k; x++) out[y * w * k + x] = img.data[Math.floor(y / k) * w + Math.floor(x / k)];
-  return { data: out, shape: [1, c, h * k, w * k] };
+  const [H, W] = [h * k, w * k];
+  const out = new Float32Array(c * H * W);
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[(ch * H + y) * W + x] = img.data[(ch * h + Math.floor(y / k)) * w + Math.floor(x / k)];
+  }
+  return { data: out, shape: [1, c, H, W] };
 }
 
 /** Checked before the model loads, so a typo in --out costs nothing. */
@@ -196,7 +207,7 @@ export async function main(
     const scale = int('scale', values.scale, 2);
     if (scale < 1 || scale > 16) throw new UsageError(`--scale must be in [1, 16], got ${scale}`);
     const load = () =>
-      VAE.load(model, {
+      VAE.load(modelPackage(model), {
         device: (values.device ?? 'auto') as Device,
         ...(values.threads !== undefined ? { threads: threadsArg(values.threads) } : {}),
       });
@@ -232,8 +243,9 @@ export async function main(
       const [input, out] = [need('in', values.in), need('out', values.out)];
       const to = values.to === undefined || values.to === 'all' ? 'all' : int('to', values.to);
       let from = values.from === undefined ? undefined : int('from', values.from);
-      const img = await readPng(input, prepare);
+      const pixels = await readPng(input);
       vae = await load();
+      const img = toModelInput(vae, pixels, prepare);
       if (!vae.info.condition) throw new UsageError(`restyle needs a conditional model; ${vae.info.source} has no condition (try --model mnist-cvae)`);
       if (from === undefined) {
         from = (await guessLabel(vae, img)).label;
@@ -247,14 +259,16 @@ export async function main(
       const method = values.method ?? 'linear';
       if (method !== 'linear' && method !== 'slerp') throw new UsageError(`--method must be linear or slerp, got ${JSON.stringify(method)}`);
       const labels = values.labels === undefined ? undefined : labelPair(values.labels);
-      const [a, b] = await Promise.all([readPng(from, prepare), readPng(to, prepare)]);
+      const [pa, pb] = await Promise.all([readPng(from), readPng(to)]);
       vae = await load();
+      const [a, b] = [toModelInput(vae, pa, prepare), toModelInput(vae, pb, prepare)];
       const path = await vae.interpolate(a, b, { steps, method, input: 'image', labels });
       await writePng(out, tile(path, { cols: steps }), scale, io.log);
     } else if (command === 'reconstruct') {
       const [input, out] = [need('in', values.in), need('out', values.out)];
-      const img = await readPng(input, prepare);
+      const pixels = await readPng(input);
       vae = await load();
+      const img = toModelInput(vae, pixels, prepare);
       const seed = values.seed === undefined ? undefined : int('seed', values.seed);
       const label = values.label === undefined ? undefined : int('label', values.label);
       const recon = await vae.reconstruct(img, { sample: Boolean(values.sample), seed, label });
@@ -297,6 +311,23 @@ export async function main(
   }
 }
 
+/**
+ * `--model @vae/model-emoji`: a model package (a scoped npm name that is not a
+ * path on disk) is required from the current folder, as the user's project
+ * installed it; its export is the source. Anything else goes to VAE.load as is.
+ */
+function modelPackage(model: string | undefined): string | ModelSource | undefined {
+  if (model === undefined || !/^@[a-z0-9][\w.-]*\/[a-z0-9][\w.-]*$/i.test(model) || existsSync(model)) return model;
+  const from = createRequire(join(process.cwd(), 'noop.js'));
+  let source: unknown;
+  try {
+    source = from(model);
+  } catch (e) {
+    throw new UsageError(`--model ${model}: cannot load the package from ${process.cwd()} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); install it (npm i ${model}) or pass the model's folder`);
+  }
+  return ((source as { default?: unknown }).default ?? source) as ModelSource;
+}
+
 /** `--labels 3,8`: two class indices (their range is the model's to check). */
 function labelPair(v: string): [number, number] {
   const parts = v.split(',');
@@ -304,14 +335,22 @@ function labelPair(v: string): [number, number] {
   return [int('labels', parts[0].trim()), int('labels', parts[1].trim())];
 }
 
-async function readPng(path: string, prepare: boolean): Promise<ImageBatch> {
+/** Decoded before the model loads, so a bad file costs nothing; fitted to the model's shape once it is known. */
+async function readPng(path: string): Promise<ImageDataLike> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected a PNG file`);
   }
-  return imagesFromPng(bytes, { prepare });
+  return decodePng(bytes);
+}
+
+/** The digit preparation (default, or --raw) for a 1×28×28 model; crop and resize in the model's colours for any other. */
+function toModelInput(vae: VAE, pixels: ImageDataLike, prepare: boolean): ImageBatch {
+  const shape = vae.info.imageShape;
+  const digit = shape[0] === 1 && shape[1] === 28 && shape[2] === 28;
+  return fromImageData(pixels, { shape, prepare: digit ? prepare : false });
 }
 
 declare const __SDK_VERSION__: string | undefined;

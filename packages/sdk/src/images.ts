@@ -5,6 +5,7 @@
 import { VAEInputError } from './errors.js';
 import type { OptionSchema } from './options.js';
 import { checkOptions, t } from './options.js';
+import { fitImage } from './fit-image.js';
 import { flattenAlpha, prepareDigit } from './prepare-digit.js';
 import { resizeArea } from './resize.js';
 import type { ImageBatch } from './tensors.js';
@@ -60,9 +61,11 @@ export function tile(images: ImageBatch, options: TileOptions | number = {}): Im
 const TILE_SCHEMA: OptionSchema = { cols: t.positiveInteger, padding: t.integer, background: t.number };
 
 /**
- * Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped).
+ * Image `index` of a batch as 8-bit grey levels (`round(v·255)`, clamped): a
+ * one-channel image as it is, a three-channel (RGB) one as its Rec. 601
+ * luminance.
  *
- * @throws {@link VAEInputError} unless `index` is an integer in `[0, N - 1]`
+ * @throws {@link VAEInputError} unless `index` is an integer in `[0, N - 1]` and the batch has 1 or 3 channels
  *
  * @example
  * ```ts
@@ -71,15 +74,47 @@ const TILE_SCHEMA: OptionSchema = { cols: t.positiveInteger, padding: t.integer,
  * ```
  */
 export function toGray8(images: ImageBatch, index = 0, where = 'toGray8'): { data: Uint8ClampedArray; width: number; height: number } {
-  checkImageBatch(where, images);
-  const [n, , h, w] = images.shape;
-  if (!Number.isInteger(index) || index < 0 || index >= n) throw new VAEInputError(`index must be an integer in [0, ${n - 1}], got ${index}`);
+  const { src, c, h, w } = pickImage(images, index, where);
   const size = h * w;
-  // Channel 0 only: the SDK's models are greyscale.
-  const src = images.data.subarray(index * images.shape[1] * size, index * images.shape[1] * size + size);
   const out = new Uint8ClampedArray(size);
-  for (let i = 0; i < size; i++) out[i] = Math.round(src[i] * 255);
+  if (c === 1) for (let i = 0; i < size; i++) out[i] = Math.round(src[i] * 255);
+  else for (let i = 0; i < size; i++) out[i] = Math.round((0.299 * src[i] + 0.587 * src[size + i] + 0.114 * src[2 * size + i]) * 255);
   return { data: out, width: w, height: h };
+}
+
+/**
+ * Image `index` of a batch as interleaved 8-bit pixels: `channels` 1 gives
+ * grey levels, 3 gives RGB (a one-channel image repeated in all three), 4 gives
+ * RGBA with opaque alpha. Values are `round(v·255)`, clamped.
+ *
+ * @throws {@link VAEInputError} unless `index` is an integer in `[0, N - 1]` and the batch has 1 or 3 channels
+ *
+ * @example
+ * ```ts
+ * const faces = await vae.sample(1, { seed: 1 });        // [1, 3, 64, 64]
+ * const { data, width, height } = toPixels8(faces, 0, 3); // Uint8ClampedArray(64·64·3), RGB
+ * ```
+ */
+export function toPixels8(images: ImageBatch, index = 0, channels: 1 | 3 | 4 = 4, where = 'toPixels8'): { data: Uint8ClampedArray; width: number; height: number } {
+  if (channels === 1) return toGray8(images, index, where);
+  const { src, c, h, w } = pickImage(images, index, where);
+  const size = h * w;
+  const out = new Uint8ClampedArray(size * channels);
+  for (let i = 0; i < size; i++) {
+    for (let k = 0; k < 3; k++) out[i * channels + k] = Math.round(src[(c === 1 ? 0 : k * size) + i] * 255);
+    if (channels === 4) out[i * 4 + 3] = 255;
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Image `index`'s planar values, once the index and channel count are checked. */
+function pickImage(images: ImageBatch, index: number, where: string): { src: Float32Array; c: number; h: number; w: number } {
+  checkImageBatch(where, images);
+  const [n, c, h, w] = images.shape;
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new VAEInputError(`index must be an integer in [0, ${n - 1}], got ${index}`);
+  if (c !== 1 && c !== 3) throw new VAEInputError(`${where}: images have ${c} channels; expected 1 (grey) or 3 (RGB)`);
+  const size = c * h * w;
+  return { src: images.data.subarray(index * size, (index + 1) * size), c, h, w };
 }
 
 /** The structural part of the DOM `ImageData` the SDK reads and writes. */
@@ -98,7 +133,8 @@ export interface ImageDataLike {
 export type ImageDataOut = typeof globalThis extends { ImageData: { prototype: infer T extends ImageDataLike } } ? T : ImageDataLike;
 
 /**
- * Image `index` as RGBA pixels: a real `ImageData` where the global exists
+ * Image `index` as RGBA pixels (grey images in all three colour channels,
+ * RGB ones in colour, alpha opaque): a real `ImageData` where the global exists
  * (browsers, workers), else a plain object of the same shape, so the call
  * works in Node too.
  *
@@ -108,17 +144,9 @@ export type ImageDataOut = typeof globalThis extends { ImageData: { prototype: i
  * ```
  */
 export function toImageData(images: ImageBatch, index = 0): ImageDataOut {
-  const g = toGray8(images, index, 'toImageData');
-  const rgba = new Uint8ClampedArray(g.width * g.height * 4);
-  for (let i = 0; i < g.data.length; i++) {
-    const v = g.data[i];
-    rgba[4 * i] = v;
-    rgba[4 * i + 1] = v;
-    rgba[4 * i + 2] = v;
-    rgba[4 * i + 3] = 255;
-  }
+  const { data: rgba, width, height } = toPixels8(images, index, 4, 'toImageData');
   const Ctor = (globalThis as { ImageData?: new (d: Uint8ClampedArray, w: number, h: number) => ImageDataLike }).ImageData;
-  return (Ctor ? new Ctor(rgba, g.width, g.height) : { data: rgba, width: g.width, height: g.height }) as ImageDataOut;
+  return (Ctor ? new Ctor(rgba, width, height) : { data: rgba, width, height }) as ImageDataOut;
 }
 
 /** Options for turning arbitrary pixels into model input. */
@@ -138,27 +166,52 @@ export interface FromPixelsOptions {
    * (the paper); without, when the border is mostly bright.
    */
   invert?: boolean | 'auto';
-  /** Target size `[height, width]`; default `[28, 28]`. */
+  /** Target size `[height, width]` of a one-channel image; default `[28, 28]`. Give `shape` instead for a model's input. */
   size?: readonly [number, number];
+  /**
+   * The model's image shape `[C, H, W]` (`vae.info.imageShape`), C 1 (grey) or
+   * 3 (RGB). For `[1, 28, 28]` the pixels are read as a digit (above); for any
+   * other shape the image is composited on `background`, centre-cropped to
+   * the model's aspect ratio and area-resized, with no inversion unless
+   * `invert: true`, and `prepare: true` is an error.
+   */
+  shape?: readonly [number, number, number];
+  /** RGB in [0, 1] that transparent pixels are composited on, for a model that is not a digit model; default white `[1, 1, 1]`. */
+  background?: readonly [number, number, number];
 }
 
 /** The schema {@link fromImageData} checks its options against. @internal */
-export const FROM_PIXELS_SCHEMA: OptionSchema = { prepare: t.boolean, invert: t.either(t.boolean, t.oneOf('auto')), size: t.integerPair };
+export const FROM_PIXELS_SCHEMA: OptionSchema = {
+  prepare: t.boolean,
+  invert: t.either(t.boolean, t.oneOf('auto')),
+  size: t.integerPair,
+  shape: { expected: 'an image shape [C, H, W] of integers', test: (v) => Array.isArray(v) && v.length === 3 && v.every(Number.isInteger) },
+  background: { expected: 'an RGB colour [r, g, b] with each value in [0, 1]', test: (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1) },
+};
+
+/** The largest side {@link fromImageData} produces. */
+const MAX_SIDE = 4096;
 
 /**
- * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch of
- * `size` (28×28), white digit on black as the model expects. By default with
+ * RGBA pixels (a canvas `ImageData`, a decoded PNG) → a one-image batch the
+ * model takes. Pass the model's shape (`{ shape: vae.info.imageShape }`): a
+ * colour or grey model of any size gets the image composited on white,
+ * centre-cropped to its aspect ratio and resized; a 1×28×28 digit model (also
+ * the default without `shape`) gets a white digit on black, by default through
  * MNIST's preparation (see {@link FromPixelsOptions.prepare}), so a digit
  * drawn anywhere on a canvas of any shape, in any ink, reads like an MNIST
  * digit; `{ prepare: false }` only greys, resizes and inverts.
  *
- * @throws {@link VAEInputError} for pixels whose `data.length` is not `width·height·4`, or bad options
+ * @throws {@link VAEInputError} for pixels whose `data.length` is not `width·height·4`, a shape of other
+ *   than 1 or 3 channels, `prepare: true` for a shape other than 1×28×28, or bad options
  *
  * @example
  * ```ts
  * // A digit drawn anywhere on a 400×300 canvas, dark ink on white: cropped, centred and made white on black.
  * const image = fromImageData(canvas.getContext('2d')!.getImageData(0, 0, 400, 300));
  * const recon = await vae.reconstruct(image);
+ * // A photo for a 3×64×64 colour model: centre-cropped to a square, resized to 64×64.
+ * const face = fromImageData(photoPixels, { shape: faces.info.imageShape });
  * ```
  */
 export function fromImageData(image: ImageDataLike, options: FromPixelsOptions = {}): ImageBatch {
@@ -168,10 +221,21 @@ export function fromImageData(image: ImageDataLike, options: FromPixelsOptions =
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || !isByteArray(data) || data.length !== width * height * 4) {
     throw new VAEInputError(`expected RGBA pixels with data.length === width·height·4, got ${width}×${height} and ${data?.length} bytes`);
   }
-  const [th, tw] = opts.size ?? [28, 28];
-  if (th < 1 || tw < 1 || th > 4096 || tw > 4096) throw new VAEInputError(`size must be [height, width] with both in [1, 4096], got [${th}, ${tw}]`);
+  if (opts.shape !== undefined && opts.size !== undefined) throw new VAEInputError('fromImageData: give either shape [C, H, W] or size [H, W], not both');
+  const [tc, th, tw] = opts.shape ?? [1, ...(opts.size ?? [28, 28])];
+  if (th < 1 || tw < 1 || th > MAX_SIDE || tw > MAX_SIDE) {
+    throw new VAEInputError(`${opts.shape ? 'shape must be [C, H, W] with H and W' : 'size must be [height, width] with both'} in [1, ${MAX_SIDE}], got [${(opts.shape ?? opts.size)!.join(', ')}]`);
+  }
+  if (tc !== 1 && tc !== 3) throw new VAEInputError(`shape [${opts.shape!.join(', ')}] has ${tc} channels; expected 1 (grey) or 3 (RGB)`);
   const invert = opts.invert ?? 'auto';
   const n = width * height;
+  // Only a digit model's input is read as a digit; the legacy size option always was.
+  if (opts.shape && !(tc === 1 && th === 28 && tw === 28)) {
+    if (opts.prepare) throw new VAEInputError(`fromImageData: prepare (MNIST's digit preparation) applies only to 1×28×28 digit models; this shape is ${tc}×${th}×${tw}, expected prepare: false or omitted`);
+    const out = fitImage(data, width, height, tc, th, tw, opts.background ?? [1, 1, 1]);
+    if (invert === true) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
+    return { data: out, shape: [1, tc, th, tw] };
+  }
   if (opts.prepare ?? true) {
     return { data: prepareDigit(flattenAlpha(data, n), width, height, invert, th, tw), shape: [1, 1, th, tw] };
   }

@@ -36,7 +36,7 @@ export type { BundledModelName } from './source/bundled.js';
 export { parseManifest } from './manifest.js';
 export type { ImageBatch, LatentBatch, ImagesInput, LatentsInput } from './tensors.js';
 export { imageAt } from './tensors.js';
-export { tile, toGray8, toImageData, fromImageData } from './images.js';
+export { tile, toGray8, toPixels8, toImageData, fromImageData } from './images.js';
 export type { TileOptions, ImageDataLike, ImageDataOut, FromPixelsOptions } from './images.js';
 export { lerp, slerp } from './interpolate.js';
 export { gaussianLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';

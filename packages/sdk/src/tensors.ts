@@ -11,7 +11,7 @@ import { describe } from './random.js';
 export interface ImageBatch {
   /** Pixel values, image after image, each channel-major then row-major: `data[((i·C + c)·H + y)·W + x]`. */
   readonly data: Float32Array;
-  /** `[N, C, H, W]`: images, channels (1 for MNIST), height, width. */
+  /** `[N, C, H, W]`: images, channels (1 for grey such as MNIST, 3 for RGB), height, width. */
   readonly shape: readonly [n: number, channels: number, height: number, width: number];
 }
 
@@ -25,10 +25,10 @@ export interface LatentBatch {
 
 /**
  * Anything accepted as images:
- * - a flat `Float32Array`/`Float64Array`/`number[]` of N·784 values in [0, 1];
- * - a flat `Uint8Array`/`Uint8ClampedArray` of N·784 bytes (scaled by 1/255);
- * - `number[][]` (or an array of typed arrays), one 784-value image per row;
- * - a tensor-like `{ data, shape | dims }` with shape `[N, 1, 28, 28]` (e.g. an {@link ImageBatch}).
+ * - a flat `Float32Array`/`Float64Array`/`number[]` of N·C·H·W values in [0, 1] (N·784 for MNIST), planar (NCHW);
+ * - a flat `Uint8Array`/`Uint8ClampedArray` of N·C·H·W bytes (scaled by 1/255);
+ * - `number[][]` (or an array of typed arrays), one C·H·W-value image per row;
+ * - a tensor-like `{ data, shape | dims }` with shape `[N, C, H, W]` (`[N, 1, 28, 28]` for MNIST; e.g. an {@link ImageBatch}).
  */
 export type ImagesInput =
   | Float32Array
@@ -237,7 +237,7 @@ export function checkImageBatch(where: string, images: unknown): ImageBatch {
   const b = images as ImageBatch;
   const expected = 'an ImageBatch { data: Float32Array, shape: [N, C, H, W] } (what vae.sample, decode and reconstruct return)';
   if (images === null || typeof images !== 'object' || ArrayBuffer.isView(images) || Array.isArray(images)) {
-    throw new VAEInputError(`${where} expects ${expected}, got ${describe(images)}${ArrayBuffer.isView(images) ? '; wrap raw pixels as { data, shape: [1, 1, 28, 28] }' : ''}`);
+    throw new VAEInputError(`${where} expects ${expected}, got ${describe(images)}${ArrayBuffer.isView(images) ? '; wrap raw pixels as { data, shape: [N, C, H, W] }' : ''}`);
   }
   if (!(b.data instanceof Float32Array)) throw new VAEInputError(`${where} expects ${expected}; its data is ${describe(b.data)}`);
   const s = b.shape;

@@ -61,7 +61,7 @@ describe('typed errors for bad inputs', () => {
     ] as const) {
       const e = await thrown(f);
       expect(e).toBeInstanceOf(VAEInputError);
-      expect(e.message).toMatch(new RegExp(`^${name} expects an ImageBatch \\{ data: Float32Array, shape: \\[N, C, H, W\\] \\}.*got a Float32Array of length 784; wrap raw pixels as \\{ data, shape: \\[1, 1, 28, 28\\] \\}$`));
+      expect(e.message).toMatch(new RegExp(`^${name} expects an ImageBatch \\{ data: Float32Array, shape: \\[N, C, H, W\\] \\}.*got a Float32Array of length 784; wrap raw pixels as \\{ data, shape: \\[N, C, H, W\\] \\}$`));
     }
     const e = await thrown(() => tile({ data: new Float32Array(10), shape: [1, 1, 28, 28] }));
     expect(e.message).toBe('tile: shape [1, 1, 28, 28] needs 784 values but data has 10');
@@ -104,7 +104,7 @@ describe('typed errors for bad inputs', () => {
     expect(load).toBeInstanceOf(VAEInputError);
     expect(load.message).toBe('VAE.load: unknown option "devise" (did you mean "device"?); valid options are device, dtype, threads, batchSize, wasm, signal, timeoutMs, onProgress, worker, cache');
     expect((await thrown(() => vae.sample(1, { sead: 1 } as never))).message).toBe('vae.sample: unknown option "sead" (did you mean "seed"?); valid options are seed, temperature, label');
-    expect((await thrown(() => fromImageData(pixels, { invrt: true } as never))).message).toMatch(/^fromImageData: unknown option "invrt" \(did you mean "invert"\?\); valid options are prepare, invert, size$/);
+    expect((await thrown(() => fromImageData(pixels, { invrt: true } as never))).message).toMatch(/^fromImageData: unknown option "invrt" \(did you mean "invert"\?\); valid options are prepare, invert, size, shape, background$/);
     expect((await thrown(() => gaussianLatents(1, 4, { temprature: 2 } as never))).message).toBe('gaussianLatents: unknown option "temprature" (did you mean "temperature"?); valid options are seed, temperature');
     expect((await thrown(() => tile(digit, { col: 2 } as never))).message).toMatch(/^tile: unknown option "col" \(did you mean "cols"\?\)/);
     expect((await thrown(() => vae.interpolate(digit, digit, { stpes: 3 } as never))).message).toMatch(/unknown option "stpes" \(did you mean "steps"\?\); valid options are steps, method, input, labels$/);

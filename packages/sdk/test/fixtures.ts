@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArchName } from '@vae/format';
+import type { ArchName, ImageShape } from '@vae/format';
 import { buildArchSpec, weightShapes } from '@vae/format';
 import type { CheckpointHeader } from '@vae/format/checkpoint';
 import { decodeCheckpoint, encodeCheckpoint } from '@vae/format/checkpoint';
@@ -38,11 +38,11 @@ const cache = new Map<string, FixtureModel>();
  * Exports a random `arch` model with `latent` dims into a fresh temp folder
  * (cached per process); with `classes`, a conditional one (both graphs take `y`).
  */
-export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number; classes?: number } = {}): FixtureModel {
+export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number; classes?: number; imageShape?: ImageShape } = {}): FixtureModel {
   const key = JSON.stringify(opts);
   const hit = cache.get(key);
   if (hit) return hit;
-  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}), ...(opts.classes ? { classes: opts.classes } : {}), ...(opts.imageShape ? { imageShape: opts.imageShape } : {}) });
   const r = rng(opts.seed ?? 1);
   const tensors = [...weightShapes(spec)].map(([name, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);

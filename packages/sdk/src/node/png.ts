@@ -1,6 +1,6 @@
 /**
  * PNG codec over `fast-png` (pure JS, so the same code runs in browsers):
- * writes 8-bit greyscale and reads every PNG the spec allows (all colour
+ * writes 8-bit greyscale or RGB and reads every PNG the spec allows (all colour
  * types and depths, Adam7 interlacing, palette and colour-key transparency).
  * A bounded pre-pass checks the chunk structure and CRCs and inflates the
  * image data at most to the size the header declares before `fast-png`
@@ -11,12 +11,12 @@ import type { DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { VAEInputError } from '../errors.js';
 import type { FromPixelsOptions, ImageDataLike } from '../images.js';
-import { fromImageData, toGray8 } from '../images.js';
+import { fromImageData, toPixels8 } from '../images.js';
 import type { ImageBatch } from '../tensors.js';
 
 /**
  * Largest image {@link decodePng} accepts, in pixels (4096×4096). The SDK
- * shrinks every input to 28×28, and the RGBA result of a bigger image would
+ * shrinks every input to the model's size, and the RGBA result of a bigger image would
  * be 64 MiB or more; the limit is checked against the header before any
  * pixel buffer exists.
  */
@@ -316,9 +316,10 @@ function toRgba(src: ArrayLike<number>, palette: DecodedPng['palette'], key: Dec
 
 /**
  * Encodes image `index` of a batch (use {@link tile} first for a grid) as an
- * 8-bit greyscale PNG.
+ * 8-bit PNG: greyscale for a one-channel batch, RGB for a three-channel one.
  *
  * @throws {@link VAEInputError} unless `images` is an {@link ImageBatch} (`{ data: Float32Array, shape: [N, C, H, W] }`)
+ *   of 1 or 3 channels
  *
  * @example
  * ```ts
@@ -327,19 +328,26 @@ function toRgba(src: ArrayLike<number>, palette: DecodedPng['palette'], key: Dec
  * ```
  */
 export function encodePng(images: ImageBatch, index = 0): Uint8Array {
-  const { data, width, height } = toGray8(images, index, 'encodePng');
-  return encodeFastPng({ width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), depth: 8, channels: 1 });
+  const channels = images?.shape?.[1] === 3 ? 3 : 1;
+  const { data, width, height } = toPixels8(images, index, channels, 'encodePng');
+  return encodeFastPng({ width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), depth: 8, channels });
 }
 
 /**
  * PNG bytes → a one-image batch ready for `encode`/`reconstruct`, through
- * {@link fromImageData}: by default the MNIST preparation (ink found and made
- * white on black, cropped, fitted into 20×20 and centred by its centre of mass
- * in 28×28); `{ prepare: false }` only greys and resizes.
+ * {@link fromImageData}. With `{ shape: vae.info.imageShape }` for a model
+ * other than 1×28×28: composited on white, centre-cropped and resized, in
+ * colour for an RGB model. For a digit model (and without `shape`): by default
+ * the MNIST preparation (ink found and made white on black, cropped, fitted
+ * into 20×20 and centred by its centre of mass in 28×28); `{ prepare: false }`
+ * only greys and resizes.
+ *
+ * @throws {@link VAEInputError} for bytes that are not a readable PNG (see {@link decodePng}) or bad options
  *
  * @example
  * ```ts
  * const recon = await vae.reconstruct(imagesFromPng(await readFile('digit.png')));
+ * const face = await faces.reconstruct(imagesFromPng(await readFile('face.png'), { shape: faces.info.imageShape }));
  * ```
  */
 export function imagesFromPng(bytes: Uint8Array, options: FromPixelsOptions = {}): ImageBatch {
