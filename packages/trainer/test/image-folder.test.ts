@@ -14,7 +14,7 @@ import { DatasetError, loadDataset } from '../src/data/datasets.js';
 import { splitIndices } from '../src/data/folder-split.js';
 import type { ImageFolderOptions } from '../src/data/image-folder.js';
 import { loadImageFolder } from '../src/data/image-folder.js';
-import { imageFolderSpec } from '../src/data/image-folder-spec.js';
+import { imageFolderSpec, isIdxDirectory, parseImageFolderSpec } from '../src/data/image-folder-spec.js';
 import type { ImagePrep } from '../src/data/image-prep.js';
 import { parseBackground } from '../src/data/image-prep.js';
 import { train } from '../src/train/train.js';
@@ -188,7 +188,8 @@ describe('image folder: bad data', () => {
   it('skips an unreadable file when at most 1% are, listing it by name with a count', async () => {
     const dir = tmp('skip');
     for (let i = 0; i < 100; i++) await image(join(dir, `${String(i).padStart(3, '0')}.png`), 8, 8, solid([i, 0, 0, 255]));
-    writeFileSync(join(dir, 'broken.png'), 'this is not a PNG');
+    // Sorted first, so every readable image after it has to move up one slot.
+    writeFileSync(join(dir, '0-broken.png'), 'this is not a PNG');
     const lines: string[] = [];
     const data = await loadDataset(
       imageFolderSpec({ dir, crop: null, background: '#ffffff', grey: true, testFraction: 0.1, labels: null }),
@@ -196,9 +197,11 @@ describe('image folder: bad data', () => {
       { imageShape: [8, 8, 1], seed: 1, cacheRoot: tmp('cache'), maxBytes: 2 ** 30, progress: null, log: (l) => lines.push(l) },
     );
     expect(data.train.count + data.test.count).toBe(100);
-    expect(lines[0]).toMatch(/^skipped 1 unreadable image: broken\.png: /);
+    expect(lines[0]).toMatch(/^skipped 1 unreadable image: 0-broken\.png: /);
     const f = await load(dir, rgbPrep(8));
-    expect(f.skipped.map((s) => s.file)).toEqual(['broken.png']);
+    expect(f.skipped.map((s) => s.file)).toEqual(['0-broken.png']);
+    expect(f.index.count).toBe(100);
+    for (let k = 0; k < 100; k++) expect(at(f.images, 8, 3, k, 4, 4)).toEqual([k, 0, 0]);
   });
 
   it('refuses a folder with more than 1% unreadable files, naming examples', async () => {
@@ -220,6 +223,20 @@ describe('image folder: bad data', () => {
     const e2 = await load(empty, rgbPrep(8)).catch((e) => e);
     expect(e2).toBeInstanceOf(DatasetError);
     expect(e2.message).toBe(`${empty}: no readable image: no .png/.jpg/.jpeg/.webp file in it or its subfolders`);
+  });
+});
+
+describe('image folder: --dataset DIR', () => {
+  it('is IDX data when DIR holds any train-/t10k- IDX file, else an image folder spec with absolute paths', () => {
+    const idxDir = tmp('idx');
+    writeFileSync(join(idxDir, 'train-images-idx3-ubyte'), '');
+    expect(isIdxDirectory(idxDir)).toBe(true);
+    const images = tmp('imgs');
+    expect(isIdxDirectory(images)).toBe(false);
+    const spec = imageFolderSpec({ dir: 'rel', crop: 148, background: '#000000', grey: false, testFraction: 0.1, labels: 'l.csv' }, '/base');
+    expect(parseImageFolderSpec(spec)).toEqual({ dir: '/base/rel', crop: 148, background: '#000000', grey: false, testFraction: 0.1, labels: '/base/l.csv' });
+    expect(parseImageFolderSpec('mnist')).toBeNull();
+    expect(() => parseImageFolderSpec('image-folder:{"dir":"x"}')).toThrow(DatasetError);
   });
 });
 

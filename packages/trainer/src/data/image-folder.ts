@@ -56,6 +56,23 @@ export interface ImageFolder {
   identity: DataFileDigest[];
 }
 
+/** Files hashed or decoded at once: enough to hide file-system latency, few enough to bound memory. */
+const IO_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in input order; the first error wins. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 function examples(names: readonly string[], max = 5): string {
   return names.slice(0, max).join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
 }
@@ -105,14 +122,17 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   const folderHash = createHash('sha256');
   let totalBytes = 0;
   const tooBig = new Set<string>();
-  for (const f of candidates) {
+  const digests = await mapLimit(candidates, IO_CONCURRENCY, async (f) => {
     const s = await fs.stat(join(dir, f));
     const h = createHash('sha256');
     if (s.size > MAX_IMAGE_FILE_BYTES) tooBig.add(f);
     else h.update(await fs.readFile(join(dir, f)));
-    totalBytes += s.size;
-    folderHash.update(`${f}\0${s.size}\0${h.digest('hex')}\n`);
-  }
+    return { size: s.size, sha256: h.digest('hex') };
+  });
+  candidates.forEach((f, i) => {
+    totalBytes += digests[i].size;
+    folderHash.update(`${f}\0${digests[i].size}\0${digests[i].sha256}\n`);
+  });
   const contentHash = folderHash.digest('hex');
   let csvText: string | null = null;
   if (opts.labelsCsv) {
@@ -138,20 +158,29 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   const files: string[] = [];
   const skipped: { file: string; reason: string }[] = [];
   const bar = opts.progress ? new EpochProgress(`decoding ${dir}`, candidates.length, opts.progress) : null;
-  let decoded = 0;
-  for (const [i, f] of candidates.entries()) {
+  let done = 0;
+  // Each image decodes into its own slot (several at once: libvips waits on I/O), then the readable ones close ranks in order.
+  const ok = await mapLimit(candidates, IO_CONCURRENCY, async (f, i) => {
     try {
       if (tooBig.has(f)) throw new ImageDecodeError(`${f}: larger than ${MAX_IMAGE_FILE_BYTES} bytes`);
-      await prepareImage(await fs.readFile(join(dir, f)), prep, all.subarray(files.length * px, (files.length + 1) * px), f);
-      files.push(f);
-      decoded++;
+      await prepareImage(await fs.readFile(join(dir, f)), prep, all.subarray(i * px, (i + 1) * px), f);
+      return null;
     } catch (e) {
       if (!(e instanceof ImageDecodeError)) throw e instanceof Error && e.name === 'ImagePrepError' ? new DatasetError(e.message) : e;
-      skipped.push({ file: f, reason: e.message });
+      return e.message;
+    } finally {
+      bar?.update(++done);
     }
-    bar?.update(i + 1);
-  }
+  });
   bar?.finish();
+  candidates.forEach((f, i) => {
+    if (ok[i] !== null) skipped.push({ file: f, reason: ok[i]! });
+    else {
+      if (files.length !== i) all.copyWithin(files.length * px, i * px, (i + 1) * px);
+      files.push(f);
+    }
+  });
+  const decoded = files.length;
   const named = skipped.map((s) => s.reason);
   if (files.length === 0) throw new DatasetError(`${dir}: no readable image among ${candidates.length} files, e.g. ${examples(named, 3)}`);
   if (skipped.length > MAX_UNREADABLE_FRACTION * candidates.length) {
