@@ -51,7 +51,7 @@ Training:
                             #rgb or #rrggbb
   --grey                    image folder: one grey channel instead of RGB
   --test-fraction F         image folder: share held out for testing (default 0.1);
-                            the test indices go to DIR/split.json and the checkpoint
+                            the test indices go to the run's split.json
   --labels FILE.csv         image folder: "file,label" lines for --conditional
                             (default: the first subfolder of each image names its class)
   --cache-dir DIR           image folder caches (default ~/.cache/vae/images)
@@ -122,7 +122,7 @@ const VALUE_FLAGS = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type ===
 function folderDatasetSpec(dir: string | undefined, v: { crop?: string; background?: string; grey?: boolean; 'test-fraction'?: string; labels?: string }): string | undefined {
   const given = (['crop', 'background', 'grey', 'test-fraction', 'labels'] as const).filter((k) => v[k] !== undefined);
   if (dir === undefined || dir === 'mnist' || dir === 'fashion' || isIdxDirectory(dir)) {
-    if (given.length) throw new TrainOptionsError(`--${given.join(', --')} apply to an image folder, but --dataset ${dir ?? '(default mnist)'} is IDX data`);
+    if (given.length) throw new TrainOptionsError(`--${given.join(', --')} ${given.length > 1 ? 'apply' : 'applies'} to an image folder, but --dataset ${dir ?? '(default mnist)'} is IDX data`);
     return dir;
   }
   const bg = parseBackground(v.background ?? 'white');
