@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, readCheckpoint } from '@vae/format/checkpoint';
 import { gather } from '../src/data/batcher.js';
-import { DatasetError, loadDataset } from '../src/data/datasets.js';
+import { DatasetError, loadDataset, resolveClasses } from '../src/data/datasets.js';
 import { splitIndices } from '../src/data/folder-split.js';
 import type { ImageFolderOptions } from '../src/data/image-folder.js';
 import { loadImageFolder } from '../src/data/image-folder.js';
@@ -237,6 +237,28 @@ describe('image folder: --dataset DIR', () => {
     expect(parseImageFolderSpec(spec)).toEqual({ dir: '/base/rel', crop: 148, background: '#000000', grey: false, testFraction: 0.1, labels: '/base/l.csv' });
     expect(parseImageFolderSpec('mnist')).toBeNull();
     expect(() => parseImageFolderSpec('image-folder:{"dir":"x"}')).toThrow(DatasetError);
+  });
+});
+
+describe('image folder: conditional runs', () => {
+  it('refuses --conditional on a folder without labels, saying how to give them', async () => {
+    const dir = tmp('flat');
+    for (let i = 0; i < 3; i++) await image(join(dir, `${i}.png`), 8, 8, solid([0, 0, 0, 255]));
+    const data = await loadDataset(imageFolderSpec({ dir, crop: null, background: '#ffffff', grey: true, testFraction: 0.3, labels: null }), undefined, {
+      imageShape: [8, 8, 1],
+      seed: 1,
+      cacheRoot: tmp('cache'),
+      maxBytes: 2 ** 30,
+    });
+    const err = (() => {
+      try {
+        return resolveClasses(data, undefined);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as Error).message).toBe(`${dir}: a conditional VAE needs at least 2 classes, but the image folder has no labels; put each image in a subfolder named for its class, or pass --labels FILE.csv`);
   });
 });
 

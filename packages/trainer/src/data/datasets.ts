@@ -185,8 +185,13 @@ export async function loadDataset(spec: string, labelLimit = IDX_CLASSES, folder
  * ({@link loadDataset}), which refuses a label at or above it, naming the file and index.
  *
  * @throws {@link DatasetError} when `--classes` disagrees with a named dataset, or the labels give fewer than 2 classes
+ *   (for an image folder: when it has no subfolder or CSV labels)
  */
 export function resolveClasses(data: Dataset, requested: number | undefined): number {
+  if (data.split && (data.classNames?.length ?? 0) < 2) {
+    const found = data.classNames?.length ? `only one class (${data.classNames[0]})` : 'no labels';
+    throw new DatasetError(`${data.name}: a conditional VAE needs at least 2 classes, but the image folder has ${found}; put each image in a subfolder named for its class, or pass --labels FILE.csv`);
+  }
   if (typeof data.classes === 'number') {
     if (requested !== undefined && requested !== data.classes) {
       throw new DatasetError(`--classes ${requested}: ${data.name} has ${data.classes} classes; drop --classes or pass --classes ${data.classes}`);
