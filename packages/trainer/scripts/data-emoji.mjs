@@ -25,9 +25,20 @@ const VERSION = '16.0.0';
 const NAME = `${PKG}-${VERSION}`;
 const IMG_DIR = 'package/img/google/64';
 
+/** A failure with its message for the user; thrown (not exited) so that the temporary folder is removed. */
+class EmojiDataError extends Error {}
+
 function fail(msg) {
-  process.stderr.write(`data:emoji: ${msg}\n`);
-  process.exit(1);
+  throw new EmojiDataError(msg);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 function run(cmd, args, what) {
@@ -54,6 +65,11 @@ async function main(argv) {
   }
   const t0 = performance.now();
   await fs.mkdir(root, { recursive: true });
+  // Left by a killed run: its process is gone.
+  for (const f of await fs.readdir(root)) {
+    const m = new RegExp(`^\\.${NAME.replace(/\./g, '\\.')}\\.(\\d+)\\.tmp$`).exec(f);
+    if (m && !alive(Number(m[1]))) await fs.rm(join(root, f), { recursive: true, force: true });
+  }
   const tmp = join(root, `.${NAME}.${process.pid}.tmp`);
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
@@ -114,4 +130,7 @@ async function main(argv) {
   }
 }
 
-main(process.argv.slice(2)).catch((e) => fail(e.message));
+main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`data:emoji: ${e instanceof EmojiDataError ? e.message : e.stack}\n`);
+  process.exit(1);
+});
