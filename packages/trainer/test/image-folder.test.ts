@@ -118,8 +118,11 @@ describe('image folder: cache', () => {
     await image(join(dir, 'x', '1.png'), 8, 8, solid([1, 2, 3, 255]));
     await image(join(dir, 'y', '2.png'), 8, 8, solid([4, 5, 6, 255]));
     const cacheRoot = tmp('cache-root');
-    const first = await load(dir, rgbPrep(8), { cacheRoot });
+    const bar: string[] = [];
+    const first = await load(dir, rgbPrep(8), { cacheRoot, progress: { write: (t: string) => bar.push(t) } });
     expect(first.decoded).toBe(2);
+    // The epoch progress bar, without a loss: one line per tenth when not a TTY.
+    expect(bar.at(-1)).toMatch(new RegExp(`^decoding ${dir} █{24} 100% 2/2 \\| \\d+ img/s \\| ETA 0s\n$`));
     const index = JSON.parse(readFileSync(join(first.cacheDir, 'index.json'), 'utf8'));
     expect(index).toEqual({ version: 1, count: 2, height: 8, width: 8, channels: 3, files: ['x/1.png', 'y/2.png'], labels: [0, 1], classNames: ['x', 'y'] });
     const bytes = readFileSync(join(first.cacheDir, 'images.u8'));
