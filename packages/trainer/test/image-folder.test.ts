@@ -136,6 +136,12 @@ describe('image folder: cache', () => {
     expect(statSync(join(first.cacheDir, 'images.u8')).mtimeMs).toBe(mtime);
     expect(second.images).toEqual(first.images);
 
+    // A damaged entry (a label outside classNames) is decoded again, not trusted.
+    writeFileSync(join(first.cacheDir, 'index.json'), JSON.stringify({ ...index, labels: [0, 2] }));
+    const repaired = await load(dir, rgbPrep(8), { cacheRoot });
+    expect(repaired.decoded).toBe(2);
+    expect(JSON.parse(readFileSync(join(first.cacheDir, 'index.json'), 'utf8'))).toEqual(index);
+
     // Other content or other settings are another key.
     await image(join(dir, 'y', '2.png'), 8, 8, solid([7, 8, 9, 255]));
     const changed = await load(dir, rgbPrep(8), { cacheRoot });

@@ -43,7 +43,11 @@ function validIndex(v: unknown, bytes: number): v is CacheIndex {
   if (typeof o !== 'object' || o === null || o.version !== 1 || !dim(o.height) || !dim(o.width) || !dim(o.channels) || !Number.isSafeInteger(o.count) || o.count < 0) return false;
   if (o.count * o.height * o.width * o.channels !== bytes) return false;
   if (!Array.isArray(o.files) || o.files.length !== o.count || !o.files.every((f) => typeof f === 'string')) return false;
-  if (o.labels !== undefined && (!Array.isArray(o.labels) || o.labels.length !== o.count)) return false;
+  // Labels index classNames; a damaged cache must not wrap into other classes when stored as uint8.
+  if ((o.labels === undefined) !== (o.classNames === undefined)) return false;
+  if (o.classNames !== undefined && (!Array.isArray(o.classNames) || o.classNames.length > 256 || !o.classNames.every((n) => typeof n === 'string'))) return false;
+  const k = o.classNames?.length ?? 0;
+  if (o.labels !== undefined && (!Array.isArray(o.labels) || o.labels.length !== o.count || !o.labels.every((l) => Number.isInteger(l) && l >= 0 && l < k))) return false;
   return true;
 }
 
