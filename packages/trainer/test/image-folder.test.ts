@@ -77,6 +77,17 @@ describe('image folder: decoding and preparation', () => {
     expect(err.message).toBe('g.png: --crop 20 is larger than the image (16x16); expected a crop of at most 16');
   });
 
+  it('applies the EXIF orientation before the centre crop', async () => {
+    const dir = tmp('orient');
+    const raw = Buffer.alloc(16 * 8 * 4);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 16; x++) raw.set(x < 8 ? [255, 0, 0, 255] : [0, 0, 255, 255], 4 * (y * 16 + x));
+    // Stored 16x8 (left red, right blue) with orientation 6: shown rotated 90 degrees clockwise, 8x16, red on top.
+    writeFileSync(join(dir, 'o.png'), await sharp(raw, { raw: { width: 16, height: 8, channels: 4 } }).png().withMetadata({ orientation: 6 }).toBuffer());
+    const f = await load(dir, rgbPrep(8, { crop: 8 }));
+    // The centre 8x8 of the upright 8x16 image is its rows 4..11: four red rows, then four blue.
+    for (let y = 0; y < 8; y++) expect(at(f.images, 8, 3, 0, 2, y)).toEqual(y < 4 ? [255, 0, 0] : [0, 0, 255]);
+  });
+
   it('resizes to the image size: edge columns far from the colour boundary keep their colour exactly', async () => {
     const dir = tmp('resize');
     await image(join(dir, 'h.png'), 16, 16, (x) => (x < 8 ? [255, 0, 0, 255] : [0, 0, 255, 255]));

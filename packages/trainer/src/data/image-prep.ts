@@ -62,11 +62,12 @@ export function prepChannels(prep: ImagePrep): number {
 export async function prepareImage(bytes: Uint8Array, prep: ImagePrep, out: Uint8Array, file: string): Promise<void> {
   let rgba: Buffer;
   try {
-    let img = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_SOURCE_PIXELS, animated: false });
+    // Upright as a viewer shows it: a camera JPEG's EXIF orientation applies before the crop.
+    let img = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_SOURCE_PIXELS, animated: false }).autoOrient();
     const meta = await img.metadata();
     if (!['png', 'jpeg', 'webp'].includes(meta.format ?? '')) throw new ImageDecodeError(`${file}: format ${meta.format ?? 'unknown'}; expected PNG, JPEG or WebP`);
-    const w = meta.width ?? 0;
-    const h = meta.height ?? 0;
+    const w = meta.autoOrient?.width ?? meta.width ?? 0;
+    const h = meta.autoOrient?.height ?? meta.height ?? 0;
     if (prep.crop !== null) {
       if (prep.crop > w || prep.crop > h) throw new ImagePrepError(`${file}: --crop ${prep.crop} is larger than the image (${w}x${h}); expected a crop of at most ${Math.min(w, h)}`);
       img = img.extract({ left: Math.floor((w - prep.crop) / 2), top: Math.floor((h - prep.crop) / 2), width: prep.crop, height: prep.crop });
