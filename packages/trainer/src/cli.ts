@@ -11,6 +11,9 @@ import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/tra
 import { evaluate } from './train/evaluate.js';
 import { idxFilesSpec, limitSplit, loadDataset } from './data/datasets.js';
 import { InterruptedError } from './train/interrupt.js';
+import { DEFAULT_TEST_FRACTION } from './data/folder-split.js';
+import { imageFolderSpec, isIdxDirectory } from './data/image-folder-spec.js';
+import { parseBackground } from './data/image-prep.js';
 import { joinNegativeValues, parseDecimal, parseInteger, parseIntegerList, parseSize } from './cli-args.js';
 import { DEFAULT_MAX_MEMORY } from './train/memory-estimate.js';
 
@@ -38,7 +41,20 @@ Training:
   --kl-warmup E             linear KL warm-up over E epochs (default ${TRAIN_DEFAULTS.klWarmup})
   --recon bernoulli|mse     reconstruction likelihood (default bernoulli)
   --seed N                  seed for init, data order and noise (default ${TRAIN_DEFAULTS.seed})
-  --dataset mnist|fashion|DIR   DIR holds train-/t10k- IDX image and label files
+  --dataset mnist|fashion|DIR   DIR holding any train-/t10k- IDX file is read as
+                            IDX files; any other DIR is an image folder: every
+                            PNG, JPEG and WebP in it and its subfolders, decoded
+                            once into a uint8 cache, resized to the architecture's
+                            image size, split seeded by --seed
+  --crop N                  image folder: square centre crop of N pixels before resizing
+  --background COLOR        image folder: alpha composited on white (default), black,
+                            #rgb or #rrggbb
+  --grey                    image folder: one grey channel instead of RGB
+  --test-fraction F         image folder: share held out for testing (default 0.1);
+                            the test indices go to the run's split.json
+  --labels FILE.csv         image folder: "file,label" lines for --conditional
+                            (default: the first subfolder of each image names its class)
+  --cache-dir DIR           image folder caches (default ~/.cache/vae/images)
   --train-images F --train-labels F --test-images F --test-labels F
                             any IDX image/label pairs, instead of --dataset
   --train-limit N           train on the first N images only (quick runs)
@@ -75,6 +91,12 @@ const OPTIONS = {
   recon: { type: 'string' },
   seed: { type: 'string' },
   dataset: { type: 'string' },
+  crop: { type: 'string' },
+  background: { type: 'string' },
+  grey: { type: 'boolean' },
+  'test-fraction': { type: 'string' },
+  labels: { type: 'string' },
+  'cache-dir': { type: 'string' },
   'train-images': { type: 'string' },
   'train-labels': { type: 'string' },
   'test-images': { type: 'string' },
@@ -92,6 +114,33 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 const VALUE_FLAGS = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([k]) => k));
+
+/**
+ * `--dataset` as the trainer's spec: an image-folder spec when DIR is not a
+ * built-in name or an IDX directory; the folder flags make no sense otherwise.
+ */
+function folderDatasetSpec(dir: string | undefined, v: { crop?: string; background?: string; grey?: boolean; 'test-fraction'?: string; labels?: string }): string | undefined {
+  const given = (['crop', 'background', 'grey', 'test-fraction', 'labels'] as const).filter((k) => v[k] !== undefined);
+  if (dir === undefined || dir === 'mnist' || dir === 'fashion' || isIdxDirectory(dir)) {
+    if (given.length) throw new TrainOptionsError(`--${given.join(', --')} ${given.length > 1 ? 'apply' : 'applies'} to an image folder, but --dataset ${dir ?? '(default mnist)'} is IDX data`);
+    return dir;
+  }
+  const bg = parseBackground(v.background ?? 'white');
+  return imageFolderSpec({
+    dir,
+    crop: parseInteger('crop', v.crop, { min: 1, max: 65536 }) ?? null,
+    background: `#${bg.map((c) => c.toString(16).padStart(2, '0')).join('')}`,
+    grey: v.grey ?? false,
+    testFraction: testFraction(v['test-fraction']),
+    labels: v.labels ?? null,
+  });
+}
+
+function testFraction(v: string | undefined): number {
+  const f = parseDecimal('test-fraction', v, { min: 0, max: 1, minExclusive: true }) ?? DEFAULT_TEST_FRACTION;
+  if (f >= 1) throw new TrainOptionsError(`--test-fraction expects a decimal number > 0 and < 1, got "${v}"`);
+  return f;
+}
 
 const controller = new AbortController();
 
@@ -128,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
   if (idxFlags.some(Boolean) && values.dataset) throw new TrainOptionsError('give either --dataset or the four --train-/--test- IDX file flags, not both');
   const dataset = idxFlags.some(Boolean)
     ? idxFilesSpec({ trainImages: idxFlags[0], trainLabels: idxFlags[1], testImages: idxFlags[2], testLabels: idxFlags[3] })
-    : values.dataset;
+    : folderDatasetSpec(values.dataset, values);
   const channels = parseIntegerList('channels', values.channels, { min: 1 });
   const seed = parseInteger('seed', values.seed, { min: 0, max: 0xffffffff });
   const iwSamples = parseInteger('iw-samples', values['iw-samples'], { min: 0, max: 1_000_000 });
@@ -138,7 +187,14 @@ async function main(argv: string[]): Promise<number> {
     const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto');
     process.stderr.write(`${backend.summary}\n`);
     const { model, checkpoint } = await loadModel(values.out);
-    const data = await loadDataset(dataset ?? checkpoint.header.train.dataset, conditionClasses(checkpoint.header.arch) || undefined);
+    const data = await loadDataset(dataset ?? checkpoint.header.train.dataset, conditionClasses(checkpoint.header.arch) || undefined, {
+      imageShape: checkpoint.header.arch.config.imageShape,
+      seed: checkpoint.header.train.seed,
+      cacheRoot: values['cache-dir'],
+      maxBytes: parseSize('max-memory', values['max-memory']) ?? DEFAULT_MAX_MEMORY,
+      progress: process.stderr,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
     const test = limitSplit(data.test, testLimit ?? null);
     if (test.count === 0) throw new TrainOptionsError('the test split has 0 images; nothing to evaluate');
     const t0 = performance.now();
@@ -179,6 +235,7 @@ async function main(argv: string[]): Promise<number> {
     backend: values.backend as BackendRequest | undefined,
     resume: values.resume ?? false,
     allowDataChange: values['allow-data-change'] ?? false,
+    cacheDir: values['cache-dir'],
     plots: !values['no-plots'],
     command: `vae-train ${argv.join(' ')}`,
     signal: controller.signal,
@@ -199,6 +256,6 @@ main(process.argv.slice(2)).then(
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
     process.stderr.write(`vae-train: ${typed}${e.message}\n`);
     if (process.env.VAE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || e.name === 'ImagePrepError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );

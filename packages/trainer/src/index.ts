@@ -37,6 +37,17 @@ export type { LabelledImages, IdxTensor } from './data/idx.js';
 export { parseIdx, readIdxFile, readIdxPair, IdxError } from './data/idx.js';
 export type { Batch } from './data/batcher.js';
 export { epochBatches, sequentialBatches, epochOrder, gather } from './data/batcher.js';
+export type { ImageFolder, ImageFolderOptions } from './data/image-folder.js';
+export { loadImageFolder, IMAGE_EXTENSIONS } from './data/image-folder.js';
+export type { ImageFolderSpec } from './data/image-folder-spec.js';
+export { imageFolderSpec, parseImageFolderSpec, isIdxDirectory } from './data/image-folder-spec.js';
+export type { ImagePrep } from './data/image-prep.js';
+export { prepareImage, parseBackground, ImageDecodeError, ImagePrepError } from './data/image-prep.js';
+export type { CacheIndex, CachedImages } from './data/image-cache.js';
+export { readCache, defaultCacheRoot } from './data/image-cache.js';
+export type { SplitRecord } from './data/folder-split.js';
+export { splitIndices, DEFAULT_TEST_FRACTION } from './data/folder-split.js';
+export type { FolderLoadOptions } from './data/image-folder-dataset.js';
 export { Rng, deriveSeed } from './rng.js';
 export * from '@vae/format/checkpoint';
 // The MNIST classifier that scores conditional samples (test/quality); not part of the SDK.

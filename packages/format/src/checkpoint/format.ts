@@ -110,7 +110,11 @@ export interface CheckpointHeader {
   arch: ArchSpec;
   train: TrainConfig;
   /** The data files, so a resume can tell whether they changed. */
-  data: { files: DataFileRecord[] };
+  data: {
+    files: DataFileRecord[];
+    /** The seeded train/test split of an image folder (absent for IDX data, whose files carry their split). */
+    split?: { seed: number; testFraction: number };
+  };
   /** Number of completed epochs. */
   epoch: number;
   /** Number of completed optimizer steps. */

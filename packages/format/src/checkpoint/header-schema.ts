@@ -196,7 +196,11 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
         testLimit: c.nullable(c.int(1)),
         iwSamples: c.int(0),
       }),
-      data: c.obj({ files: c.array(c.obj({ path: c.str(), bytes: c.int(0), sha256: c.str(SHA256, 'a sha256 in hex') }), { max: 64 }) }),
+      data: c.obj(
+        { files: c.array(c.obj({ path: c.str(), bytes: c.int(0), sha256: c.str(SHA256, 'a sha256 in hex') }), { max: 64 }) },
+        // Only for an image folder, whose train/test split the trainer draws itself; older checkpoints have none.
+        { split: c.obj({ seed: c.int(0, 2 ** 32 - 1), testFraction: c.num(0, { exclusive: true, max: 1 }) }) },
+      ),
       epoch: c.int(0),
       step: c.int(0),
       optimizer: c.obj({ name: c.oneOf(['adam']), lr: c.num(0, { exclusive: true }), beta1: c.num(0, { max: 1 }), beta2: c.num(0, { max: 1 }), epsilon: c.num(0, { exclusive: true }) }),

@@ -4,7 +4,7 @@ import type { LabelledImages } from './idx.js';
 /** A batch of images scaled to [0, 1], NHWC flattened, with their labels. */
 export interface Batch {
   size: number;
-  /** `size * h * w` floats in [0, 1]. */
+  /** `size * h * w * c` floats in [0, 1], converted from the uint8 data one batch at a time. */
   x: Float32Array;
   labels: Uint8Array;
 }
@@ -21,7 +21,7 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
 
 /** Gathers examples `indices` into a float batch. */
 export function gather(split: LabelledImages, indices: ArrayLike<number>, out?: Float32Array): Batch {
-  const px = split.height * split.width;
+  const px = split.height * split.width * (split.channels ?? 1);
   const n = indices.length;
   const x = out && out.length === n * px ? out : new Float32Array(n * px);
   const labels = new Uint8Array(n);

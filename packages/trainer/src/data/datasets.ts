@@ -7,6 +7,11 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Rng } from '../rng.js';
+import type { DataFileDigest } from './dataset-identity.js';
+import type { SplitRecord } from './folder-split.js';
+import type { FolderLoadOptions } from './image-folder-dataset.js';
+import { loadImageFolderDataset } from './image-folder-dataset.js';
+import { parseImageFolderSpec } from './image-folder-spec.js';
 import type { LabelledImages } from './idx.js';
 import { IDX_CLASSES, IdxError, readIdxPair } from './idx.js';
 
@@ -21,6 +26,14 @@ export interface Dataset {
    * `--classes K` or the largest label + 1.
    */
   classes: number | 'from-labels';
+  /** Class names of an image folder's labels (subfolders or CSV), index = label. */
+  classNames?: string[];
+  /** What a checkpoint records to notice changed data (image folders; IDX data are digested file by file). */
+  identity?: DataFileDigest[];
+  /** The seeded train/test split of an image folder. */
+  split?: SplitRecord;
+  /** The image folder's cache directory. */
+  cacheDir?: string;
 }
 
 /** Thrown when a dataset name or path cannot be resolved. */
@@ -134,10 +147,19 @@ export function idxFilesSpec(files: Partial<IdxFiles>): string {
 }
 
 /**
- * Resolves `--dataset mnist|fashion|<idx dir>` or a spec from {@link idxFilesSpec}.
- * IDX labels must be below `labelLimit` (10 unless a conditional run allows more).
+ * Resolves `--dataset mnist|fashion|<idx dir>`, a spec from {@link idxFilesSpec}
+ * or an image-folder spec (which needs `folder`: the image shape, split seed
+ * and memory limit). IDX labels must be below `labelLimit` (10 unless a
+ * conditional run allows more).
  */
-export async function loadDataset(spec: string, labelLimit = IDX_CLASSES): Promise<Dataset> {
+export async function loadDataset(spec: string, labelLimit = IDX_CLASSES, folder?: FolderLoadOptions): Promise<Dataset> {
+  const imageFolder = parseImageFolderSpec(spec);
+  if (imageFolder) {
+    if (!folder) throw new DatasetError(`${imageFolder.dir}: an image folder needs the architecture's image shape and the split seed to load`);
+    const data = await loadImageFolderDataset(imageFolder, folder);
+    // One class is no condition: resolveClasses then refuses it, as for IDX labels that are all equal.
+    return data.classNames && data.classNames.length < 2 ? { ...data, classes: 'from-labels' } : data;
+  }
   if (spec === 'mnist') return loadMnist();
   if (spec === 'fashion') return loadFashionMnist();
   if (spec.startsWith(IDX_FILES_PREFIX)) {
@@ -163,8 +185,13 @@ export async function loadDataset(spec: string, labelLimit = IDX_CLASSES): Promi
  * ({@link loadDataset}), which refuses a label at or above it, naming the file and index.
  *
  * @throws {@link DatasetError} when `--classes` disagrees with a named dataset, or the labels give fewer than 2 classes
+ *   (for an image folder: when it has no subfolder or CSV labels)
  */
 export function resolveClasses(data: Dataset, requested: number | undefined): number {
+  if (data.split && (data.classNames?.length ?? 0) < 2) {
+    const found = data.classNames?.length ? `only one class (${data.classNames[0]})` : 'no labels';
+    throw new DatasetError(`${data.name}: a conditional VAE needs at least 2 classes, but the image folder has ${found}; put each image in a subfolder named for its class, or pass --labels FILE.csv`);
+  }
   if (typeof data.classes === 'number') {
     if (requested !== undefined && requested !== data.classes) {
       throw new DatasetError(`--classes ${requested}: ${data.name} has ${data.classes} classes; drop --classes or pass --classes ${data.classes}`);
@@ -183,6 +210,6 @@ export function resolveClasses(data: Dataset, requested: number | undefined): nu
 /** The first `limit` examples of a split (the whole split when `limit` is null). */
 export function limitSplit(split: LabelledImages, limit: number | null): LabelledImages {
   if (limit === null || limit >= split.count) return split;
-  const px = split.height * split.width;
+  const px = split.height * split.width * (split.channels ?? 1);
   return { ...split, count: limit, images: split.images.subarray(0, limit * px), labels: split.labels.subarray(0, limit) };
 }

@@ -77,7 +77,9 @@ export interface LabelledImages {
   count: number;
   height: number;
   width: number;
-  /** `count * height * width` pixels, 0-255, row-major. */
+  /** Channels per pixel (NHWC); absent means 1, as for every IDX file. */
+  channels?: number;
+  /** `count * height * width * channels` values, 0-255, row-major NHWC. */
   images: Uint8Array;
   labels: Uint8Array;
   /** The file the labels came from, for messages (absent for data not read from a file). */

@@ -30,8 +30,8 @@ export class EpochProgress {
     private readonly width = 24,
   ) {}
 
-  /** Reports `done` images processed with the current running loss. */
-  update(done: number, loss: number): void {
+  /** Reports `done` images processed with the current running loss (none while decoding a data set). */
+  update(done: number, loss?: number): void {
     if (!this.sink) return;
     const elapsed = (performance.now() - this.start) / 1000;
     const rate = done / Math.max(elapsed, 1e-9);
@@ -39,7 +39,7 @@ export class EpochProgress {
     const eta = (this.total - done) / Math.max(rate, 1e-9);
     const filled = Math.round(frac * this.width);
     const bar = '█'.repeat(filled) + '░'.repeat(this.width - filled);
-    const text = `${this.label} ${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${this.total} | ${rate.toFixed(0)} img/s | loss ${loss.toFixed(2)} | ETA ${formatDuration(eta)}`;
+    const text = `${this.label} ${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${this.total} | ${rate.toFixed(0)} img/s ${loss === undefined ? '' : `| loss ${loss.toFixed(2)} `}| ETA ${formatDuration(eta)}`;
     if (this.sink.isTTY) {
       this.sink.write(`\r${text}\x1b[K`);
     } else {

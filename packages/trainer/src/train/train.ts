@@ -6,12 +6,11 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec } from '@vae/format';
 import { MAX_CLASSES, buildArchSpec, conditionClasses } from '@vae/format';
-import type { Checkpoint, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
+import type { Checkpoint, CheckpointHeader, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
 import { writeRunFile } from './write-run-file.js';
 import { epochBatches } from '../data/batcher.js';
 import { DatasetError, limitSplit, loadDataset, resolveClasses } from '../data/datasets.js';
-import type { DataFileDigest } from '../data/dataset-identity.js';
 import { dataChanges, digestDataset, resolveDatasetSpec } from '../data/dataset-identity.js';
 import type { ReconLoss } from '../model/loss.js';
 import { klWeight } from '../model/loss.js';
@@ -64,6 +63,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Resume even though the data files differ from those the checkpoint was trained on. */
   allowDataChange?: boolean;
+  /** Where image-folder caches live (`--cache-dir`; default `~/.cache/vae/images`). */
+  cacheDir?: string;
   backend?: BackendRequest;
   /** Write PNG plots each epoch (default true). */
   plots?: boolean;
@@ -209,12 +210,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const conditional = conditionClasses(spec) > 0;
   // A conditional run on IDX files may have up to MAX_CLASSES labels; resolveClasses then bounds them by --classes.
-  const data = await loadDataset(cfg.dataset, conditional ? (ckpt ? conditionClasses(spec) : (opts.classes ?? MAX_CLASSES)) : undefined);
+  const data = await loadDataset(cfg.dataset, conditional ? (ckpt ? conditionClasses(spec) : (opts.classes ?? MAX_CLASSES)) : undefined, {
+    imageShape: spec.config.imageShape,
+    seed: cfg.seed,
+    cacheRoot: opts.cacheDir,
+    maxBytes: limit,
+    progress,
+    log,
+  });
   if (conditional) {
     const classes = resolveClasses(data, ckpt ? conditionClasses(spec) : opts.classes);
     if (!ckpt && classes !== conditionClasses(spec)) spec = buildArchSpec({ ...spec.config, classes });
   }
-  const dataFiles = await digestDataset(cfg.dataset);
+  const dataFiles = data.identity ?? (await digestDataset(cfg.dataset));
+  const dataRecord: CheckpointHeader['data'] = data.split ? { files: dataFiles, split: { seed: data.split.seed, testFraction: data.split.testFraction } } : { files: dataFiles };
+  // The PyTorch peer reads the same cache and trains on the same split.
+  if (data.split) await writeRunFile(join(opts.out, 'split.json'), `${JSON.stringify(data.split)}\n`, 'train/test split');
   if (ckpt) {
     const changes = dataChanges(ckpt.header.data.files, dataFiles);
     if (changes.length && !opts.allowDataChange) {
@@ -256,7 +267,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const here = { epoch, batchesDone: pos?.batchesDone ?? 0, step };
     const saved: InterruptSaved = { checkpointPath: null, ...here, stepsPerEpoch };
     if (here.epoch !== savedAt.epoch || here.batchesDone !== savedAt.batchesDone || here.step !== savedAt.step) {
-      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataFiles, epoch, step, history, backend.name, opts.command, pos ?? undefined);
+      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataRecord, epoch, step, history, backend.name, opts.command, pos ?? undefined);
       savedAt = here;
       saved.checkpointPath = ckptPath;
     }
@@ -333,7 +344,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (!Number.isFinite(m[k])) throw new CheckpointError('non-finite', `epoch ${epoch + 1} evaluation gave ${k} = ${m[k]}; not writing a broken checkpoint`);
       }
       history.push(m);
-      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataFiles, epoch + 1, step, history, backend.name, opts.command);
+      await saveCheckpoint(ckptPath, model, stepper, spec, cfg, dataRecord, epoch + 1, step, history, backend.name, opts.command);
       savedAt = { epoch: epoch + 1, batchesDone: 0, step };
       await writeMetrics(opts.out, history);
       if (opts.plots !== false) await writeEpochPlots(opts.out, model, testSplit, history, epoch + 1, cfg.seed);
@@ -370,7 +381,7 @@ async function saveCheckpoint(
   stepper: TrainStep,
   spec: ArchSpec,
   cfg: TrainConfig,
-  dataFiles: DataFileDigest[],
+  dataRecord: CheckpointHeader['data'],
   epoch: number,
   step: number,
   history: EpochMetrics[],
@@ -393,7 +404,7 @@ async function saveCheckpoint(
     {
       arch: spec,
       train: cfg,
-      data: { files: dataFiles },
+      data: dataRecord,
       epoch,
       step,
       optimizer: { name: 'adam', lr: cfg.lr, ...ADAM_DEFAULTS },
