@@ -185,9 +185,11 @@ async function benchArch(arch) {
     let pt;
     // Alternate the two (never both at once: they would share the cores).
     for (let r = 0; r < rounds; r++) {
-      tj = best(tj, await tfjsRound());
+      const t = await tfjsRound();
+      tj = best(tj, t);
       const p = await peer.request(`round ${steps}`);
       pt = best(pt, { rate: p.images_per_sec, cpuRate: p.images_per_cpu_sec, loss: p.last_loss });
+      console.log(`  ${arch} round ${r + 1}/${rounds}: project ${t.rate.toFixed(0)} images/s, PyTorch ${p.images_per_sec.toFixed(0)} images/s`);
     }
     trainer.dispose();
     model.dispose();
@@ -197,33 +199,28 @@ async function benchArch(arch) {
   }
 }
 
-const results = [];
-for (const arch of archs) results.push(await benchArch(arch));
-
-// 3. The table.
+// 3. The table, a row as each arch finishes.
 const jsThreads = process.execArgv.includes('--single-threaded')
   ? '1 JS thread, node --single-threaded (no GC helper threads)'
   : '1 JS thread (plus V8 GC helper threads); the trainer has no worker threads yet';
-const h = results[0].hello;
-const fmt = (x) => x.toFixed(0).padStart(6);
 console.log(`batch ${batch}, Adam 1e-3, noise drawn inside each timed step on both sides;`);
-console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? "" : "s"} once, then ${rounds} interleaved rounds of ${steps} steps, best round of each kept`);
+console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? '' : 's'} once, then ${rounds} interleaved rounds of ${steps} steps, best round of each kept`);
 console.log(`  project: tfjs ${choice.name} + project kernels, ${jsThreads}`);
-console.log(`  PyTorch: ${h.framework}, ${h.threads} thread${h.threads === 1 ? '' : 's'} (torch.set_num_threads), OPENBLAS_NUM_THREADS=${h.env.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${h.env.OMP_NUM_THREADS}, BLAS ${judgeBlas(h.blas).name}`);
-console.log('');
-console.log('| arch | image | project images/s (per CPU-s) | PyTorch images/s (per CPU-s) | ratio project/PyTorch (per CPU-s) |');
-console.log('|---|---|---:|---:|---:|');
+console.log(`  PyTorch: ${runtime.framework}, ${runtime.threads} thread${runtime.threads === 1 ? '' : 's'} (torch.set_num_threads), OPENBLAS_NUM_THREADS=${runtime.env.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${runtime.env.OMP_NUM_THREADS}, BLAS ${blas.name}`);
+const fmt = (x) => x.toFixed(0).padStart(6);
+const table = ['| arch | image | project images/s (per CPU-s) | PyTorch images/s (per CPU-s) | ratio project/PyTorch (per CPU-s) |', '|---|---|---:|---:|---:|'];
 let belowMin = false;
-for (const r of results) {
+for (const arch of archs) {
+  const r = await benchArch(arch);
   const ratio = r.tj.rate / r.pt.rate;
   if (opts['min-ratio'] !== undefined && ratio < Number(opts['min-ratio'])) belowMin = true;
-  console.log(`| ${r.arch} | ${r.spec.config.imageShape.join('x')} | ${fmt(r.tj.rate)} (${fmt(r.tj.cpuRate)}) | ${fmt(r.pt.rate)} (${fmt(r.pt.cpuRate)}) | ${ratio.toFixed(2)} (${(r.tj.cpuRate / r.pt.cpuRate).toFixed(2)}) |`);
-}
-// Both sides train from their own random init on the same kind of batches;
-// the losses only show that both are really training, not a comparison.
-for (const r of results) {
+  table.push(`| ${r.arch} | ${r.spec.config.imageShape.join('x')} | ${fmt(r.tj.rate)} (${fmt(r.tj.cpuRate)}) | ${fmt(r.pt.rate)} (${fmt(r.pt.cpuRate)}) | ${ratio.toFixed(2)} (${(r.tj.cpuRate / r.pt.cpuRate).toFixed(2)}) |`);
+  // Both sides train from their own random init on the same kind of batches;
+  // the losses only show that both are really training, not a comparison.
   console.log(`  (sanity, ${r.arch}: project loss ${r.tfjsLoss.toFixed(1)}, PyTorch ${r.pt.loss.toFixed(1)}, after ${r.done} steps each)`);
+  console.log(table.at(-1));
 }
+console.log(`\n${table.join('\n')}`);
 if (belowMin) {
   console.error(`a ratio is below --min-ratio ${opts['min-ratio']}`);
   process.exit(1);
