@@ -90,12 +90,13 @@ export async function startOnDevice<T>(
       `unknown device ${JSON.stringify(requested)} for ${backend.runtime}; expected one of ${backend.devices.join(', ')}`,
     );
   }
-  const candidates: readonly ConcreteDevice[] = requested === 'auto' ? backend.autoOrder : [requested as ConcreteDevice];
+  const autoOrder = backend.autoOrderFor?.(dtype) ?? backend.autoOrder;
+  const candidates: readonly ConcreteDevice[] = requested === 'auto' ? autoOrder : [requested as ConcreteDevice];
   const failures: DeviceFailure[] = [];
   // Devices on this platform that auto never tries, so info can say why they were skipped.
   if (requested === 'auto') {
     for (const d of backend.devices) {
-      if (d !== 'auto' && !backend.autoOrder.includes(d)) {
+      if (d !== 'auto' && !autoOrder.includes(d)) {
         failures.push({ device: d, reason: `not tried by auto on ${backend.runtime}; pass { device: '${d}' } to use it` });
       }
     }

@@ -83,6 +83,8 @@ export interface Backend {
   readonly devices: readonly Device[];
   /** Order `auto` tries, best first. */
   readonly autoOrder: readonly ConcreteDevice[];
+  /** Order `auto` tries for a model of this precision, when it depends on it; else {@link Backend.autoOrder}. */
+  autoOrderFor?(dtype: string | undefined): readonly ConcreteDevice[];
   /**
    * Cheap check before trying a device: a reason it cannot work (and what to
    * install), or null when it is worth trying.
