@@ -6,7 +6,8 @@
  * onto its one-shape-per-session sessions); int8 on webgpu (whose
  * DequantizeLinear gave wrong results: max |Δ| 0.99) is a VAEDeviceError
  * naming what it runs; wasm runs all three dtypes, webgpu fp32 and fp16; auto
- * runs int8 on webgl and says why. WebGL and WebGPU run on SwiftShader here,
+ * with int8 tries webgl first but passes over it here (SwiftShader renders on
+ * the CPU) and says why. WebGL and WebGPU run on SwiftShader here,
  * so this is a correctness check only, not a speed measurement.
  */
 import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ interface Outcome {
   dtype: string;
   ran?: string;
   reason?: string;
+  skipped?: { device: string; reason: string }[];
   file?: string;
   sample?: number[];
   decoded?: number[];
@@ -54,7 +56,7 @@ interface Outcome {
 /** Latents whose batch (5) is not a power of two: webgl pads them onto its batch-8 session. */
 const latents = () => Float32Array.from({ length: 5 * 32 }, (_, i) => 1.5 * Math.sin(0.37 * i));
 
-it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Node cpu within 1e-4; webgpu runs fp16 and refuses int8; wasm runs fp16 and int8 like Node cpu; auto runs int8 on webgl', async () => {
+it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Node cpu within 1e-4; webgpu runs fp16 and refuses int8; wasm runs fp16 and int8 like Node cpu; auto int8 passes over software webgl, saying why', async () => {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const pkg = join(dir, 'node_modules/@vae/sdk');
@@ -77,7 +79,7 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
            const t2 = performance.now();
            const d = await vae.decode({ data: latents(), shape: [5, 32] });
            const e = await vae.encode({ data: s.data, shape: [16, 1, 28, 28] });
-           out.push({ device, dtype, ran: vae.info.device, reason: vae.info.deviceReason, file: vae.info.manifest.graphs.decoder.file, sample: Array.from(s.data), decoded: Array.from(d.data), mu: Array.from(e.mu.data), loadMs: t1 - t0, firstSampleMs: t2 - t1 });
+           out.push({ device, dtype, ran: vae.info.device, reason: vae.info.deviceReason, skipped: vae.info.skipped.map((f) => ({ ...f })), file: vae.info.manifest.graphs.decoder.file, sample: Array.from(s.data), decoded: Array.from(d.data), mu: Array.from(e.mu.data), loadMs: t1 - t0, firstSampleMs: t2 - t1 });
            await vae.dispose();
          } catch (e) {
            out.push({ device, dtype, error: { name: e.name, message: e.message, failures: e.failures ?? [] } });
@@ -115,9 +117,13 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
         continue;
       }
       expect(o.error, label).toBeUndefined();
-      // auto with int8: webgl first, the lightest path, and info says why.
-      expect(o.ran, label).toBe(o.device === 'auto' ? 'webgl' : o.device);
-      if (o.device === 'auto') expect(o.reason).toMatch(/^auto: the first of webgl, webgpu, wasm that starts and runs int8 \(an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2: its ~100 KB runtime needs no \.wasm/);
+      // auto with int8 tries webgl first (the lightest download), but WebGL2 renders on SwiftShader here,
+      // so it passes over it (webgpu gets int8 wrong) to wasm, and info says why.
+      expect(o.ran, label).toBe(o.device === 'auto' ? 'wasm' : o.device);
+      if (o.device === 'auto') {
+        expect(o.reason).toMatch(/^auto: the first of webgl, webgpu, wasm that starts and runs int8 \(an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no \.wasm.*\); skipped webgl, webgpu$/);
+        expect(o.skipped?.[0]).toEqual({ device: 'webgl', reason: expect.stringMatching(/^WebGL2 renders on the CPU here \(ANGLE \(Google, Vulkan [^)]*\(SwiftShader Device.*: its shaders are slower to a first sample than wasm; pass \{ device: 'webgl' \} to use it$/) });
+      }
       expect(o.file, label).toBe(o.dtype === 'fp32' ? 'decoder.onnx' : `decoder_${o.dtype}.onnx`);
       const w = want[o.dtype];
       const diffs = { sample: maxAbsDiff(Float32Array.from(o.sample!), w.sample), decoded: maxAbsDiff(Float32Array.from(o.decoded!), w.decoded), mu: maxAbsDiff(Float32Array.from(o.mu!), w.mu) };

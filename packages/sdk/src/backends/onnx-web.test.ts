@@ -66,7 +66,25 @@ describe('onnxruntime-web backend', () => {
     expect(b.autoOrderFor?.('int8')).toEqual(['webgl', 'webgpu', 'wasm']);
     expect(b.autoOrderFor?.('fp32')).toEqual(['webgpu', 'wasm']);
     expect(b.autoOrderFor?.('fp16')).toEqual(['webgpu', 'wasm']);
-    expect(b.autoRule).toMatch(/^an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2: its ~100 KB runtime needs no \.wasm/);
+    expect(b.autoRule).toMatch(/^an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no \.wasm/);
+  });
+
+  it('auto passes over webgl when WebGL2 renders on the CPU (SwiftShader), naming the renderer; a GPU renderer is kept', async () => {
+    const b = await backend();
+    const withRenderer = async (renderer: string) => {
+      const gl = { RENDERER: 1, getExtension: () => ({ UNMASKED_RENDERER_WEBGL: 2 }), getParameter: (p: number) => (p === 2 ? renderer : 'WebKit WebGL') };
+      vi.stubGlobal('OffscreenCanvas', class { getContext = () => gl; });
+      try {
+        return await b.autoSkip?.('webgl');
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    };
+    expect(await withRenderer('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe(
+      "WebGL2 renders on the CPU here (ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)): its shaders are slower to a first sample than wasm; pass { device: 'webgl' } to use it",
+    );
+    expect(await withRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0)')).toBeNull();
+    expect(await b.autoSkip?.('wasm')).toBeNull();
   });
 
   it("'webgl' hands the runtime the int8 graph with its DequantizeLinear folded into a float32 initializer; 'wasm' the bytes as they are", async () => {

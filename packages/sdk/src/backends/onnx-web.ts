@@ -96,6 +96,30 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
 /** What WebGPU runs right: int8 came out wrong (test/browser/webgl-dtype.test.ts, Chromium on SwiftShader), fp32 and fp16 within 1e-5 of cpu. */
 const WEBGPU_DTYPES = Object.freeze(['fp32', 'fp16'] as const);
 
+type Gl = { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number };
+
+/** A WebGL renderer that is the CPU, not a GPU (ANGLE's SwiftShader, Mesa's llvmpipe, Windows' Basic Render Driver). */
+export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|basic render driver|software/i;
+
+/**
+ * `auto` passes over webgl when WebGL2 renders on the CPU: there its shaders
+ * took 18 s to a first grid that wasm drew in 9 s with 3.5 MB more to download
+ * (pnpm bench:web, SwiftShader). A renderer the browser does not name counts as a GPU.
+ */
+async function autoSkip(device: ConcreteDevice): Promise<string | null> {
+  if (device !== 'webgl') return null;
+  const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown } }).OffscreenCanvas;
+  const doc = (globalThis as { document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } }).document;
+  try {
+    const gl = (Offscreen ? new Offscreen(1, 1) : doc?.createElement('canvas'))?.getContext('webgl2') as Gl | null | undefined;
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl ? gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) : '');
+    return SOFTWARE_RENDERER.test(renderer) ? `WebGL2 renders on the CPU here (${renderer.slice(0, 120)}): its shaders are slower to a first sample than wasm; pass { device: 'webgl' } to use it` : null;
+  } catch {
+    return null;
+  }
+}
+
 // onnxruntime-web initialises its WASM/WebGPU runtime on the first create;
 // creating sessions one at a time keeps that initialisation single.
 let creating: Promise<unknown> = Promise.resolve();
@@ -155,7 +179,7 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
 
 /** What `auto` does in browsers, for `vae.info.deviceReason`. */
 export const WEB_AUTO_RULE =
-  "an int8 model (the smallest download) runs on webgl when the browser has WebGL2: its ~100 KB runtime needs no .wasm, so runtime + SDK + model stay near 0.5 MB against ~4.1 MB on wasm (pnpm bench:web), its int8 weights widened to float32 on the client; other precisions run on webgpu when the browser has an adapter, else on wasm (every op and dtype, bit-stable across machines); webgl's precision rests on the GPU's float textures, checked on SwiftShader only";
+  "an int8 model (the smallest download) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no .wasm, so runtime + SDK + model come to about 0.52 MB gzip against 4.05 MB on wasm (pnpm bench:web), its int8 weights widened to float32 on the client; a WebGL2 that renders on the CPU (SwiftShader, llvmpipe) is passed over, its shaders being slower than wasm; other precisions run on webgpu when the browser has an adapter, else on wasm (every op and dtype, bit-stable across machines); webgl's precision rests on the GPU's float textures, checked on SwiftShader only";
 
 /** `auto`'s order for a model of precision `dtype` ({@link WEB_AUTO_RULE}). */
 const autoOrderFor = (dtype: string | undefined): readonly ConcreteDevice[] => (dtype === 'int8' ? INT8_AUTO_ORDER : AUTO_ORDER);
@@ -177,6 +201,7 @@ export const webBackend: Backend = Object.freeze({
   dtypeLimit: (device: ConcreteDevice) =>
     device === 'webgpu' ? "onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used" : undefined,
   precheck,
+  autoSkip,
   createSession,
   async capabilities() {
     const nav = (globalThis as { navigator?: GpuNavigator & { hardwareConcurrency?: number } }).navigator;

@@ -139,4 +139,14 @@ describe('device table and selection', () => {
     expect(int8.skipped).toEqual([{ device: 'cuda', reason: "not tried by auto on fake-runtime; pass { device: 'cuda' } to use it" }]);
     expect((await startOnDevice('auto', async (_be, d) => d, 'fp32')).device).toBe('cuda');
   });
+
+  it("a device's autoSkip reason keeps auto off it but not an explicit request", async () => {
+    const b: Backend = { ...fakeBackend({}), autoSkip: async (d) => (d === 'cuda' ? 'cuda renders on the CPU here' : null) };
+    registerBackend(b);
+    const r = await startOnDevice('auto', async (_be, d) => d, 'fp32');
+    expect(r.device).toBe('webgpu');
+    expect(r.skipped).toEqual([{ device: 'cuda', reason: 'cuda renders on the CPU here' }]);
+    expect(r.reason).toBe('auto: the first of cuda, webgpu, cpu that starts and runs fp32 (best first); skipped cuda');
+    expect((await startOnDevice('cuda', async (_be, d) => d, 'fp32')).device).toBe('cuda');
+  });
 });

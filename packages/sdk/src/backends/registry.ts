@@ -105,7 +105,9 @@ export async function startOnDevice<T>(
   for (const d of candidates) {
     // A device that cannot run the model's precision is skipped before its runtime is even downloaded.
     const runs = dtype === undefined ? undefined : backend.dtypesFor?.(d);
-    const reason = runs && !runs.includes(dtype!) ? `'${d}' runs the ${runs.join(', ')} variant${runs.length > 1 ? 's' : ''} only, not ${dtype} (${backend.dtypeLimit?.(d) ?? 'its runtime lacks the ops'}); load with { dtype: '${runs[0]}' } or another device` : await backend.precheck(d);
+    const reason =
+      (runs && !runs.includes(dtype!) ? `'${d}' runs the ${runs.join(', ')} variant${runs.length > 1 ? 's' : ''} only, not ${dtype} (${backend.dtypeLimit?.(d) ?? 'its runtime lacks the ops'}); load with { dtype: '${runs[0]}' } or another device` : await backend.precheck(d)) ??
+      (requested === 'auto' ? ((await backend.autoSkip?.(d)) ?? null) : null);
     if (reason) {
       failures.push({ device: d, reason });
       continue;

@@ -90,6 +90,11 @@ export interface Backend {
    * install), or null when it is worth trying.
    */
   precheck(device: ConcreteDevice): Promise<string | null>;
+  /**
+   * Only for `auto`, after {@link Backend.precheck}: a reason to pass over a
+   * device that would start but that `auto` should not pick here, or null.
+   */
+  autoSkip?(device: ConcreteDevice): Promise<string | null>;
   /** Starts a session on a device; throws with the runtime's reason when it can't. */
   createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession>;
   /** The runtime package behind a device when it is not {@link Backend.runtime} (a fallback). */
