@@ -193,7 +193,7 @@ const table = [
           `${r.cold.lastByte.toFixed(0)} ms`,
           `${kb(r.warm.bytes)} (wasm+model ${kb(r.warm.by.wasm + r.warm.by.model)})`,
           `${r.warm.t.toFixed(0)} ms`,
-          Number.isNaN(r.perf.median) ? 'as webgl int8' : `${((64 / r.perf.median) * 1000).toFixed(0)} img/s (${r.perf.median.toFixed(1)} ms)`,
+          Number.isNaN(r.perf.median) ? `see the ${r.cold.info.device} ${r.dtype} row` : `${((64 / r.perf.median) * 1000).toFixed(0)} img/s (${r.perf.median.toFixed(1)} ms)`,
           r.diff.toExponential(1),
         ],
   ),
