@@ -147,12 +147,12 @@ export async function loadNodeSdk(): Promise<typeof Sdk> {
 /**
  * Copies the SDK's package.json and its browser build into `pkg` (a fake
  * node_modules/@vae/sdk): the web entry and the shared chunks it imports, since
- * the build is code-split.
+ * the build is code-split (and the lazy chunks: the WebGL rewriter, the runtime fetch).
  */
 export function copySdkWebBuild(pkg: string): void {
   mkdirSync(join(pkg, 'dist'), { recursive: true });
   cpSync(join(SDK, 'package.json'), join(pkg, 'package.json'));
-  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|vae-worker|chunk-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
+  for (const f of readdirSync(join(SDK, 'dist'))) if (/^(web|vae-worker|chunk-[\w-]+|onnx-rewrite-[\w-]+|runtime-fetch-[\w-]+)\.js$/.test(f)) cpSync(join(SDK, 'dist', f), join(pkg, 'dist', f));
 }
 
 export { maxAbsDiff } from '../max-abs-diff.js';

@@ -1,2 +1,2 @@
 export declare const SDK_BUDGET_BYTES: number;
-export declare function sdkBrowserBundleSize(): Promise<{ raw: number; gzip: number; code: string }>;
+export declare function sdkBrowserBundleSize(): Promise<{ raw: number; gzip: number; code: string; chunks: { name: string; raw: number; gzip: number; code: string }[] }>;

@@ -8,7 +8,7 @@ import { build } from 'vite';
 
 export const SDK_BUDGET_BYTES = 30 * 1024;
 
-/** @returns {Promise<{ raw: number, gzip: number, code: string }>} */
+/** @returns {Promise<{ raw: number, gzip: number, code: string, chunks: { name: string, raw: number, gzip: number, code: string }[] }>} */
 export async function sdkBrowserBundleSize() {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const result = await build({
@@ -26,15 +26,17 @@ export async function sdkBrowserBundleSize() {
   // Library mode inlines every `new URL(asset, import.meta.url)` as base64; the
   // shipped model is an asset (an app build emits it as files), not the SDK's
   // JavaScript, so its data: URLs are cut before measuring.
-  const code = [result]
+  const chunks = [result]
     .flat()
     .flatMap((r) => r.output)
     .filter((o) => o.type === 'chunk')
-    .map((c) => c.code)
-    .join('\n')
-    .replace(/data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+/g, 'data:,');
+    .map((c) => {
+      const code = c.code.replace(/data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+/g, 'data:,');
+      return { name: c.fileName, raw: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length, code };
+    });
+  const code = chunks.map((c) => c.code).join('\n');
   if (/from\s*["']onnxruntime-node|import\(["']onnxruntime-node|require\(["']onnxruntime-node/.test(code)) {
     throw new Error('the browser bundle of @vae/sdk pulled in onnxruntime-node');
   }
-  return { raw: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length, code };
+  return { raw: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length, code, chunks };
 }

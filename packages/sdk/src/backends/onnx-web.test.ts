@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 // Two fake onnxruntime-web builds: which one a device loads, and what ends up in its env.wasm.
 const builds = vi.hoisted(() => {
   const fake = () => ({
-    created: [] as { device: string; provider: unknown }[],
+    created: [] as { device: string; provider: unknown; model: Uint8Array }[],
     env: { wasm: {} as Record<string, unknown> },
     Tensor: class {},
     InferenceSession: { create: async (_model: Uint8Array, _o: { executionProviders: { name: string }[] }): Promise<unknown> => null },
@@ -11,7 +11,7 @@ const builds = vi.hoisted(() => {
   const builds = { full: fake(), wasm: fake(), webgl: fake() };
   for (const b of Object.values(builds)) {
     b.InferenceSession.create = async (_m, o) => {
-      b.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0] });
+      b.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0], model: _m });
       return { inputMetadata: [], outputMetadata: [], inputNames: ['z'], outputNames: ['x'], run: async () => ({}), release: async () => {} };
     };
   }
@@ -35,20 +35,73 @@ const backend = async () => (await import('./onnx-web.js')).webBackend;
 let sdkEnv: typeof import('../env.js')['env'] = { backends: { onnx: { wasm: {} } } } as never;
 const freshEnv = async () => (sdkEnv = (await import('../env.js')).env);
 const bytes = new Uint8Array([1]);
+// ir_version 8 and an empty graph: a valid ModelProto with nothing to fold.
+const emptyModel = Uint8Array.of(0x08, 0x08, 0x3a, 0x00);
+// A graph with one DequantizeLinear of int8 initializers, written with the SDK's own wire writer.
+const dqModel = await (async () => {
+  const { concat, lenField, varintField } = await import('./protobuf-wire.js');
+  const t = (s: string) => new TextEncoder().encode(s);
+  const tensor = (name: string, type: number, dims: number[], raw: Uint8Array) => lenField(5, ...dims.map((d) => varintField(1, d)), varintField(2, type), lenField(8, t(name)), lenField(9, raw));
+  const node = lenField(1, lenField(1, t('q')), lenField(1, t('s')), lenField(2, t('w')), lenField(4, t('DequantizeLinear')));
+  return concat([varintField(1, 8), lenField(7, node, tensor('q', 3, [2, 2], Int8Array.of(1, 2, 3, 4) as unknown as Uint8Array), tensor('s', 1, [2], new Uint8Array(Float32Array.of(0.5, 2).buffer)))]);
+})();
 
 describe('onnxruntime-web backend', () => {
-  it("'webgl' loads only onnxruntime-web/webgl, with the table's webgl provider, and runs fp32 only", async () => {
+  it("'webgl' loads only onnxruntime-web/webgl, with the table's webgl provider, and runs every dtype", async () => {
     const b = await backend();
-    const s = await b.createSession(bytes, 'webgl', {});
+    const s = await b.createSession(emptyModel, 'webgl', {});
     expect(loaded()).toEqual(['webgl']);
     const { DEVICE_TO_EXECUTION_PROVIDER } = await import('./registry.js');
     expect(builds.webgl.created[0].provider).toBe(DEVICE_TO_EXECUTION_PROVIDER.webgl);
     expect(s.inputs.map((v) => v.name)).toEqual(['z']);
-    expect(b.dtypesFor?.('webgl')).toEqual(['fp32']);
+    expect(b.dtypesFor?.('webgl')).toBeUndefined();
     expect(b.dtypesFor?.('wasm')).toBeUndefined();
     expect(b.dtypesFor?.('webgpu')).toEqual(['fp32', 'fp16']);
     expect(b.devices).toEqual(['auto', 'wasm', 'webgpu', 'webgl']);
     expect(b.autoOrder).toEqual(['webgpu', 'wasm']);
+  });
+
+  it("auto tries webgl first for an int8 model (the lightest path) and webgpu, then wasm, for the others", async () => {
+    const b = await backend();
+    expect(b.autoOrderFor?.('int8')).toEqual(['webgl', 'webgpu', 'wasm']);
+    expect(b.autoOrderFor?.('fp32')).toEqual(['webgpu', 'wasm']);
+    expect(b.autoOrderFor?.('fp16')).toEqual(['webgpu', 'wasm']);
+    expect(b.autoRule).toMatch(/^an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no \.wasm/);
+  });
+
+  it('auto passes over webgl when WebGL2 renders on the CPU (SwiftShader), naming the renderer; a GPU renderer is kept', async () => {
+    const b = await backend();
+    const withRenderer = async (renderer: string) => {
+      const gl = { RENDERER: 1, getExtension: () => ({ UNMASKED_RENDERER_WEBGL: 2 }), getParameter: (p: number) => (p === 2 ? renderer : 'WebKit WebGL') };
+      vi.stubGlobal('OffscreenCanvas', class { getContext = () => gl; });
+      try {
+        return await b.autoSkip?.('webgl');
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    };
+    expect(await withRenderer('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe(
+      "WebGL2 renders on the CPU here (ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)): its shaders are slower to a first sample than wasm; pass { device: 'webgl' } to use it",
+    );
+    expect(await withRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0)')).toBeNull();
+    expect(await b.autoSkip?.('wasm')).toBeNull();
+  });
+
+  it("'webgl' hands the runtime the int8 graph with its DequantizeLinear folded into a float32 initializer; 'wasm' the bytes as they are", async () => {
+    const b = await backend();
+    await b.createSession(dqModel, 'webgl', {});
+    const { dequantizeForWebgl } = await import('./onnx-rewrite.js');
+    expect(Array.from(builds.webgl.created[0].model)).toEqual(Array.from(dequantizeForWebgl(dqModel)));
+    expect(builds.webgl.created[0].model.length).not.toBe(dqModel.length);
+    await b.createSession(dqModel, 'wasm', {});
+    expect(builds.wasm.created[0].model).toBe(dqModel);
+  });
+
+  it("'webgl' refuses a malformed model with a VAEModelError before the runtime sees it", async () => {
+    const b = await backend();
+    await expect(b.createSession(bytes, 'webgl', {})).rejects.toThrow('not valid ONNX protobuf: the model: field number 0 at byte 0 is not a valid field number; expected a ModelProto as onnx.proto defines it');
+    await expect(b.createSession(bytes, 'webgl', {})).rejects.toMatchObject({ name: 'VAEModelError', code: 'model' });
+    expect(builds.webgl.created).toHaveLength(0);
   });
 
   it("'wasm' loads only onnxruntime-web/wasm; 'webgpu' the full build, which later wasm sessions reuse", async () => {
@@ -131,7 +184,7 @@ describe('onnxruntime-web backend', () => {
       expect(order).toEqual(['start bad', 'end bad', 'start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
     } finally {
       builds.full.InferenceSession.create = async (_m, o) => {
-        builds.full.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0] });
+        builds.full.created.push({ device: o.executionProviders[0].name, provider: o.executionProviders[0], model: _m });
         return { inputMetadata: [], outputMetadata: [], run: async () => ({}), release: async () => {} };
       };
     }

@@ -6,8 +6,9 @@
  *   about half the size of the full build's, which also carries JSEP/WebGPU);
  * - `webgpu` loads the full `onnxruntime-web`;
  * - `webgl` loads `onnxruntime-web/webgl` (about 100 KB gzip and no `.wasm`
- *   at all: the lightest runtime, in maintenance mode upstream). It runs fp32
- *   graphs only: it has no DequantizeLinear (int8) and no float16 tensors.
+ *   at all: the lightest runtime, in maintenance mode upstream). It has no
+ *   DequantizeLinear (int8) and no float16 tensors, so int8 and fp16 graphs
+ *   reach it with their weights widened to float32 (onnx-rewrite.ts).
  *
  * Once the full build is loaded, `wasm` runs on it too (its wasm execution
  * provider is the same code), so a webgpu → wasm fallback or switch never
@@ -17,7 +18,6 @@ import type * as OrtWeb from 'onnxruntime-web';
 import { wrapSession } from './session-adapter.js';
 import type { WebglOrtSession } from './webgl-session.js';
 import { webglSession } from './webgl-session.js';
-import { withRuntimeFetch } from '../cache/runtime-fetch.js';
 import { wasmSettings } from '../env.js';
 import { executionProvidersFor } from './registry.js';
 import type { Backend, BackendSession, ConcreteDevice, SessionOptions } from './types.js';
@@ -93,10 +93,32 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
   return null;
 }
 
-/** What the WebGL build runs (measured in Chromium: fp16 fails with "unsupported data type: FLOAT16", int8 with "cannot resolve operator 'DequantizeLinear'"). */
-const WEBGL_DTYPES = Object.freeze(['fp32'] as const);
 /** What WebGPU runs right: int8 came out wrong (test/browser/webgl-dtype.test.ts, Chromium on SwiftShader), fp32 and fp16 within 1e-5 of cpu. */
 const WEBGPU_DTYPES = Object.freeze(['fp32', 'fp16'] as const);
+
+type Gl = { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number };
+
+/** A WebGL renderer that is the CPU, not a GPU (ANGLE's SwiftShader, Mesa's llvmpipe, Windows' Basic Render Driver). */
+export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|basic render driver|software/i;
+
+/**
+ * `auto` passes over webgl when WebGL2 renders on the CPU: there its shaders
+ * took 18 s to a first grid that wasm drew in 9 s with 3.5 MB more to download
+ * (pnpm bench:web, SwiftShader). A renderer the browser does not name counts as a GPU.
+ */
+async function autoSkip(device: ConcreteDevice): Promise<string | null> {
+  if (device !== 'webgl') return null;
+  const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown } }).OffscreenCanvas;
+  const doc = (globalThis as { document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } }).document;
+  try {
+    const gl = (Offscreen ? new Offscreen(1, 1) : doc?.createElement('canvas'))?.getContext('webgl2') as Gl | null | undefined;
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl ? gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) : '');
+    return SOFTWARE_RENDERER.test(renderer) ? `WebGL2 renders on the CPU here (${renderer.slice(0, 120)}): its shaders are slower to a first sample than wasm; pass { device: 'webgl' } to use it` : null;
+  } catch {
+    return null;
+  }
+}
 
 // onnxruntime-web initialises its WASM/WebGPU runtime on the first create;
 // creating sessions one at a time keeps that initialisation single.
@@ -109,12 +131,17 @@ function createSession(model: Uint8Array, device: ConcreteDevice, options: Sessi
 }
 
 async function createSessionNow(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession> {
-  const ort = await loadOrt(device);
   if (device === 'webgl') {
-    const create = () => ort.InferenceSession.create(model, { executionProviders: executionProvidersFor(device) as never }) as unknown as Promise<WebglOrtSession>;
+    // The WebGL build has no DequantizeLinear and no float16 tensors: the int8
+    // and fp16 variants are widened to float32 here, after the (small) download.
+    // A chunk of its own, fetched beside the runtime: wasm pages never load it.
+    const [ort, { dequantizeForWebgl }] = await Promise.all([loadOrt(device), import('./onnx-rewrite.js')]);
+    const graph = dequantizeForWebgl(model);
+    const create = () => ort.InferenceSession.create(graph, { executionProviders: executionProvidersFor(device) as never }) as unknown as Promise<WebglOrtSession>;
     const wrapped = webglSession(ort as never, await create(), create);
     return { ...wrapped, run: (...args) => oneAtATime(() => wrapped.run(...args)) };
   }
+  const [ort, { withRuntimeFetch }] = await Promise.all([loadOrt(device), import('../cache/runtime-fetch.js')]);
   configureWasm(ort as never, options);
   // With the proxy on, the runtime transfers (detaches) the ArrayBuffer behind
   // the model and behind every input tensor to its worker: the caller's arrays,
@@ -152,25 +179,29 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
 
 /** What `auto` does in browsers, for `vae.info.deviceReason`. */
 export const WEB_AUTO_RULE =
-  "webgpu when the browser has an adapter (every op and dtype), else wasm (every op and dtype, bit-stable across machines); webgl only by name: its ~100 KB runtime needs no .wasm, but it runs fp32 only and its precision rests on the GPU's float textures, which only SwiftShader has been checked on";
+  "an int8 model (the smallest download) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no .wasm, so runtime + SDK + model come to about 0.52 MB gzip against 4.05 MB on wasm (pnpm bench:web), its int8 weights widened to float32 on the client; a WebGL2 that renders on the CPU (SwiftShader, llvmpipe) is passed over, its shaders being slower than wasm; other precisions run on webgpu when the browser has an adapter, else on wasm (every op and dtype, bit-stable across machines); webgl's precision rests on the GPU's float textures, checked on SwiftShader only";
+
+/** `auto`'s order for a model of precision `dtype` ({@link WEB_AUTO_RULE}). */
+const autoOrderFor = (dtype: string | undefined): readonly ConcreteDevice[] => (dtype === 'int8' ? INT8_AUTO_ORDER : AUTO_ORDER);
+const AUTO_ORDER = Object.freeze(['webgpu', 'wasm'] as const);
+const INT8_AUTO_ORDER = Object.freeze(['webgl', 'webgpu', 'wasm'] as const);
 
 /**
- * The browser backend. `auto` follows {@link WEB_AUTO_RULE}: webgpu, then
- * wasm; `webgl` (fp32 models only) when asked for by name.
+ * The browser backend. `auto` follows {@link WEB_AUTO_RULE}: webgl first for
+ * an int8 model, else webgpu, then wasm; `webgl` runs every precision (int8
+ * and fp16 widened to float32 on the client).
  */
 export const webBackend: Backend = Object.freeze({
   runtime: 'onnxruntime-web',
   devices: Object.freeze(['auto', 'wasm', 'webgpu', 'webgl'] as const),
-  autoOrder: Object.freeze(['webgpu', 'wasm'] as const),
+  autoOrder: AUTO_ORDER,
+  autoOrderFor,
   autoRule: WEB_AUTO_RULE,
-  dtypesFor: (device: ConcreteDevice) => (device === 'webgl' ? WEBGL_DTYPES : device === 'webgpu' ? WEBGPU_DTYPES : undefined),
+  dtypesFor: (device: ConcreteDevice) => (device === 'webgpu' ? WEBGPU_DTYPES : undefined),
   dtypeLimit: (device: ConcreteDevice) =>
-    device === 'webgl'
-      ? "onnxruntime-web's WebGL build has no DequantizeLinear for int8 and no float16 tensors"
-      : device === 'webgpu'
-        ? "onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used"
-        : undefined,
+    device === 'webgpu' ? "onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used" : undefined,
   precheck,
+  autoSkip,
   createSession,
   async capabilities() {
     const nav = (globalThis as { navigator?: GpuNavigator & { hardwareConcurrency?: number } }).navigator;

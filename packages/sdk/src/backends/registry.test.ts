@@ -128,4 +128,25 @@ describe('device table and selection', () => {
     // fp32 runs there; an explicit device's reason says it was asked for.
     expect((await startOnDevice('cuda', async () => 1, 'fp32')).reason).toBe("requested: device 'cuda'");
   });
+
+  it("auto follows the backend's per-dtype order when it has one, and says so in its reason", async () => {
+    const b: Backend = { ...fakeBackend({}), autoOrderFor: (dtype) => (dtype === 'int8' ? ['webgpu', 'cpu'] : ['cuda', 'webgpu', 'cpu']), autoRule: 'webgpu first for int8' };
+    registerBackend(b);
+    const int8 = await startOnDevice('auto', async (_be, d) => d, 'int8');
+    expect(int8.device).toBe('webgpu');
+    expect(int8.reason).toBe('auto: the first of webgpu, cpu that starts and runs int8 (webgpu first for int8)');
+    // cuda is left out of the int8 order, and info says why it was not tried.
+    expect(int8.skipped).toEqual([{ device: 'cuda', reason: "not tried by auto on fake-runtime; pass { device: 'cuda' } to use it" }]);
+    expect((await startOnDevice('auto', async (_be, d) => d, 'fp32')).device).toBe('cuda');
+  });
+
+  it("a device's autoSkip reason keeps auto off it but not an explicit request", async () => {
+    const b: Backend = { ...fakeBackend({}), autoSkip: async (d) => (d === 'cuda' ? 'cuda renders on the CPU here' : null) };
+    registerBackend(b);
+    const r = await startOnDevice('auto', async (_be, d) => d, 'fp32');
+    expect(r.device).toBe('webgpu');
+    expect(r.skipped).toEqual([{ device: 'cuda', reason: 'cuda renders on the CPU here' }]);
+    expect(r.reason).toBe('auto: the first of cuda, webgpu, cpu that starts and runs fp32 (best first); skipped cuda');
+    expect((await startOnDevice('cuda', async (_be, d) => d, 'fp32')).device).toBe('cuda');
+  });
 });

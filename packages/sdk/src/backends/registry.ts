@@ -90,12 +90,13 @@ export async function startOnDevice<T>(
       `unknown device ${JSON.stringify(requested)} for ${backend.runtime}; expected one of ${backend.devices.join(', ')}`,
     );
   }
-  const candidates: readonly ConcreteDevice[] = requested === 'auto' ? backend.autoOrder : [requested as ConcreteDevice];
+  const autoOrder = backend.autoOrderFor?.(dtype) ?? backend.autoOrder;
+  const candidates: readonly ConcreteDevice[] = requested === 'auto' ? autoOrder : [requested as ConcreteDevice];
   const failures: DeviceFailure[] = [];
   // Devices on this platform that auto never tries, so info can say why they were skipped.
   if (requested === 'auto') {
     for (const d of backend.devices) {
-      if (d !== 'auto' && !backend.autoOrder.includes(d)) {
+      if (d !== 'auto' && !autoOrder.includes(d)) {
         failures.push({ device: d, reason: `not tried by auto on ${backend.runtime}; pass { device: '${d}' } to use it` });
       }
     }
@@ -104,7 +105,9 @@ export async function startOnDevice<T>(
   for (const d of candidates) {
     // A device that cannot run the model's precision is skipped before its runtime is even downloaded.
     const runs = dtype === undefined ? undefined : backend.dtypesFor?.(d);
-    const reason = runs && !runs.includes(dtype!) ? `'${d}' runs the ${runs.join(', ')} variant${runs.length > 1 ? 's' : ''} only, not ${dtype} (${backend.dtypeLimit?.(d) ?? 'its runtime lacks the ops'}); load with { dtype: '${runs[0]}' } or another device` : await backend.precheck(d);
+    const reason =
+      (runs && !runs.includes(dtype!) ? `'${d}' runs the ${runs.join(', ')} variant${runs.length > 1 ? 's' : ''} only, not ${dtype} (${backend.dtypeLimit?.(d) ?? 'its runtime lacks the ops'}); load with { dtype: '${runs[0]}' } or another device` : await backend.precheck(d)) ??
+      (requested === 'auto' ? ((await backend.autoSkip?.(d)) ?? null) : null);
     if (reason) {
       failures.push({ device: d, reason });
       continue;

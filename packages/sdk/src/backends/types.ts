@@ -83,11 +83,18 @@ export interface Backend {
   readonly devices: readonly Device[];
   /** Order `auto` tries, best first. */
   readonly autoOrder: readonly ConcreteDevice[];
+  /** Order `auto` tries for a model of this precision, when it depends on it; else {@link Backend.autoOrder}. */
+  autoOrderFor?(dtype: string | undefined): readonly ConcreteDevice[];
   /**
    * Cheap check before trying a device: a reason it cannot work (and what to
    * install), or null when it is worth trying.
    */
   precheck(device: ConcreteDevice): Promise<string | null>;
+  /**
+   * Only for `auto`, after {@link Backend.precheck}: a reason to pass over a
+   * device that would start but that `auto` should not pick here, or null.
+   */
+  autoSkip?(device: ConcreteDevice): Promise<string | null>;
   /** Starts a session on a device; throws with the runtime's reason when it can't. */
   createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession>;
   /** The runtime package behind a device when it is not {@link Backend.runtime} (a fallback). */
