@@ -99,9 +99,11 @@ function layerCheck(c: HeaderChecker): Check {
   const image = c.array(size, { min: 3, max: 3 });
   const activation = c.oneOf(['relu', 'linear']);
   const name = c.str();
+  // Only on celeba's convs; the layers are compared with what the config builds, so its values are checked there too.
+  const norm = { batchNorm: c.obj({ momentum: c.num(0, { max: 1 }), eps: c.num(0) }) };
   const byKind: Record<string, Check> = {
-    conv2d: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, pads: c.obj({ top: c.int(0), bottom: c.int(0), left: c.int(0), right: c.int(0) }), inputShape: image, outputShape: image, activation }),
-    conv2dTranspose: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, padding: c.int(0), outputPadding: c.int(0), inputShape: image, outputShape: image, activation }),
+    conv2d: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, pads: c.obj({ top: c.int(0), bottom: c.int(0), left: c.int(0), right: c.int(0) }), inputShape: image, outputShape: image, activation }, norm),
+    conv2dTranspose: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, padding: c.int(0), outputPadding: c.int(0), inputShape: image, outputShape: image, activation }, norm),
     dense: c.obj({ kind: () => {}, name, inFeatures: size, outFeatures: size, activation }),
     flatten: c.obj({ kind: () => {}, name, inputShape: image }),
     reshape: c.obj({ kind: () => {}, name, outputShape: image }),
@@ -122,7 +124,7 @@ function archCheck(c: HeaderChecker): Check {
       if (v !== ARCH_VERSION) c.fail(f, `architecture version ${ARCH_VERSION}`, v, 'version');
     },
     config: c.obj({
-      arch: c.oneOf(['small', 'base', 'mlp']),
+      arch: c.oneOf(['small', 'base', 'mlp', 'celeba']),
       latent: c.int(1, MAX_DIM),
       channels: c.array(c.int(1, MAX_DIM), { min: 1, max: 64 }),
       kernel: c.int(0, MAX_DIM),
