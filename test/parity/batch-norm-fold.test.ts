@@ -10,13 +10,14 @@
 import type { ArchSpec } from '@vae/format';
 import { buildExport, foldBatchNorm, withoutBatchNorm } from '@vae/onnx-export';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FixtureOptions } from '../../packages/onnx-export/test/fixtures.js';
 import { makeCheckpoint, rng } from '../../packages/onnx-export/test/fixtures.js';
 import { referenceDecode, referenceEncode } from './batch-norm-reference.js';
 import type { Tensor } from './harness.js';
 import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu } from './harness.js';
 
 const N = 8;
-const TINY = { arch: 'celeba', config: { imageShape: [16, 16, 3], channels: [4, 8, 8, 8], latent: 6 } } as const;
+const TINY: FixtureOptions = { arch: 'celeba', config: { imageShape: [16, 16, 3], channels: [4, 8, 8, 8], latent: 6 } };
 type Out = 'mu' | 'logvar' | 'logits' | 'x';
 
 let spec: ArchSpec;

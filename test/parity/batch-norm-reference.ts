@@ -108,15 +108,17 @@ const relu = (t: RefTensor, act: string) => {
   return t;
 };
 
-function layer(l: LayerSpec, x: RefTensor, params: ReadonlyMap<string, Float32Array>): RefTensor {
+/** Sees each BatchNorm layer's input (the conv's output, NHWC) before it is normalised; may change that layer's `bn/*` parameters. */
+export type PreNormHook = (l: Conv2DSpec | Conv2DTransposeSpec, v: RefTensor) => void;
+
+function layer(l: LayerSpec, x: RefTensor, params: ReadonlyMap<string, Float32Array>, hook?: PreNormHook): RefTensor {
   switch (l.kind) {
-    case 'conv2d': {
-      const v = conv(l, x, params);
-      return relu(l.batchNorm ? batchNorm(l, v, params) : v, l.activation);
-    }
+    case 'conv2d':
     case 'conv2dTranspose': {
-      const v = convTranspose(l, x, params);
-      return relu(l.batchNorm ? batchNorm(l, v, params) : v, l.activation);
+      const v = l.kind === 'conv2d' ? conv(l, x, params) : convTranspose(l, x, params);
+      if (!l.batchNorm) return relu(v, l.activation);
+      hook?.(l, v);
+      return relu(batchNorm(l, v, params), l.activation);
     }
     case 'dense':
       return relu(dense(l, x, params), l.activation);
@@ -130,9 +132,9 @@ function layer(l: LayerSpec, x: RefTensor, params: ReadonlyMap<string, Float32Ar
 const f64 = (a: Float32Array) => Float64Array.from(a);
 
 /** Encoder in eval mode: NHWC images `[n,H,W,C]` to `mu` and clipped `logvar`. */
-export function referenceEncode(spec: ArchSpec, params: ReadonlyMap<string, Float32Array>, x: Float32Array, n: number): { mu: Float64Array; logvar: Float64Array } {
+export function referenceEncode(spec: ArchSpec, params: ReadonlyMap<string, Float32Array>, x: Float32Array, n: number, hook?: PreNormHook): { mu: Float64Array; logvar: Float64Array } {
   let h: RefTensor = { data: f64(x), dims: [n, ...spec.config.imageShape] };
-  for (const l of spec.encoder.trunk) h = layer(l, h, params);
+  for (const l of spec.encoder.trunk) h = layer(l, h, params, hook);
   const mu = dense(spec.encoder.mu, h, params).data;
   const raw = dense(spec.encoder.logvar, h, params).data;
   const [lo, hi] = spec.encoder.logvarClamp;
@@ -140,8 +142,8 @@ export function referenceEncode(spec: ArchSpec, params: ReadonlyMap<string, Floa
 }
 
 /** Decoder in eval mode: latents `[n, latent]` to NHWC `logits` and `x = sigmoid(logits)`. */
-export function referenceDecode(spec: ArchSpec, params: ReadonlyMap<string, Float32Array>, z: Float32Array, n: number): { logits: Float64Array; x: Float64Array } {
+export function referenceDecode(spec: ArchSpec, params: ReadonlyMap<string, Float32Array>, z: Float32Array, n: number, hook?: PreNormHook): { logits: Float64Array; x: Float64Array } {
   let h: RefTensor = { data: f64(z), dims: [n, spec.config.latent] };
-  for (const l of spec.decoder) h = layer(l, h, params);
+  for (const l of spec.decoder) h = layer(l, h, params, hook);
   return { logits: h.data, x: h.data.map((v) => 1 / (1 + Math.exp(-v))) };
 }

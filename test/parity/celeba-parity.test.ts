@@ -1,0 +1,162 @@
+/**
+ * Parity of the `celeba` export (64x64 RGB, latent 256, BatchNorm folded into
+ * every Conv and ConvTranspose) with an evaluation-mode forward pass, on
+ * onnxruntime-node cpu, onnxruntime-node webgpu (SwiftShader) and the fp16
+ * export, batch 1 and 64, for fresh weights (BatchNorm at its initial
+ * gamma 1, beta 0, mean 0, variance 1) and weights with non-trivial BatchNorm
+ * parameters and running statistics. Held to PARITY_TOLERANCE, the table every
+ * parity test shares. Prints the parity table.
+ */
+import { buildArchSpec } from '@vae/format';
+import type { ArchSpec } from '@vae/format';
+import type { BuiltExport } from '@vae/onnx-export';
+import { buildExport } from '@vae/onnx-export';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCheckpoint, rng } from '../../packages/onnx-export/test/fixtures.js';
+import { evalForward, REFERENCE_NAME, variantParams } from './celeba-reference.js';
+import type { Tensor } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
+
+const VARIANTS = ['fresh', 'bn-stats'] as const;
+const BATCHES = [1, 64] as const;
+const OUTPUTS = ['mu', 'logvar', 'logits', 'x'] as const;
+type Variant = (typeof VARIANTS)[number];
+type Output = (typeof OUTPUTS)[number];
+const TOL = PARITY_TOLERANCE;
+
+const spec: ArchSpec = buildArchSpec({ arch: 'celeba' });
+const [H, W, C] = spec.config.imageShape;
+const LATENT = spec.config.latent;
+const PX = H * W * C;
+
+interface Case {
+  variant: Variant;
+  fp32: BuiltExport;
+  fp16: BuiltExport;
+  /** Reference outputs (tfjs layout), by batch. */
+  refs: Record<number, Record<Output, Float32Array>>;
+  /** max |Δ| keyed `runtime/output/batch`. */
+  diffs: Map<string, number>;
+}
+
+const cases: Case[] = [];
+const webgpuOptOut = process.env[WEBGPU_OPT_OUT] === '1';
+let webgpuError: string | null = null;
+let images: Float32Array; // NHWC, 64 images
+let latents: Float32Array;
+let int8Bytes = '-';
+
+function compare(c: Case, runtime: string, batch: number, enc: Record<string, Tensor>, dec: Record<string, Tensor>) {
+  const ref = c.refs[batch];
+  const got: Record<Output, ArrayLike<number>> = { mu: enc.mu.data, logvar: enc.logvar.data, logits: nchwToNhwc(dec.logits), x: nchwToNhwc(dec.x) };
+  for (const o of OUTPUTS) c.diffs.set(`${runtime}/${o}/${batch}`, maxAbsDiff(got[o], ref[o]));
+}
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  const r = rng(2024);
+  // Smooth colour blobs plus noise rather than white noise, so that the images look like images to the convs.
+  images = new Float32Array(64 * PX);
+  for (let n = 0; n < 64; n++) {
+    const [cy, cx, rad] = [r() * H, r() * W, 4 + r() * 20];
+    const tint = [r(), r(), r()];
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const inside = Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * rad * rad));
+        for (let ch = 0; ch < C; ch++) images[((n * H + y) * W + x) * C + ch] = Math.min(1, Math.max(0, inside * tint[ch] + (1 - inside) * 0.9 + 0.1 * (r() - 0.5)));
+      }
+  }
+  latents = normals(64 * LATENT, 31);
+  const missing = webgpuOptOut ? null : webgpuUnavailableReason();
+  if (missing) webgpuError = `${missing}; or set ${WEBGPU_OPT_OUT}=1 to skip the WebGPU parity tests`;
+  const runGpu = !webgpuOptOut && !missing;
+
+  for (const variant of VARIANTS) {
+    const params = await variantParams(spec, variant, images);
+    const ckpt = makeCheckpoint({ arch: 'celeba', params });
+    const c: Case = { variant, fp32: buildExport(ckpt, { name: `celeba-${variant}` }), fp16: buildExport(ckpt, { name: `celeba-${variant}`, precision: 'fp16' }), refs: {}, diffs: new Map() };
+    for (const b of BATCHES) c.refs[b] = await evalForward(spec, params, images.subarray(0, b * PX), latents.subarray(0, b * LATENT), b);
+    const encFeeds = BATCHES.map((b) => ({ x: nhwcToNchw(images.slice(0, b * PX), [b, H, W, C]) }));
+    const decFeeds = BATCHES.map((b) => ({ z: { data: latents.slice(0, b * LATENT), dims: [b, LATENT] } }));
+    const [enc32, dec32, enc16, dec16] = [await runCpu(c.fp32.encoder, encFeeds), await runCpu(c.fp32.decoder, decFeeds), await runCpu(c.fp16.encoder, encFeeds), await runCpu(c.fp16.decoder, decFeeds)];
+    BATCHES.forEach((b, i) => {
+      compare(c, 'ort-cpu', b, enc32[i], dec32[i]);
+      compare(c, 'ort-cpu-fp16', b, enc16[i], dec16[i]);
+    });
+    // One child per weight set: SwiftShader takes about 2.5 minutes for one set's graphs at batch 1 and 64 on two cores.
+    if (runGpu && !webgpuError) {
+      const gpu = new WebGpuBatch();
+      const encIds = gpu.add(c.fp32.encoder, encFeeds);
+      const decIds = gpu.add(c.fp32.decoder, decFeeds);
+      try {
+        const { outputs } = gpu.run(600_000);
+        BATCHES.forEach((b, i) => {
+          const enc = outputs.get(encIds[i]);
+          const dec = outputs.get(decIds[i]);
+          if (!enc || !dec) throw new Error(`no webgpu result for ${variant} batch ${b}`);
+          compare(c, 'ort-webgpu', b, enc, dec);
+        });
+      } catch (e) {
+        webgpuError = `webgpu runner failed: ${(e as Error).message}`;
+      }
+    }
+    if (variant === 'fresh') int8Bytes = ((e) => `${e.encoder.length} + ${e.decoder.length} bytes`)(buildExport(ckpt, { name: 'celeba-fresh', precision: 'int8' }));
+    cases.push(c);
+  }
+  console.log(`celeba parity: ${cases.length} weight sets, reference ${REFERENCE_NAME}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}, 900_000);
+
+afterAll(() => {
+  const lines = [`${'runtime'.padEnd(14)}${'precision'.padEnd(10)}${'weights'.padEnd(10)}${'batch'.padStart(6)}${OUTPUTS.map((o) => o.padStart(10)).join('')}`];
+  for (const runtime of ['ort-cpu', 'ort-webgpu', 'ort-cpu-fp16']) {
+    for (const c of cases) {
+      for (const b of BATCHES) {
+        if (!c.diffs.has(`${runtime}/x/${b}`)) continue;
+        const name = runtime === 'ort-cpu-fp16' ? 'ort-cpu' : runtime;
+        const precision = runtime === 'ort-cpu-fp16' ? 'fp16' : 'fp32';
+        lines.push(`${name.padEnd(14)}${precision.padEnd(10)}${c.variant.padEnd(10)}${String(b).padStart(6)}${OUTPUTS.map((o) => c.diffs.get(`${runtime}/${o}/${b}`)!.toExponential(2).padStart(10)).join('')}`);
+      }
+    }
+  }
+  const size = (e: BuiltExport) => `${e.encoder.length} + ${e.decoder.length} bytes`;
+  console.log(`celeba parity table (max |Δ| vs ${REFERENCE_NAME}, BatchNorm folded; 64x64x3, latent ${LATENT}):\n${lines.join('\n')}\ngraph sizes (encoder + decoder): fp32 ${cases[0] ? size(cases[0].fp32) : '-'}, fp16 ${cases[0] ? size(cases[0].fp16) : '-'}, int8 ${int8Bytes}`);
+});
+
+describe.each(VARIANTS)('celeba, %s weights', (variant) => {
+  const get = () => cases.find((c) => c.variant === variant)!;
+
+  it('onnxruntime-node cpu matches the eval-mode forward pass (mu, logvar, x <= 1e-5; logits <= 1e-4), batch 1 and 64', () => {
+    const c = get();
+    for (const b of BATCHES) for (const o of OUTPUTS) expect(c.diffs.get(`ort-cpu/${o}/${b}`), `${o} batch ${b}`).toBeLessThanOrEqual(TOL.cpu[o]);
+  });
+
+  it.skipIf(webgpuOptOut)('onnxruntime-node webgpu (SwiftShader) matches it (mu, logvar, x <= 1e-4; logits <= 1e-3)', () => {
+    if (webgpuError) throw new Error(webgpuError);
+    const c = get();
+    for (const b of BATCHES) for (const o of OUTPUTS) expect(c.diffs.get(`ort-webgpu/${o}/${b}`), `${o} batch ${b}`).toBeLessThanOrEqual(TOL.webgpu[o]);
+  });
+
+  it('the fp16 export matches it on x within 2e-3 and is about half the size', () => {
+    const c = get();
+    for (const b of BATCHES) expect(c.diffs.get(`ort-cpu-fp16/x/${b}`), `x batch ${b}`).toBeLessThanOrEqual(TOL.fp16.x);
+    const size = (e: BuiltExport) => e.encoder.length + e.decoder.length;
+    expect(size(c.fp16) / size(c.fp32)).toBeLessThan(0.56);
+  });
+
+  it('compares non-trivial outputs (they vary across images and latents)', () => {
+    const r = get().refs[64];
+    const spread = (a: Float32Array) => a.reduce((m, v) => Math.max(m, v), -Infinity) - a.reduce((m, v) => Math.min(m, v), Infinity);
+    expect(spread(r.mu)).toBeGreaterThan(1e-2);
+    expect(spread(r.x)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('the BatchNorm statistics are non-trivial', () => {
+  it('the bn-stats weights give outputs far from the same conv weights with BatchNorm at its initial values', () => {
+    const [fresh, stats] = VARIANTS.map((v) => cases.find((c) => c.variant === v)!.refs[64]);
+    const d = { mu: maxAbsDiff(fresh.mu, stats.mu), x: maxAbsDiff(fresh.x, stats.x) };
+    console.log(`fresh vs bn-stats references: mu ${d.mu.toExponential(2)}, x ${d.x.toExponential(2)}`);
+    expect(d.mu).toBeGreaterThan(100 * TOL.cpu.mu);
+    expect(d.x).toBeGreaterThan(100 * TOL.cpu.x);
+  });
+});
