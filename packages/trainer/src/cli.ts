@@ -22,10 +22,13 @@ Usage:
                                            evaluate DIR's checkpoint on the test set
 
 Model:
-  --arch small|base|mlp     architecture (default ${TRAIN_DEFAULTS.arch})
+  --arch small|base|mlp|celeba   architecture (default ${TRAIN_DEFAULTS.arch}); celeba is the
+                            64x64 RGB BatchNorm ConvVAE (channels 32,64,128,256, latent 256)
   --latent N                latent size (default: 32 for conv archs, 20 for mlp)
   --channels A,B,C          conv channel widths (or mlp hidden widths)
   --kernel K                conv kernel size (default 3 for small, 4 for base)
+  --image-size N            square image size the model takes (default: the data's;
+                            celeba needs a multiple of 16, i.e. of 2^stages)
   --conditional             train a conditional VAE (CVAE) on the class labels:
                             encoder and decoder take the one-hot label
   --classes K               classes of a conditional run on IDX files
@@ -65,6 +68,7 @@ const OPTIONS = {
   latent: { type: 'string' },
   channels: { type: 'string' },
   kernel: { type: 'string' },
+  'image-size': { type: 'string' },
   conditional: { type: 'boolean' },
   classes: { type: 'string' },
   epochs: { type: 'string' },
@@ -119,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.out) throw new TrainOptionsError('--out DIR is required (the run directory for checkpoint, metrics and plots)');
-  if (values.arch && !['small', 'base', 'mlp'].includes(values.arch)) throw new TrainOptionsError(`--arch "${values.arch}": expected small, base or mlp`);
+  if (values.arch && !['small', 'base', 'mlp', 'celeba'].includes(values.arch)) throw new TrainOptionsError(`--arch "${values.arch}": expected small, base, mlp or celeba`);
   if (values.recon && !['bernoulli', 'mse'].includes(values.recon)) throw new TrainOptionsError(`--recon "${values.recon}": expected bernoulli or mse`);
   if (values.backend && !(BACKEND_NAMES as readonly string[]).includes(values.backend)) {
     throw new TrainOptionsError(`--backend "${values.backend}": expected one of ${BACKEND_NAMES.join(', ')}`);
@@ -162,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
     latent: parseInteger('latent', values.latent, { min: 1 }),
     channels,
     kernel: parseInteger('kernel', values.kernel, { min: 2 }),
+    imageSize: parseInteger('image-size', values['image-size'], { min: 1, max: 4096 }),
     conditional: values.conditional,
     classes: parseInteger('classes', values.classes, { min: 2, max: 256 }),
     epochs: parseInteger('epochs', values.epochs, { min: 1, max: 1_000_000 }),
@@ -199,6 +204,6 @@ main(process.argv.slice(2)).then(
     const typed = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
     process.stderr.write(`vae-train: ${typed}${e.message}\n`);
     if (process.env.VAE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.name === 'TrainOptionsError' || e.name === 'DatasetError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e.name === 'TrainOptionsError' || e.name === 'ArchConfigError' || e.name === 'DatasetError' || e.name === 'IdxError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );

@@ -6,7 +6,7 @@
  * the data section. Each failure is a `CheckpointError` that names the field.
  */
 import type { ArchSpec } from '../arch-spec.js';
-import { ARCH_VERSION, MAX_CLASSES, buildArchSpec, weightShapes } from '../arch-spec.js';
+import { ARCH_DEFAULTS, ARCH_VERSION, BATCH_NORM_STATE, MAX_CLASSES, buildArchSpec, weightShapes } from '../arch-spec.js';
 import { firstDifference } from '../check-arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { CheckpointHeader } from './format.js';
@@ -99,11 +99,11 @@ function layerCheck(c: HeaderChecker): Check {
   const image = c.array(size, { min: 3, max: 3 });
   const activation = c.oneOf(['relu', 'linear']);
   const name = c.str();
-  // Only on celeba's convs; the layers are compared with what the config builds, so its values are checked there too.
-  const norm = { batchNorm: c.obj({ momentum: c.num(0, { max: 1 }), eps: c.num(0) }) };
+  // celeba's convs carry PyTorch BatchNorm2d settings; the spec built from the config must agree with them (archCheck).
+  const batchNorm = { batchNorm: c.obj({ momentum: c.num(0, { max: 1 }), eps: c.num(0, { exclusive: true }) }) };
   const byKind: Record<string, Check> = {
-    conv2d: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, pads: c.obj({ top: c.int(0), bottom: c.int(0), left: c.int(0), right: c.int(0) }), inputShape: image, outputShape: image, activation }, norm),
-    conv2dTranspose: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, padding: c.int(0), outputPadding: c.int(0), inputShape: image, outputShape: image, activation }, norm),
+    conv2d: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, pads: c.obj({ top: c.int(0), bottom: c.int(0), left: c.int(0), right: c.int(0) }), inputShape: image, outputShape: image, activation }, batchNorm),
+    conv2dTranspose: c.obj({ kind: () => {}, name, inChannels: size, outChannels: size, kernelSize: size, stride: size, padding: c.int(0), outputPadding: c.int(0), inputShape: image, outputShape: image, activation }, batchNorm),
     dense: c.obj({ kind: () => {}, name, inFeatures: size, outFeatures: size, activation }),
     flatten: c.obj({ kind: () => {}, name, inputShape: image }),
     reshape: c.obj({ kind: () => {}, name, outputShape: image }),
@@ -124,7 +124,7 @@ function archCheck(c: HeaderChecker): Check {
       if (v !== ARCH_VERSION) c.fail(f, `architecture version ${ARCH_VERSION}`, v, 'version');
     },
     config: c.obj({
-      arch: c.oneOf(['small', 'base', 'mlp', 'celeba']),
+      arch: c.oneOf(Object.keys(ARCH_DEFAULTS)),
       latent: c.int(1, MAX_DIM),
       channels: c.array(c.int(1, MAX_DIM), { min: 1, max: 64 }),
       kernel: c.int(0, MAX_DIM),
@@ -250,7 +250,8 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
   });
   if (total !== dataFloats) c.fail('tensors', `tensors covering all ${dataFloats} floats of the data section`, `${total} floats`, 'mismatch');
 
-  // Parameters: exactly the architecture's; optimizer slots: none, or an Adam m and v for every parameter.
+  // Parameters: exactly the architecture's; optimizer slots: none, or an Adam m and v for every trained
+  // parameter (BatchNorm's running statistics are state, which Adam never sees).
   const expected = weightShapes(header.arch);
   const params = header.tensors.filter((t) => t.group === 'params');
   const slots = header.tensors.filter((t) => t.group === 'optimizer');
@@ -263,13 +264,14 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
   }
   for (const t of params) if (!expected.has(t.name)) c.fail(`tensors[${header.tensors.indexOf(t)}].name`, `a parameter of arch "${header.arch.config.arch}"`, t.name, 'mismatch');
   if (slots.length) {
-    const slotShapes = new Map([...expected].flatMap(([n, s]) => [[`${n}/m`, s], [`${n}/v`, s]] as [string, number[]][]));
+    const trained = [...expected].filter(([n]) => !BATCH_NORM_STATE.some((suffix) => n.endsWith(suffix)));
+    const slotShapes = new Map(trained.flatMap(([n, s]) => [[`${n}/m`, s], [`${n}/v`, s]] as [string, number[]][]));
     for (const t of slots) {
       const s = slotShapes.get(t.name);
       if (!s) c.fail(`tensors[${header.tensors.indexOf(t)}].name`, 'an Adam slot "<parameter>/m" or "<parameter>/v"', t.name, 'mismatch');
       if (s.join(',') !== t.shape.join(',')) c.fail(`tensors[${header.tensors.indexOf(t)}].shape`, `[${s}] (the shape of its parameter)`, t.shape, 'mismatch');
     }
-    if (slots.length !== slotShapes.size) c.fail('tensors', `an m and a v slot for each of the ${expected.size} parameters (${slotShapes.size})`, `${slots.length} optimizer tensors`, 'mismatch');
+    if (slots.length !== slotShapes.size) c.fail('tensors', `an m and a v slot for each of the ${trained.length} trained parameters (${slotShapes.size})`, `${slots.length} optimizer tensors`, 'mismatch');
   }
   return header;
 }

@@ -8,20 +8,32 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ArchSpec, LayerSpec } from '@vae/format';
 import { checkArchSpec, conditionClasses, parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
+import type { TrainingPass } from './batch-norm.js';
+import { batchNorm, isBatchNormState } from './batch-norm.js';
+
+export type { TrainingPass } from './batch-norm.js';
+export { BatchNormError, isBatchNormState } from './batch-norm.js';
 
 /** A VAE whose parameters live in tfjs variables. */
 export interface VaeModel {
   readonly spec: ArchSpec;
-  /** Parameters keyed by their checkpoint name (`"encoder/conv1/kernel"`). */
+  /**
+   * Parameters keyed by their checkpoint name (`"encoder/conv1/kernel"`),
+   * BatchNorm running statistics included (non-trainable variables; see
+   * {@link isBatchNormState}).
+   */
   readonly params: Map<string, tf.Variable>;
   /**
    * Image batch `[N,H,W,C]` in [0,1] to the posterior's mean and clamped
    * log-variance. A conditional model needs its one-hot labels `y` `[N,K]`
-   * (see {@link oneHotLabels}); an unconditional one refuses them.
+   * (see {@link oneHotLabels}); an unconditional one refuses them. `training`
+   * switches BatchNorm to batch statistics (see {@link TrainingPass}).
    */
-  encode(x: tf.Tensor4D, y?: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D };
+  encode(x: tf.Tensor4D, y?: tf.Tensor2D, training?: TrainingPass): { mu: tf.Tensor2D; logvar: tf.Tensor2D };
   /** Latents `[N,latent]` (and, when conditional, one-hot `y` `[N,K]`) to Bernoulli logits `[N,H,W,C]`. */
-  decodeLogits(z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor4D;
+  decodeLogits(z: tf.Tensor2D, y?: tf.Tensor2D, training?: TrainingPass): tf.Tensor4D;
+  /** Writes a training pass's running-statistic updates into the state variables and releases them. */
+  commitBatchNormUpdates(training: TrainingPass): void;
   /** Copies the parameters out as plain arrays (for checkpoints and export). */
   readParams(): Promise<Map<string, Float32Array>>;
   dispose(): void;
@@ -77,6 +89,13 @@ export function initParams(spec: ArchSpec, seed: number): Map<string, Float32Arr
       for (let i = 0; i < size; i++) data[i] = (rng.uniform() * 2 - 1) * bound;
       out.set(name, data);
     }
+    // PyTorch's BatchNorm2d starts as the identity on unit-variance data; it draws no random numbers,
+    // so the other layers' draws (and every checkpoint without BatchNorm) stay as they were.
+    if (l.kind !== 'dense' && l.batchNorm) {
+      for (const [p, value] of [['gamma', 1], ['beta', 0], ['mean', 0], ['variance', 1]] as const) {
+        out.set(`${l.name}/bn/${p}`, new Float32Array(l.outChannels).fill(value));
+      }
+    }
   }
   return out;
 }
@@ -98,12 +117,12 @@ export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Ar
     if (!v) throw new ModelParamsError(`missing parameter ${name}, expected shape [${shape}]`);
     if (v.length !== size) throw new ModelParamsError(`parameter ${name} has ${v.length} values, expected ${size} for shape [${shape}]`);
     const init = tf.tensor(v, shape, 'float32');
-    params.set(name, tf.variable(init, true, `${prefix}/${name}`));
+    params.set(name, tf.variable(init, !isBatchNormState(name), `${prefix}/${name}`));
     init.dispose();
   }
   const p = (name: string) => params.get(name)!;
 
-  const apply = (l: LayerSpec, x: tf.Tensor): tf.Tensor => {
+  const apply = (l: LayerSpec, x: tf.Tensor, training: TrainingPass | undefined): tf.Tensor => {
     const n = x.shape[0];
     let y: tf.Tensor;
     switch (l.kind) {
@@ -135,6 +154,10 @@ export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Ar
         break;
       }
     }
+    if (l.kind !== 'dense' && l.batchNorm) {
+      const stats = { gamma: p(`${l.name}/bn/gamma`), beta: p(`${l.name}/bn/beta`), mean: p(`${l.name}/bn/mean`), variance: p(`${l.name}/bn/variance`) };
+      y = batchNorm(y, stats, l.batchNorm, l.name, training);
+    }
     return l.activation === 'relu' ? tf.relu(y) : y;
   };
 
@@ -155,23 +178,32 @@ export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Ar
   return {
     spec,
     params,
-    encode(x, y) {
+    encode(x, y, training) {
       return tf.tidy(() => {
         let h: tf.Tensor = x;
-        for (const l of spec.encoder.trunk) h = apply(l, h);
+        for (const l of spec.encoder.trunk) h = apply(l, h, training);
         h = withLabel(h, y, 'encode');
-        const mu = apply(spec.encoder.mu, h) as tf.Tensor2D;
+        const mu = apply(spec.encoder.mu, h, training) as tf.Tensor2D;
         const [lo, hi] = spec.encoder.logvarClamp;
-        const logvar = tf.clipByValue(apply(spec.encoder.logvar, h), lo, hi) as tf.Tensor2D;
+        const logvar = tf.clipByValue(apply(spec.encoder.logvar, h, training), lo, hi) as tf.Tensor2D;
         return { mu, logvar };
       });
     },
-    decodeLogits(z, y) {
+    decodeLogits(z, y, training) {
       return tf.tidy(() => {
         let h: tf.Tensor = withLabel(z, y, 'decode');
-        for (const l of spec.decoder) h = apply(l, h);
+        for (const l of spec.decoder) h = apply(l, h, training);
         return h as tf.Tensor4D;
       });
+    },
+    commitBatchNormUpdates(training) {
+      for (const [name, t] of training.updates) {
+        const v = params.get(name);
+        if (!v || !isBatchNormState(name)) throw new ModelParamsError(`${name} is not a BatchNorm running statistic of this model`);
+        v.assign(t);
+        t.dispose();
+      }
+      training.updates.clear();
     },
     async readParams() {
       const out = new Map<string, Float32Array>();

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately from ops; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { conditionClasses } from '@vae/format';
-import type { VaeModel } from '../model/vae.js';
-import { oneHotLabels } from '../model/vae.js';
+import type { TrainingPass, VaeModel } from '../model/vae.js';
+import { isBatchNormState, oneHotLabels } from '../model/vae.js';
 import { Adam } from './adam.js';
 import type { ReconLoss } from '../model/loss.js';
 import { gaussianKl, reconstructionLoss } from '../model/loss.js';
@@ -58,7 +58,8 @@ export class TrainStep {
     readonly adam: AdamConfig,
     readonly recon: ReconLoss = 'bernoulli',
   ) {
-    this.names = [...model.params.keys()];
+    // BatchNorm's running statistics are state that the forward pass updates, not weights for Adam.
+    this.names = [...model.params.keys()].filter((n) => !isBatchNormState(n));
     this.varList = this.names.map((n) => model.params.get(n)!);
     this.opt = new Adam(this.varList, { ...adam });
   }
@@ -71,8 +72,10 @@ export class TrainStep {
   /**
    * One step on a batch `x` (`n*H*W*C` floats in [0,1], NHWC) with standard
    * normal `noise` (`n*latent`), and the batch's class `labels` when the model
-   * is conditional. Throws {@link NonFiniteLossError} before touching the
-   * weights if the loss is not finite.
+   * is conditional. BatchNorm layers normalise with the batch's statistics and
+   * their running statistics move by one update. Throws
+   * {@link NonFiniteLossError} before touching the weights (or the running
+   * statistics) if the loss is not finite.
    */
   async step(x: Float32Array, n: number, noise: Float32Array, klWeight: number, labels?: ArrayLike<number>): Promise<StepLosses> {
     const [H, W, C] = this.model.spec.config.imageShape;
@@ -84,11 +87,12 @@ export class TrainStep {
     const y = classes && labels ? oneHotLabels(labels, classes) : undefined;
     let reconT: tf.Scalar | undefined;
     let klT: tf.Scalar | undefined;
+    const pass: TrainingPass = { updates: new Map() };
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const { mu, logvar } = this.model.encode(xT, y);
+        const { mu, logvar } = this.model.encode(xT, y, pass);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
-        const logits = this.model.decodeLogits(z, y);
+        const logits = this.model.decodeLogits(z, y, pass);
         const r = tf.mean(reconstructionLoss(this.recon, logits, xT)) as tf.Scalar;
         const k = tf.mean(gaussianKl(mu, logvar)) as tf.Scalar;
         reconT = tf.keep(r);
@@ -105,9 +109,10 @@ export class TrainStep {
       }
       this.opt.apply(grads);
       tf.dispose(grads);
+      this.model.commitBatchNormUpdates(pass);
       return { objective: obj[0], recon: rec[0], kl: kl[0] };
     } finally {
-      tf.dispose([xT, eps]);
+      tf.dispose([xT, eps, ...pass.updates.values()]);
       y?.dispose();
       if (reconT) reconT.dispose();
       if (klT) klT.dispose();

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchName, ArchSpec } from '@vae/format';
+import type { ArchName, ArchSpec, ImageShape } from '@vae/format';
 import { MAX_CLASSES, buildArchSpec, conditionClasses } from '@vae/format';
 import type { Checkpoint, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
@@ -38,6 +38,12 @@ export interface TrainOptions {
   latent?: number;
   channels?: number[];
   kernel?: number;
+  /**
+   * Side of the square images the model takes (`celeba` needs a multiple of
+   * 2^stages, 16 for its four). Default: the data's own size. The channel
+   * count always comes from the data.
+   */
+  imageSize?: number;
   /**
    * Train a conditional VAE (CVAE) on the class labels: encoder and decoder
    * take the one-hot label (see `ConditionSpec` in `@vae/format`). The class
@@ -119,7 +125,7 @@ function checkPositiveInt(name: string, v: number | null | undefined) {
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const progress = opts.progress === undefined ? process.stderr : opts.progress;
-  for (const k of ['epochs', 'batch', 'latent', 'trainLimit', 'testLimit'] as const) checkPositiveInt(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), opts[k]);
+  for (const k of ['epochs', 'batch', 'latent', 'trainLimit', 'testLimit', 'imageSize'] as const) checkPositiveInt(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), opts[k]);
   if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr))) throw new TrainOptionsError(`--lr must be a finite number > 0, got ${opts.lr}`);
   if (opts.beta !== undefined && !(opts.beta >= 0 && Number.isFinite(opts.beta))) throw new TrainOptionsError(`--beta must be a finite number >= 0, got ${opts.beta}`);
   if (opts.klWarmup !== undefined && !(opts.klWarmup >= 0 && Number.isFinite(opts.klWarmup))) {
@@ -153,15 +159,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new TrainOptionsError(`--classes must be an integer in [2, ${MAX_CLASSES}], got ${opts.classes}`);
   }
   // --conditional alone on a resume is checked against the checkpoint below, not rebuilt from defaults.
-  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
+  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel, opts.imageSize].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
   // Provisional until the data say how many classes they have; only the two head widths and the decoder's first layer depend on it.
   const provisionalClasses = opts.conditional ? (opts.classes ?? ckpt?.header.arch.config.classes ?? 10) : undefined;
   if (opts.kernel !== undefined && (opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch) === 'mlp') {
     throw new TrainOptionsError(`--kernel ${opts.kernel} has no effect on the mlp arch, which has no convolutions; drop it or use --arch small|base`);
   }
+  const requestedArchName = opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch;
+  // Provisional too until the data give the channel count (and, without --image-size, the size); a resume keeps the checkpoint's.
+  const requestedImageShape: ImageShape | undefined =
+    opts.imageSize !== undefined
+      ? [opts.imageSize, opts.imageSize, ckpt?.header.arch.config.imageShape[2] ?? ARCH_IMAGE_CHANNELS[requestedArchName]]
+      : ckpt?.header.arch.config.imageShape;
   const requestedArch =
     archFlagGiven
-      ? buildArchSpec({ arch: opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, classes: provisionalClasses })
+      ? buildArchSpec({ arch: requestedArchName, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, imageShape: requestedImageShape, classes: provisionalClasses })
       : null;
   let spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
   if (ckpt && opts.conditional !== undefined && opts.conditional !== Boolean(conditionClasses(spec))) {
@@ -221,6 +233,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       throw new CheckpointError('mismatch', `the data files changed since this checkpoint was written, so a resume would not continue the same run:\n  ${changes.join('\n  ')}\npass --allow-data-change to resume on the new data anyway`, ckptPath);
     }
     if (changes.length) log(`resuming on changed data (--allow-data-change):\n  ${changes.join('\n  ')}`);
+  }
+  const dataShape = imageShapeOf(data.train);
+  if (opts.imageSize !== undefined && (dataShape[0] !== opts.imageSize || dataShape[1] !== opts.imageSize)) {
+    throw new TrainOptionsError(`--image-size ${opts.imageSize} asks for ${opts.imageSize}x${opts.imageSize} images, but ${data.name} holds ${dataShape[0]}x${dataShape[1]} images`);
+  }
+  if (JSON.stringify(spec.config.imageShape) !== JSON.stringify(dataShape)) {
+    if (ckpt) throw new CheckpointError('mismatch', `checkpoint's model takes ${spec.config.imageShape.join('x')} images (HxWxC), but ${data.name} holds ${dataShape.join('x')}`, ckptPath);
+    // The arch's default size (celeba: 64x64x3) gives way to the data's; celeba refuses a size that is not a multiple of 2^stages.
+    spec = buildArchSpec({ ...spec.config, imageShape: dataShape });
+    const est2 = estimateRunMemory(spec, { batch: cfg.batch, iwSamples: cfg.iwSamples });
+    if (est2.totalBytes > limit) {
+      throw new TrainOptionsError(`estimated memory ${formatBytes(est2.totalBytes)} for ${dataShape.join('x')} images exceeds the limit of ${formatBytes(limit)} (--max-memory); lower --latent, --channels or --batch, or raise --max-memory`);
+    }
   }
   const trainSplit = limitSplit(data.train, cfg.trainLimit);
   const testSplit = limitSplit(data.test, cfg.testLimit);
@@ -350,6 +375,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model.dispose();
   }
   return { history, checkpointPath: ckptPath, backend, spec };
+}
+
+/** Image channels each arch assumes until the data say otherwise. */
+const ARCH_IMAGE_CHANNELS: Record<ArchName, number> = { small: 1, base: 1, mlp: 1, celeba: 3 };
+
+/** `[H, W, C]` of a split; IDX splits carry no channel count and are grey. */
+function imageShapeOf(split: { height: number; width: number; channels?: number }): ImageShape {
+  return [split.height, split.width, split.channels ?? 1];
 }
 
 function paramsOf(ckpt: Checkpoint): Map<string, Float32Array> {

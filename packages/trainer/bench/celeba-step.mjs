@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Training speed of the `celeba` VAE (64x64x3, BatchNorm) on the project's CPU
+// path, with the time of every tfjs kernel the step runs, so that a kernel
+// without a fast project implementation (see src/kernels) shows up by name.
+//
+//   nice -n 19 node packages/trainer/bench/celeba-step.mjs [--batch 32] [--steps 5] [--warmup 2] [--size 64]
+//
+// It bundles the trainer's sources (like train-bench.mjs) and times the real
+// TrainStep on random images: wall and CPU images/s over the timed steps, then
+// one profiled step (tf.profile) with its kernels summed by name.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '32' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    size: { type: 'string', default: '64' },
+  },
+});
+const [batch, steps, warmup, size] = [opts.batch, opts.steps, opts.warmup, opts.size].map(Number);
+
+const { build } = await import('esbuild');
+const { formatFromSource } = await import('./format-from-source.mjs');
+const outDir = here('../node_modules/.cache/vae-bench-celeba');
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, 'trainer.mjs');
+await build({
+  // The trainer's API plus tfjs itself (the same instance) and the list of project kernels, for the profile.
+  stdin: {
+    contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
+    resolveDir: here('..'),
+    loader: 'ts',
+  },
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'error',
+  ignoreAnnotations: true,
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+  plugins: [formatFromSource],
+});
+const T = await import(pathToFileURL(outfile).href);
+const tf = T.tf;
+const choice = await T.selectBackend('cpu');
+const spec = T.buildArchSpec({ arch: 'celeba', imageShape: [size, size, 3] });
+const model = T.createVaeModel(spec, 1);
+const trainer = new T.TrainStep(model, { lr: 1e-3, ...T.ADAM_DEFAULTS });
+const rng = new T.Rng(7);
+const px = size * size * 3;
+const batches = Array.from({ length: 4 }, () => Float32Array.from({ length: batch * px }, () => rng.uniform()));
+const latent = spec.config.latent;
+let last;
+for (let i = 0; i < warmup; i++) last = await trainer.step(batches[i % 4], batch, rng.normals(batch * latent), 1);
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) last = await trainer.step(batches[i % 4], batch, rng.normals(batch * latent), 1);
+const secs = (performance.now() - t0) / 1000;
+const cu = process.cpuUsage(c0);
+const cpu = (cu.user + cu.system) / 1e6;
+console.log(`celeba ${size}x${size}x3, batch ${batch}, ${choice.name} backend + project kernels, ${steps} timed steps after ${warmup}:`);
+console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps * batch) / cpu).toFixed(1)} images per CPU-second (loss ${last.objective.toFixed(1)})`);
+
+{
+  const fastNames = new Set(T.FAST_CPU_KERNELS.map((k) => k.kernelName));
+  const info = await tf.profile(() => trainer.step(batches[0], batch, rng.normals(batch * latent), 1));
+  const byName = new Map();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs)?.kernelMs ?? (await k.kernelTimeMs));
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0, fast: fastNames.has(k.name) };
+    e.ms += Number(ms) || 0;
+    e.calls++;
+    byName.set(k.name, e);
+  }
+  const total = [...byName.values()].reduce((a, b) => a + b.ms, 0);
+  console.log(`  one profiled step, ${total.toFixed(0)} ms in kernels; by kernel (fast = a project kernel is registered):`);
+  for (const [name, { ms, calls, fast }] of [...byName].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`    ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms  ${String(calls).padStart(4)} calls  ${fast ? 'fast' : 'tfjs'}`);
+  }
+}
+trainer.dispose();
+model.dispose();
