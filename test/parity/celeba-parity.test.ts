@@ -2,10 +2,13 @@
  * Parity of the `celeba` export (64x64 RGB, latent 256, BatchNorm folded into
  * every Conv and ConvTranspose) with an evaluation-mode forward pass, on
  * onnxruntime-node cpu, onnxruntime-node webgpu (SwiftShader) and the fp16
- * export, batch 1 and 64, for fresh weights (BatchNorm at its initial
- * gamma 1, beta 0, mean 0, variance 1) and weights with non-trivial BatchNorm
- * parameters and running statistics. Held to PARITY_TOLERANCE, the table every
- * parity test shares. Prints the parity table.
+ * export, batch 1 and 64, against the trainer's own tfjs model in evaluation
+ * mode, for fresh weights (BatchNorm at its initial gamma 1, beta 0, mean 0,
+ * variance 1) and after a few of the trainer's training steps (trained gamma
+ * and beta, running statistics moved by the batches). Held to
+ * PARITY_TOLERANCE, the table every parity test shares; the trainer itself is
+ * checked at batch 1 against a float64 TypeScript conv + BatchNorm pass.
+ * Prints the parity table.
  */
 import { buildArchSpec } from '@vae/format';
 import type { ArchSpec } from '@vae/format';
@@ -13,11 +16,11 @@ import type { BuiltExport } from '@vae/onnx-export';
 import { buildExport } from '@vae/onnx-export';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint, rng } from '../../packages/onnx-export/test/fixtures.js';
-import { evalForward, REFERENCE_NAME, variantParams } from './celeba-reference.js';
+import { evalForward, REFERENCE_NAME, TRAIN_STEPS, tsForward, variantParams } from './celeba-reference.js';
 import type { Tensor } from './harness.js';
 import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
 
-const VARIANTS = ['fresh', 'bn-stats'] as const;
+const VARIANTS = ['fresh', 'trained'] as const;
 const BATCHES = [1, 64] as const;
 const OUTPUTS = ['mu', 'logvar', 'logits', 'x'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -31,6 +34,7 @@ const PX = H * W * C;
 
 interface Case {
   variant: Variant;
+  params: Map<string, Float32Array>;
   fp32: BuiltExport;
   fp16: BuiltExport;
   /** Reference outputs (tfjs layout), by batch. */
@@ -74,11 +78,18 @@ beforeAll(async () => {
   for (const variant of VARIANTS) {
     const params = await variantParams(spec, variant, images);
     const ckpt = makeCheckpoint({ arch: 'celeba', params });
-    const c: Case = { variant, fp32: buildExport(ckpt, { name: `celeba-${variant}` }), fp16: buildExport(ckpt, { name: `celeba-${variant}`, precision: 'fp16' }), refs: {}, diffs: new Map() };
-    for (const b of BATCHES) c.refs[b] = await evalForward(spec, params, images.subarray(0, b * PX), latents.subarray(0, b * LATENT), b);
+    const c: Case = { variant, params, fp32: buildExport(ckpt, { name: `celeba-${variant}` }), fp16: buildExport(ckpt, { name: `celeba-${variant}`, precision: 'fp16' }), refs: {}, diffs: new Map() };
+    for (const b of BATCHES) c.refs[b] = await evalForward(spec, params, images.slice(0, b * PX), latents.slice(0, b * LATENT), b);
+    const ts = tsForward(spec, params, images.slice(0, PX), latents.slice(0, LATENT), 1);
+    for (const o of OUTPUTS) c.diffs.set(`ts-reference/${o}/1`, maxAbsDiff(ts[o], c.refs[1][o]));
+    const amax = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    console.log(`celeba ${variant}: max |mu| ${amax(c.refs[64].mu).toFixed(3)}, max |logvar| ${amax(c.refs[64].logvar).toFixed(3)}, max |logits| ${amax(c.refs[64].logits).toFixed(3)} (batch 64, trainer)`);
     const encFeeds = BATCHES.map((b) => ({ x: nhwcToNchw(images.slice(0, b * PX), [b, H, W, C]) }));
     const decFeeds = BATCHES.map((b) => ({ z: { data: latents.slice(0, b * LATENT), dims: [b, LATENT] } }));
     const [enc32, dec32, enc16, dec16] = [await runCpu(c.fp32.encoder, encFeeds), await runCpu(c.fp32.decoder, decFeeds), await runCpu(c.fp16.encoder, encFeeds), await runCpu(c.fp16.decoder, decFeeds)];
+    // ONNX Runtime against the float64 pass too, so a gap to the trainer's float32 tfjs can be placed on one side.
+    const ortCpu1: Record<Output, ArrayLike<number>> = { mu: enc32[0].mu.data, logvar: enc32[0].logvar.data, logits: nchwToNhwc(dec32[0].logits), x: nchwToNhwc(dec32[0].x) };
+    for (const o of OUTPUTS) c.diffs.set(`ort-cpu-vs-f64/${o}/1`, maxAbsDiff(ortCpu1[o], ts[o]));
     BATCHES.forEach((b, i) => {
       compare(c, 'ort-cpu', b, enc32[i], dec32[i]);
       compare(c, 'ort-cpu-fp16', b, enc16[i], dec16[i]);
@@ -108,18 +119,19 @@ beforeAll(async () => {
 
 afterAll(() => {
   const lines = [`${'runtime'.padEnd(14)}${'precision'.padEnd(10)}${'weights'.padEnd(10)}${'batch'.padStart(6)}${OUTPUTS.map((o) => o.padStart(10)).join('')}`];
-  for (const runtime of ['ort-cpu', 'ort-webgpu', 'ort-cpu-fp16']) {
+  for (const runtime of ['ort-cpu', 'ort-webgpu', 'ort-cpu-fp16', 'ts-reference', 'ort-cpu-vs-f64']) {
     for (const c of cases) {
       for (const b of BATCHES) {
         if (!c.diffs.has(`${runtime}/x/${b}`)) continue;
-        const name = runtime === 'ort-cpu-fp16' ? 'ort-cpu' : runtime;
-        const precision = runtime === 'ort-cpu-fp16' ? 'fp16' : 'fp32';
+        const name = { 'ort-cpu-fp16': 'ort-cpu', 'ts-reference': 'TS float64*', 'ort-cpu-vs-f64': 'ort-cpu**' }[runtime] ?? runtime;
+        const precision = runtime === 'ort-cpu-fp16' ? 'fp16' : runtime === 'ts-reference' ? 'float64' : 'fp32';
         lines.push(`${name.padEnd(14)}${precision.padEnd(10)}${c.variant.padEnd(10)}${String(b).padStart(6)}${OUTPUTS.map((o) => c.diffs.get(`${runtime}/${o}/${b}`)!.toExponential(2).padStart(10)).join('')}`);
       }
     }
   }
   const size = (e: BuiltExport) => `${e.encoder.length} + ${e.decoder.length} bytes`;
-  console.log(`celeba parity table (max |Δ| vs ${REFERENCE_NAME}, BatchNorm folded; 64x64x3, latent ${LATENT}):\n${lines.join('\n')}\ngraph sizes (encoder + decoder): fp32 ${cases[0] ? size(cases[0].fp32) : '-'}, fp16 ${cases[0] ? size(cases[0].fp16) : '-'}, int8 ${int8Bytes}`);
+  console.log(`celeba parity table (max |Δ| vs ${REFERENCE_NAME}, BatchNorm folded; 64x64x3, latent ${LATENT}):\n${lines.join('\n')}\n* the trainer itself against the float64 TS pass; ** ORT cpu against the float64 TS pass instead of the trainer
+graph sizes (encoder + decoder): fp32 ${cases[0] ? size(cases[0].fp32) : '-'}, fp16 ${cases[0] ? size(cases[0].fp16) : '-'}, int8 ${int8Bytes}`);
 });
 
 describe.each(VARIANTS)('celeba, %s weights', (variant) => {
@@ -151,12 +163,23 @@ describe.each(VARIANTS)('celeba, %s weights', (variant) => {
   });
 });
 
-describe('the BatchNorm statistics are non-trivial', () => {
-  it('the bn-stats weights give outputs far from the same conv weights with BatchNorm at its initial values', () => {
-    const [fresh, stats] = VARIANTS.map((v) => cases.find((c) => c.variant === v)!.refs[64]);
-    const d = { mu: maxAbsDiff(fresh.mu, stats.mu), x: maxAbsDiff(fresh.x, stats.x) };
-    console.log(`fresh vs bn-stats references: mu ${d.mu.toExponential(2)}, x ${d.x.toExponential(2)}`);
-    expect(d.mu).toBeGreaterThan(100 * TOL.cpu.mu);
-    expect(d.x).toBeGreaterThan(100 * TOL.cpu.x);
+describe('the trainer side', () => {
+  it('the trainer\'s eval-mode pass matches a float64 TS conv + BatchNorm pass at batch 1 within the cpu tolerances (fresh and trained)', () => {
+    for (const c of cases) for (const o of OUTPUTS) expect(c.diffs.get(`ts-reference/${o}/1`), `${c.variant} ${o}`).toBeLessThanOrEqual(TOL.cpu[o]);
+  });
+
+  it(`after ${TRAIN_STEPS} training steps every BatchNorm's gamma, beta, running mean and variance are far from their initial 1, 0, 0, 1`, () => {
+    const trained = cases.find((c) => c.variant === 'trained')!.params;
+    const moved: string[] = [];
+    for (const [name, t] of trained) {
+      const m = /\/bn\/(gamma|beta|mean|variance)$/.exec(name);
+      if (!m) continue;
+      const init = m[1] === 'gamma' || m[1] === 'variance' ? 1 : 0;
+      const d = t.reduce((a, v) => Math.max(a, Math.abs(v - init)), 0);
+      moved.push(`${name} ${d.toExponential(1)}`);
+      expect(d, name).toBeGreaterThan(1e-3);
+    }
+    console.log(`largest change from the initial BatchNorm values after ${TRAIN_STEPS} steps: ${moved.join(', ')}`);
+    expect(moved).toHaveLength(7 * 4);
   });
 });
