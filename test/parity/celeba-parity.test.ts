@@ -13,12 +13,12 @@
 import { buildArchSpec } from '@vae/format';
 import type { ArchSpec } from '@vae/format';
 import type { BuiltExport } from '@vae/onnx-export';
-import { buildExport } from '@vae/onnx-export';
+import { buildExport, decodeModel } from '@vae/onnx-export';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint, rng } from '../../packages/onnx-export/test/fixtures.js';
 import { evalForward, REFERENCE_NAME, TRAIN_STEPS, tsForward, variantParams } from './celeba-reference.js';
 import type { Tensor } from './harness.js';
-import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu, WEBGPU_EP, WEBGPU_OPT_OUT, WebGpuBatch, webgpuUnavailableReason } from './harness.js';
 
 const VARIANTS = ['fresh', 'trained'] as const;
 const BATCHES = [1, 64] as const;
@@ -49,6 +49,10 @@ let webgpuError: string | null = null;
 let images: Float32Array; // NHWC, 64 images
 let latents: Float32Array;
 let int8Bytes = '-';
+/** Heavy nodes of the webgpu graphs that ORT's profile puts elsewhere than the WebGPU EP (a silent CPU fallback). */
+const offWebGpu: string[] = [];
+let heavyOnWebGpu = 0;
+const HEAVY_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
 function compare(c: Case, runtime: string, batch: number, enc: Record<string, Tensor>, dec: Record<string, Tensor>) {
   const ref = c.refs[batch];
@@ -100,7 +104,15 @@ beforeAll(async () => {
       const encIds = gpu.add(c.fp32.encoder, encFeeds);
       const decIds = gpu.add(c.fp32.decoder, decFeeds);
       try {
-        const { outputs } = gpu.run(600_000);
+        const { outputs, placement } = gpu.run(600_000);
+        [c.fp32.encoder, c.fp32.decoder].forEach((model, i) => {
+          // ORT renames nodes it rewrites: `_token_<n>` from the WebGPU EP's NHWC transform, `fused ` from CPU fusion.
+          const where = new Map(placement[i].map((p) => [p.name.replace(/^fused /, '').replace(/_token_\d+$/, ''), p.provider]));
+          for (const n of decodeModel(model).graph!.node!.filter((n) => HEAVY_OPS.has(n.op_type!))) {
+            if (where.get(n.name!) === WEBGPU_EP) heavyOnWebGpu++;
+            else offWebGpu.push(`${variant}: ${n.op_type} ${n.name} ran on ${where.get(n.name!) ?? 'nothing (not in the profile)'}`);
+          }
+        });
         BATCHES.forEach((b, i) => {
           const enc = outputs.get(encIds[i]);
           const dec = outputs.get(decIds[i]);
@@ -160,6 +172,16 @@ describe.each(VARIANTS)('celeba, %s weights', (variant) => {
     const spread = (a: Float32Array) => a.reduce((m, v) => Math.max(m, v), -Infinity) - a.reduce((m, v) => Math.min(m, v), Infinity);
     expect(spread(r.mu)).toBeGreaterThan(1e-2);
     expect(spread(r.x)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('celeba on webgpu', () => {
+  it.skipIf(webgpuOptOut)(`every Conv, ConvTranspose and Gemm node ran on ${WEBGPU_EP} (ORT profile), not a silent CPU fallback`, () => {
+    if (webgpuError) throw new Error(webgpuError);
+    console.log(`celeba webgpu placement: ${heavyOnWebGpu} heavy nodes on ${WEBGPU_EP}, ${offWebGpu.length} elsewhere`);
+    expect(offWebGpu).toEqual([]);
+    // 4 Conv + 2 Gemm in the encoder, 1 Gemm + 4 ConvTranspose in the decoder, per weight set.
+    expect(heavyOnWebGpu).toBe(VARIANTS.length * 11);
   });
 });
 
