@@ -3,11 +3,15 @@
 // path, with the time of every tfjs kernel the step runs, so that a kernel
 // without a fast project implementation (see src/kernels) shows up by name.
 //
-//   nice -n 19 node packages/trainer/bench/celeba-step.mjs [--batch 32] [--steps 5] [--warmup 2] [--size 64]
+//   nice -n 19 node packages/trainer/bench/celeba-step.mjs [--batch 32] [--steps 5] [--warmup 2] [--size 64] [--no-peer]
 //
 // It bundles the trainer's sources (like train-bench.mjs) and times the real
 // TrainStep on random images: wall and CPU images/s over the timed steps, then
-// one profiled step (tf.profile) with its kernels summed by name.
+// one profiled step (tf.profile) with its kernels summed by name. Then the
+// PyTorch peer (torch_peer.py bench --arch celeba, one thread, OpenBLAS) runs
+// the same batch, size and step counts, and the ratio is printed, per wall
+// second and per CPU-second (the latter is steadier on a shared machine).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +24,7 @@ const { values: opts } = parseArgs({
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     size: { type: 'string', default: '64' },
+    'no-peer': { type: 'boolean', default: false },
   },
 });
 const [batch, steps, warmup, size] = [opts.batch, opts.steps, opts.warmup, opts.size].map(Number);
@@ -65,6 +70,7 @@ for (let i = 0; i < steps; i++) last = await trainer.step(batches[i % 4], batch,
 const secs = (performance.now() - t0) / 1000;
 const cu = process.cpuUsage(c0);
 const cpu = (cu.user + cu.system) / 1e6;
+const tfjsRate = { wall: (steps * batch) / secs, cpu: (steps * batch) / cpu };
 console.log(`celeba ${size}x${size}x3, batch ${batch}, ${choice.name} backend + project kernels, ${steps} timed steps after ${warmup}:`);
 console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps * batch) / cpu).toFixed(1)} images per CPU-second (loss ${last.objective.toFixed(1)})`);
 
@@ -87,3 +93,16 @@ console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps *
 }
 trainer.dispose();
 model.dispose();
+
+if (!opts['no-peer']) {
+  const python = process.env.VAE_BENCH_PYTHON ?? '/usr/bin/python3';
+  const peer = spawnSync(python, [here('./torch_peer.py'), 'bench', '--arch', 'celeba', '--image-size', String(size), '--batch', String(batch),
+    '--steps', String(steps), '--warmup', String(warmup), '--threads', '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+  if (peer.status !== 0) {
+    console.error(`torch_peer.py bench failed (exit ${peer.status}); it needs Debian's python3-torch (sudo apt-get install python3-torch):\n${peer.stderr}`);
+    process.exit(1);
+  }
+  const r = JSON.parse(peer.stdout.trim().split('\n').at(-1));
+  console.log(`  ${r.framework} (1 thread): ${r.images_per_sec.toFixed(1)} images/s wall, ${r.images_per_cpu_sec.toFixed(1)} images per CPU-second`);
+  console.log(`  ratio tfjs/pytorch: ${(tfjsRate.wall / r.images_per_sec).toFixed(2)} wall, ${(tfjsRate.cpu / r.images_per_cpu_sec).toFixed(2)} per CPU-second`);
+}

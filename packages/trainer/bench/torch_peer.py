@@ -490,6 +490,19 @@ def running_stats(model, channels):
     return out
 
 
+def bn_and_conv_grads(model, channels):
+    """Gradients of every BatchNorm gamma/beta and every encoder conv kernel, in tfjs layouts and names."""
+    out = {}
+    for i in range(len(channels)):
+        conv, bn = model.encoder[3 * i], model.encoder[3 * i + 1]
+        out[f'encoder/conv{i + 1}/kernel'] = conv.weight.grad.permute(2, 3, 1, 0).reshape(-1).tolist()
+        out[f'encoder/conv{i + 1}/bn/gamma'], out[f'encoder/conv{i + 1}/bn/beta'] = bn.weight.grad.tolist(), bn.bias.grad.tolist()
+    for i in range(len(channels) - 1):
+        bn = model.decoder[3 * i + 1]
+        out[f'decoder/deconv{i + 1}/bn/gamma'], out[f'decoder/deconv{i + 1}/bn/beta'] = bn.weight.grad.tolist(), bn.bias.grad.tolist()
+    return out
+
+
 def cmd_step(args):
     if args.arch != 'celeba':
         raise SystemExit('step is for --arch celeba')
@@ -512,9 +525,10 @@ def cmd_step(args):
     loss = (recon + kl).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    grads = bn_and_conv_grads(model, channels)
     opt.step()
     print(json.dumps({'recon': float(recon.mean()), 'kl': float(kl.mean()), 'objective': float(loss),
-                      'evalLogits': eval_logits, 'runningStats': running_stats(model, channels)}))
+                      'evalLogits': eval_logits, 'runningStats': running_stats(model, channels), 'grads': grads}))
 
 
 def main():

@@ -17,7 +17,8 @@ import type { Checkpoint } from '@vae/format/checkpoint';
 import { readCheckpoint } from '@vae/format/checkpoint';
 import { IDX_NAMES } from '../src/data/datasets.js';
 import { createVaeModel, initParams, oneHotLabels } from '../src/model/vae.js';
-import { TrainStep } from '../src/train/train-step.js';
+import { NonFiniteLossError, TrainStep } from '../src/train/train-step.js';
+import { checkBatchNormBatches } from '../src/train/check-batch-norm-batches.js';
 import type { TrainOptions } from '../src/train/train.js';
 import { TrainOptionsError, loadModel, train } from '../src/train/train.js';
 import { InterruptedError } from '../src/train/interrupt.js';
@@ -226,5 +227,33 @@ describe('vae-train --arch celeba', () => {
     const r = vaeTrain(['--arch', 'celebb']);
     expect(r.stderr).toBe('vae-train: TrainOptionsError: --arch "celebb": expected small, base, mlp or celeba\n');
     expect(r.status).toBe(2);
+  });
+});
+
+describe('checkBatchNormBatches', () => {
+  // Four stages on 16x16 images end at a 1x1 map, where one image gives BatchNorm a single value per channel.
+  const spec = buildArchSpec({ arch: 'celeba', latent: 2, channels: [2, 2, 2, 2], imageShape: [16, 16, 3] });
+
+  it('refuses settings whose last training batch is a single image at a 1x1 BatchNorm map, naming layer and batch', () => {
+    const run = () => checkBatchNormBatches(spec, 33, 8);
+    expect(run).toThrow(TrainOptionsError);
+    expect(run).toThrow("encoder/conv4's BatchNorm sees a 1x1 map, so a training batch of 1 image gives it 1 value per channel and no variance (33 training images in batches of 8); change --batch or --train-limit so that no batch holds a single image");
+  });
+
+  it('accepts batches of two or more images, and single images at larger maps', () => {
+    expect(() => checkBatchNormBatches(spec, 34, 8)).not.toThrow();
+    expect(() => checkBatchNormBatches(buildArchSpec({ arch: 'celeba', latent: 2, channels: [2, 2], imageShape: [16, 16, 3] }), 1, 8)).not.toThrow();
+  });
+
+  it('a non-finite batch leaves the running statistics untouched', async () => {
+    const small = buildArchSpec({ arch: 'celeba', latent: 2, channels: [2, 2], imageShape: [8, 8, 3] });
+    const model = createVaeModel(small, 1);
+    const stepper = new TrainStep(model, ADAM);
+    const before = Array.from((await model.readParams()).get('encoder/conv1/bn/variance')!);
+    const bad = new Float32Array(2 * 8 * 8 * 3).fill(Number.NaN);
+    await expect(stepper.step(bad, 2, new Float32Array(4), 1)).rejects.toThrow(NonFiniteLossError);
+    expect(Array.from((await model.readParams()).get('encoder/conv1/bn/variance')!)).toEqual(before);
+    stepper.dispose();
+    model.dispose();
   });
 });

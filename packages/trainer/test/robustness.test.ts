@@ -73,7 +73,7 @@ describe('training robustness', () => {
     child.stderr.on('data', (d) => (err += String(d)));
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(2);
-    expect(err).toMatch(/--arch "huge": expected small, base or mlp/);
+    expect(err).toMatch(/--arch "huge": expected small, base, mlp or celeba/);
   });
 });
 

@@ -26,8 +26,24 @@ export interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
+const fallbackCalls = new Map<string, number>();
+
+/**
+ * How many times each project kernel has handed a case to tfjs' original since
+ * {@link resetFallbackCounts}: a hot path that shows up here runs at tfjs' speed.
+ */
+export function fallbackCounts(): ReadonlyMap<string, number> {
+  return fallbackCalls;
+}
+
+/** Starts {@link fallbackCounts} again from zero. */
+export function resetFallbackCounts(): void {
+  fallbackCalls.clear();
+}
+
 /** Runs tfjs' original kernel; throws if the project kernels were never registered. */
 export function callOriginal(kernelName: string, args: KernelArgs): TensorInfo | TensorInfo[] {
+  fallbackCalls.set(kernelName, (fallbackCalls.get(kernelName) ?? 0) + 1);
   const fn = originals.get(kernelName);
   if (!fn) throw new Error(`no original tfjs cpu kernel captured for ${kernelName}; call registerFastCpuKernels() first`);
   return fn(args as unknown as Parameters<KernelFunc>[0]);

@@ -29,6 +29,7 @@ import { removeStaleTempFiles } from './stale-temp-files.js';
 import type { InterruptSaved } from './interrupt.js';
 import { InterruptedError, abortReason, yieldToEventLoop } from './interrupt.js';
 import { checkResumePosition } from './resume-position.js';
+import { checkBatchNormBatches } from './check-batch-norm-batches.js';
 import { DEFAULT_MAX_MEMORY, estimateRunMemory, formatBytes } from './memory-estimate.js';
 
 /** Options of {@link train}. Unset fields take {@link TRAIN_DEFAULTS} or, when resuming, the checkpoint's values. */
@@ -252,6 +253,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   for (const [what, split] of [['training', trainSplit], ['test', testSplit]] as const) {
     if (split.count === 0) throw new DatasetError(`${data.name}: the ${what} split has 0 images; training needs at least 1 ${what} image`);
   }
+  checkBatchNormBatches(spec, trainSplit.count, cfg.batch);
   log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})${conditional ? `, conditional on ${conditionClasses(spec)} classes` : ''}`);
 
   const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
