@@ -123,15 +123,16 @@ export class WebGpuBatch {
 
   /**
    * Runs everything in one child process (ORT profiling on); results keyed by
-   * run id, and for each model (in `add` order) where each node ran.
+   * run id, and for each model (in `add` order) where each node ran. The child
+   * is killed after `timeoutMs` (SwiftShader runs a 64x64 RGB batch of 64 in minutes).
    */
-  run(): { outputs: Map<string, Record<string, Tensor>>; placement: NodePlacement[][] } {
+  run(timeoutMs = 300_000): { outputs: Map<string, Record<string, Tensor>>; placement: NodePlacement[][] } {
     const jobs = join(this.dir, 'jobs.json');
     writeFileSync(jobs, JSON.stringify({ dir: this.dir, models: this.models }));
     const runner = fileURLToPath(new URL('./ort-webgpu-runner.mjs', import.meta.url));
     // The system Vulkan loader (libvulkan1) finds SwiftShader through the ICD file.
     const env = { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD };
-    const r = spawnSync(process.execPath, [runner, jobs], { env, encoding: 'utf8', timeout: 300_000, cwd: fileURLToPath(new URL('.', import.meta.url)) });
+    const r = spawnSync(process.execPath, [runner, jobs], { env, encoding: 'utf8', timeout: timeoutMs, cwd: fileURLToPath(new URL('.', import.meta.url)) });
     if (r.status !== 0) throw new Error(`webgpu runner failed (status ${r.status}):\n${r.stderr}\n${r.stdout}`);
     const { results, placement } = JSON.parse(readFileSync(join(this.dir, 'results.json'), 'utf8')) as {
       results: { id: string; outputs: Record<string, { file: string; dims: number[] }> }[];

@@ -31,9 +31,9 @@ export type {
 } from './arch-spec.js';
 export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
-export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestPrecision, ModelManifest } from './manifest.js';
+export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestData, ManifestPrecision, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
-export { parseManifest, ManifestError, sameShape, formatShape } from './parse-manifest.js';
+export { parseManifest, checkManifestData, ManifestError, sameShape, formatShape } from './parse-manifest.js';
 export type { GraphIoName } from './graph-io.js';
 export { GRAPH_IO, BATCH_DIM } from './graph-io.js';
 export { Xoshiro128, mix32 } from './xoshiro128.js';

@@ -49,6 +49,22 @@ export interface ManifestCondition {
   names: string[];
 }
 
+/**
+ * The data set a model was trained on, as the export knows it: its name (from
+ * `vae-export --data-name`, else the checkpoint's dataset), and, for an image
+ * folder, how each image was prepared before it was resized to `imageShape`.
+ * Absent on models exported before it existed and on IDX models (MNIST), whose
+ * `dataset` says it all.
+ */
+export interface ManifestData {
+  /** Human-readable data set name, e.g. `"emoji (Noto Color Emoji)"`. */
+  name: string;
+  /** Side in pixels of the centre square cropped from each image before resizing. */
+  crop?: number;
+  /** Colour transparent pixels were composited on, as the trainer was given it (e.g. `"white"`, `"#000000"`). */
+  background?: string;
+}
+
 /** Weight precision of a model's graphs (transformers.js calls it `dtype`). */
 export type ManifestPrecision = 'fp32' | 'fp16' | 'int8';
 
@@ -67,7 +83,7 @@ export interface ModelManifest {
   formatVersion: 1;
   /** Model name, e.g. `"mnist"`. */
   name: string;
-  /** Architecture name (`small`, `base`, `mlp`). */
+  /** Architecture name (`small`, `base`, `mlp`, `celeba`). */
   arch: string;
   /** The architecture's config as the trainer stored it. */
   archConfig: Record<string, unknown>;
@@ -75,6 +91,8 @@ export interface ModelManifest {
   /** Image shape as `[channels, height, width]` (NCHW without the batch). */
   imageShape: [number, number, number];
   dataset: string;
+  /** The training data's name and preparation ({@link ManifestData}); optional. */
+  data?: ManifestData;
   /** Present only on a conditional model: its label's classes. */
   condition?: ManifestCondition;
   training: {
@@ -94,9 +112,9 @@ export interface ModelManifest {
     producer: { name: string; version: string };
   };
   graphs: {
-    /** Inputs `x` `[N,1,28,28]` (and `y` `[N,classes]` when conditional); outputs `mu`, `logvar` `[N,latent]`. */
+    /** Inputs `x` `[N,C,H,W]` from `imageShape` (and `y` `[N,classes]` when conditional); outputs `mu`, `logvar` `[N,latent]`. */
     encoder: ManifestGraph;
-    /** Input `z` `[N,latent]` (and `y` `[N,classes]` when conditional); outputs `x` (sigmoid means) and `logits`, `[N,1,28,28]`. */
+    /** Input `z` `[N,latent]` (and `y` `[N,classes]` when conditional); outputs `x` (sigmoid means) and `logits`, `[N,C,H,W]`. */
     decoder: ManifestGraph;
   };
   /** ISO 8601 creation time. */

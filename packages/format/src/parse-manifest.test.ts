@@ -175,3 +175,43 @@ describe('parseManifest variants', () => {
     expect(message(d)).toBe('model.json: variants is [], expected { "fp16": { encoder, decoder }, ... }');
   });
 });
+
+/** The fixture as an RGB 3×64×64 model, its graphs' image I/O declared from that shape. */
+function rgb(): ModelManifest {
+  const m = manifest();
+  const image = ['N', 3, 64, 64];
+  m.imageShape = [3, 64, 64];
+  m.graphs.encoder.inputs[0].shape = image;
+  for (const o of m.graphs.decoder.outputs) o.shape = image;
+  return m;
+}
+
+describe('parseManifest data and image shapes', () => {
+  it('accepts an RGB [3,64,64] model with data { name, crop, background }, and old manifests without data', () => {
+    const m = { ...rgb(), data: { name: 'celeba', crop: 148, background: 'white' } };
+    expect(parseManifest(JSON.stringify(m))).toEqual(m);
+    expect(parseManifest(JSON.stringify({ ...rgb(), data: { name: 'emoji' } })).data).toEqual({ name: 'emoji' });
+    const old = manifest();
+    expect('data' in old).toBe(false);
+    expect(parseManifest(JSON.stringify(old)).data).toBeUndefined();
+  });
+
+  it('declares image I/O from imageShape: a 1x28x28 graph in a [3,64,64] manifest is refused', () => {
+    const m = rgb();
+    m.graphs.encoder.inputs[0].shape = ['N', 1, 28, 28];
+    expect(message(m)).toBe('model.json graphs.encoder: x has shape [N,1,28,28], expected [N,3,64,64] (from imageShape)');
+  });
+
+  it('refuses a malformed data entry with a ManifestError naming the field and what was expected', () => {
+    const cases: [unknown, string][] = [
+      ['celeba', 'model.json data is "celeba", expected { "name": "...", "crop"?: N, "background"?: "..." }'],
+      [{}, 'model.json data.name is undefined, expected a non-empty string of at most 256 characters'],
+      [{ name: '' }, 'model.json data.name is "", expected a non-empty string of at most 256 characters'],
+      [{ name: 'celeba', crop: 0 }, 'model.json data.crop is 0, expected an integer in [1, 65536] (pixels of the centre square)'],
+      [{ name: 'celeba', crop: 14.5 }, 'model.json data.crop is 14.5, expected an integer in [1, 65536] (pixels of the centre square)'],
+      [{ name: 'celeba', background: 7 }, 'model.json data.background is 7, expected a non-empty colour string of at most 64 characters'],
+      [{ name: 'celeba', size: 64 }, 'model.json data has "size", expected only name, crop and background'],
+    ];
+    for (const [data, msg] of cases) expect(message({ ...rgb(), data })).toBe(msg);
+  });
+});

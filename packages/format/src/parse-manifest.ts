@@ -3,7 +3,7 @@
  * the SDK accepts before it reads a single graph byte.
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
-import type { ManifestCondition, ManifestGraph, ManifestGraphs, ManifestValueInfo, ModelManifest } from './manifest.js';
+import type { ManifestCondition, ManifestData, ManifestGraph, ManifestGraphs, ManifestValueInfo, ModelManifest } from './manifest.js';
 import { MAX_CLASSES } from './arch-spec.js';
 import { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 
@@ -52,6 +52,7 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v > 0)) {
     throw bad(`imageShape is ${JSON.stringify(s)}, expected [channels, height, width] of positive integers`);
   }
+  if (o.data !== undefined) checkManifestData(o.data);
   if (!o.graphs || typeof o.graphs !== 'object') throw bad('graphs is missing, expected { encoder, decoder }');
   const latent = o.latent as number;
   const [C, H, W] = s;
@@ -73,6 +74,37 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
     }
   }
   return o as ModelManifest;
+}
+
+/** Largest `data.crop` accepted: far beyond any photo a VAE is trained on, small enough to be a typo guard. */
+const MAX_CROP = 65536;
+
+/**
+ * Validates a manifest's `data` entry (optional: manifests written before it
+ * existed have none); the exporter checks what it is about to write with it.
+ *
+ * @throws {@link ManifestError} naming the field (`data.crop`, ...) and what was expected
+ *
+ * @example
+ * ```ts
+ * import { checkManifestData } from '@vae/format';
+ * checkManifestData({ name: 'celeba', crop: 148, background: 'white' }); // ok
+ * checkManifestData({ name: 'celeba', crop: 0 }); // throws ManifestError: model.json data.crop is 0, ...
+ * ```
+ */
+export function checkManifestData(data: unknown): asserts data is ManifestData {
+  const bad = (what: string) => new ManifestError(`model.json data${what}`);
+  const d = data as Partial<ManifestData> | null;
+  if (!d || typeof d !== 'object' || Array.isArray(d)) throw bad(` is ${JSON.stringify(data)}, expected { "name": "...", "crop"?: N, "background"?: "..." }`);
+  if (typeof d.name !== 'string' || d.name.length === 0 || d.name.length > 256) throw bad(`.name is ${JSON.stringify(d.name)?.slice(0, 300)}, expected a non-empty string of at most 256 characters`);
+  if (d.crop !== undefined && (!Number.isInteger(d.crop) || (d.crop as number) < 1 || (d.crop as number) > MAX_CROP)) {
+    throw bad(`.crop is ${JSON.stringify(d.crop)}, expected an integer in [1, ${MAX_CROP}] (pixels of the centre square)`);
+  }
+  if (d.background !== undefined && (typeof d.background !== 'string' || d.background.length === 0 || d.background.length > 64)) {
+    throw bad(`.background is ${JSON.stringify(d.background)?.slice(0, 100)}, expected a non-empty colour string of at most 64 characters`);
+  }
+  const extra = Object.keys(d).find((k) => !['name', 'crop', 'background'].includes(k));
+  if (extra !== undefined) throw bad(` has ${JSON.stringify(extra)}, expected only name, crop and background`);
 }
 
 /** Validates `condition` and returns its number of classes. */
@@ -98,7 +130,7 @@ function io(name: string, shape: (number | string)[]): ManifestValueInfo {
 }
 
 /**
- * A shape as `[N,1,28,28]`, for messages.
+ * A shape as `[N,3,64,64]`, for messages.
  *
  * @example
  * ```ts

@@ -10,6 +10,7 @@ import { Xoshiro128, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
 import type { ProbePrecision, ProbeResult, ProbeTensor } from './probe-forward.js';
 import { probeDecoder, probeEncoder } from './probe-forward.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
 
 /** What the probe batch holds, for messages (and tests). */
 export const PROBE_BATCH = {
@@ -98,7 +99,9 @@ function check(graph: 'encoder' | 'decoder', r: ProbeResult, inputs: readonly st
  *
  * @throws {@link ExportError} `non-finite`, naming the graph, the output and the first layer that produced a non-finite value
  */
-export function checkFiniteOutputs(spec: ArchSpec, params: Map<string, Float32Array>, precision: ProbePrecision): void {
+export function checkFiniteOutputs(normed: ArchSpec, normedParams: Map<string, Float32Array>, precision: ProbePrecision): void {
+  // Folded once here rather than by each probe: the graphs hold the folded weights.
+  const { spec, params } = foldBatchNorm(normed, normedParams);
   const { x, z, y } = probeBatch(spec);
   const classes = conditionClasses(spec);
   check('encoder', probeEncoder(spec, params, x, precision, y), describeItems(PROBE_BATCH.images, classes), precision);

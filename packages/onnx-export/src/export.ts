@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ArchSpec, ManifestCondition, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
-import { MANIFEST_FORMAT_VERSION, conditionClasses } from '@vae/format';
+import type { ArchSpec, ManifestCondition, ManifestData, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+import { MANIFEST_FORMAT_VERSION, checkManifestData, conditionClasses } from '@vae/format';
 import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
 import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
 import { checkFiniteOutputs } from './check-finite-outputs.js';
@@ -44,6 +44,14 @@ export interface BuildOptions {
    * `condition.names` (default: Fashion-MNIST's for `fashion`, else `"0"`, `"1"`, …).
    */
   classNames?: string[];
+  /**
+   * The manifest's `data` entry: `name` (`vae-export --data-name`) and the
+   * preparation; `crop` and `background` default to what the checkpoint
+   * records (`train.crop`, `train.background`), `name` to its dataset. Without
+   * a name given and with nothing recorded, the manifest has no `data`
+   * (an IDX model's `dataset` says it all).
+   */
+  data?: Partial<ManifestData>;
 }
 
 /** Fashion-MNIST's class names, in label order. */
@@ -64,6 +72,26 @@ function manifestCondition(spec: ArchSpec, dataset: string, names: string[] | un
     throw new ExportError('usage', `class names must be ${classes} non-empty strings (the checkpoint's classes), got ${chosen.length}: ${JSON.stringify(chosen).slice(0, 200)}`);
   }
   return { type: 'class', classes, names: chosen };
+}
+
+/**
+ * The manifest's `data`: what the options give, else what the checkpoint
+ * records about its image preparation (a trainer that records none gives none).
+ */
+function manifestData(ckpt: Checkpoint, dataset: string, given: Partial<ManifestData> | undefined): ManifestData | undefined {
+  const train = (ckpt.header.train ?? {}) as { crop?: unknown; background?: unknown };
+  const crop = given?.crop ?? (train.crop ?? undefined);
+  const background = given?.background ?? (train.background ?? undefined);
+  if (given?.name === undefined && crop === undefined && background === undefined) return undefined;
+  const data = { name: given?.name ?? dataset, ...(crop !== undefined ? { crop } : {}), ...(background !== undefined ? { background } : {}) } as ManifestData;
+  // The manifest's own rules, so the exporter can never write a data entry the SDK refuses.
+  try {
+    checkManifestData(data);
+  } catch (e) {
+    const from = given?.name !== undefined || given?.crop !== undefined || given?.background !== undefined ? 'as given' : "from the checkpoint's train config";
+    throw new ExportError('usage', `${(e as Error).message.replace(/^model\.json /, "the manifest's ")} (${from})`, { cause: e });
+  }
+  return data;
 }
 
 /** An export held in memory: the graph bytes and the manifest describing them. */
@@ -171,6 +199,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     'vae.created_at': createdAt,
   };
   const condition = manifestCondition(spec, dataset, options.classNames);
+  const data = manifestData(ckpt, dataset, options.data);
   if (condition) metadata['vae.condition'] = JSON.stringify(condition);
   const params = checkpointParams(ckpt);
   const models = translateArch(spec, params, {
@@ -199,6 +228,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     latent: spec.encoder.mu.outFeatures,
     imageShape: [C, H, W],
     dataset,
+    ...(data ? { data } : {}),
     ...(condition ? { condition } : {}),
     training: { epochs: header.epoch, metrics, ...(typeof command === 'string' && command ? { command } : {}) },
     precision,

@@ -21,3 +21,5 @@ export { runCli } from './run-cli.js';
 export type { CliIo } from './run-cli.js';
 export { addVariants, exportVariantFromGraphs, graphWeights, recoverParams, variantFile } from './variants.js';
 export type { AddedVariants } from './variants.js';
+export { foldBatchNorm, withoutBatchNorm, batchNormLayers, BATCH_NORM_PARAMS } from './fold-batch-norm.js';
+export type { FoldedModel } from './fold-batch-norm.js';

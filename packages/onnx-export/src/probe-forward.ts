@@ -10,11 +10,13 @@
  * computes the same numbers, so every value here equals the graph's value up
  * to float32 summation order. Sums are accumulated in float64 and each layer's
  * output is stored as float32, so a value beyond float32's range becomes
- * Infinity where the graph's does.
+ * Infinity where the graph's does. A spec with BatchNorm is folded first, as
+ * the exporter folds it, so fp16 and int8 round the folded weights the graph stores.
  */
 import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, LayerSpec } from '@vae/format';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
 import { dequantizeInt8, quantizeInt8PerChannel } from './quantize-int8.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
 import { conditionClasses } from '@vae/format';
 
 /** A batch in tfjs layout: `[n, ...]`, NHWC for images. */
@@ -248,7 +250,8 @@ function withLabel(spec: ArchSpec, h: ProbeTensor, y: ProbeTensor | undefined, w
  * `y` `[n, K]` for a conditional spec: outputs `mu` and `logvar` (clipped to
  * the spec's `logvarClamp`), as the exported graph gives them.
  */
-export function probeEncoder(spec: ArchSpec, params: Map<string, Float32Array>, x: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
+export function probeEncoder(normed: ArchSpec, normedParams: Map<string, Float32Array>, x: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
+  const { spec, params } = foldBatchNorm(normed, normedParams);
   const pass = new Pass(new Weights(params, precision));
   let h = x;
   for (const l of spec.encoder.trunk) h = pass.run(l, h);
@@ -267,7 +270,8 @@ export function probeEncoder(spec: ArchSpec, params: Map<string, Float32Array>, 
  * The decoder graph on latents `z` (`[n, latent]`), and one-hot labels `y`
  * `[n, K]` for a conditional spec: outputs `logits` and `x = sigmoid(logits)`, both NHWC.
  */
-export function probeDecoder(spec: ArchSpec, params: Map<string, Float32Array>, z: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
+export function probeDecoder(normed: ArchSpec, normedParams: Map<string, Float32Array>, z: ProbeTensor, precision: ProbePrecision = 'fp32', y?: ProbeTensor): ProbeResult {
+  const { spec, params } = foldBatchNorm(normed, normedParams);
   const pass = new Pass(new Weights(params, precision));
   let h = withLabel(spec, z, y, 'decoder');
   for (const l of spec.decoder) h = pass.run(l, h);

@@ -13,7 +13,7 @@ import { formatReport, validateModelBytes } from './validate.js';
 const HELP = `vae-export ${PRODUCER.version}: write a trained VAE checkpoint as ONNX graphs
 
 Usage:
-  vae-export --checkpoint RUN_DIR --out MODEL_DIR [--name NAME] [--opset N] [--fp16 | --quantize int8]
+  vae-export --checkpoint RUN_DIR --out MODEL_DIR [--name NAME] [--opset N] [--fp16 | --quantize int8] [--data-name NAME]
   vae-export --model MODEL_DIR --variants fp16,int8
   vae-export --check FILE.onnx [FILE.onnx ...]
 
@@ -31,6 +31,10 @@ Export:
                      biases, inputs and outputs stay float32
   --class-names A,B,...  a conditional model's class names for model.json
                      (default: Fashion-MNIST's names for fashion, else 0,1,...)
+  --data-name NAME   the training data's name for model.json's data entry
+                     (e.g. "emoji (Noto Color Emoji)"; default: the checkpoint's
+                     dataset, written only when the checkpoint records its crop
+                     or background)
   --quiet            print only errors
 
 Variants:
@@ -81,6 +85,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         fp16: { type: 'boolean' },
         quantize: { type: 'string' },
         'class-names': { type: 'string' },
+        'data-name': { type: 'string' },
         quiet: { type: 'boolean' },
         check: { type: 'boolean' },
         model: { type: 'string' },
@@ -173,6 +178,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       opset,
       precision: v.quantize === 'int8' ? 'int8' : v.fp16 ? 'fp16' : 'fp32',
       ...(v['class-names'] !== undefined ? { classNames: v['class-names'].split(',').map((n) => n.trim()) } : {}),
+      ...(v['data-name'] !== undefined ? { data: { name: v['data-name'] } } : {}),
       onProgress: log,
     });
     const m = r.manifest;

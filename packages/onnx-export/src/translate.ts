@@ -11,6 +11,7 @@
 import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec } from '@vae/format';
 import { BATCH_DIM, GRAPH_IO, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
 import { toFloat16Array } from './float16.js';
 import { quantizeInt8PerChannel } from './quantize-int8.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-schema.js';
@@ -448,10 +449,12 @@ function model(graph: GraphBuilder, opts: Required<Omit<TranslateOptions, 'docPr
 /**
  * Translates an architecture and its tfjs-layout parameters into the encoder
  * and decoder ONNX models (as plain `ModelProto` objects; see `encodeModel`).
+ * Layers with a `batchNorm` are exported with it folded into their kernel and
+ * bias (see `foldBatchNorm`), so their `bn/*` parameters must be present.
  *
  * @throws {@link ExportError} `unsupported-layer`, `non-finite`, `checkpoint`, `usage`
  */
-export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>, options: TranslateOptions = {}): TranslatedModel {
+export function translateArch(normed: ArchSpec, normedParams: Map<string, Float32Array>, options: TranslateOptions = {}): TranslatedModel {
   const opset = options.opset ?? OPSET_RANGE.default;
   const precision = options.precision ?? 'fp32';
   if (!PRECISIONS.includes(precision)) throw new ExportError('usage', `precision must be one of ${PRECISIONS.join(', ')}, got ${String(precision)}`);
@@ -462,7 +465,11 @@ export function translateArch(spec: ArchSpec, params: Map<string, Float32Array>,
   if (!Number.isInteger(opset) || opset < OPSET_RANGE.min || opset > OPSET_RANGE.max) {
     throw new ExportError('usage', `opset ${opset} is not supported; use ${OPSET_RANGE.min}..${OPSET_RANGE.max} (default ${OPSET_RANGE.default})`);
   }
-  checkSpec(spec);
+  checkSpec(normed);
+  // BatchNorm leaves no node behind: its eval-mode affine map becomes part of each conv's weights. Nothing in the
+  // graph says so (not even a doc string): the folded graph must be the plain net's byte for byte, so that
+  // `--variants` can re-export it exactly from its own weights.
+  const { spec, params } = foldBatchNorm(normed, normedParams);
   const opts = { opset, precision, metadata: options.metadata ?? {}, docPrefix: options.docPrefix ?? '' };
   const [H, W, C] = spec.config.imageShape;
   const latent = spec.encoder.mu.outFeatures;

@@ -16,6 +16,7 @@ import type { Checkpoint } from '@vae/format/checkpoint';
 import { ExportError } from './errors.js';
 import type { BuiltExport } from './export.js';
 import { buildExport, writeFileSet } from './export.js';
+import { withoutBatchNorm } from './fold-batch-norm.js';
 import { fromFloat16Bits } from './float16.js';
 import type { TensorProto } from './onnx-schema.js';
 import { DataType, decodeModel } from './onnx-schema.js';
@@ -48,7 +49,11 @@ export function graphWeights(...graphs: Uint8Array[]): Map<string, Float32Array>
   return out;
 }
 
-/** The tfjs-layout parameters whose export gives these initializers (the inverse of translate.ts's weight transforms). */
+/**
+ * The tfjs-layout parameters whose export gives these initializers (the inverse of translate.ts's weight transforms).
+ * A BatchNorm conv's graph weights are already folded, so they come back as the weights of
+ * {@link withoutBatchNorm}'s spec (plain kernels and biases, no `bn/*`): export them with that spec.
+ */
 export function recoverParams(spec: ArchSpec, initializers: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const get = (name: string) => {
@@ -118,9 +123,16 @@ function checkpointFrom(manifest: ModelManifest, spec: ArchSpec, params: Map<str
 export function exportVariantFromGraphs(manifest: ModelManifest, encoder: Uint8Array, decoder: Uint8Array, precision: Precision): BuiltExport {
   if (manifest.precision === 'int8') throw new ExportError('usage', `${manifest.name} is an int8 model, whose rounded weights cannot give other variants; make them from its fp32 or fp16 graphs`);
   const initializers = graphWeights(encoder, decoder);
-  const spec = buildArchSpec(manifest.archConfig as { arch: ArchName; classes?: number });
+  // The graphs hold folded weights: re-exported without BatchNorm, they come out as they are.
+  const spec = withoutBatchNorm(buildArchSpec(manifest.archConfig as { arch: ArchName; classes?: number }));
   const ckpt = checkpointFrom(manifest, spec, recoverParams(spec, initializers));
-  const options = { name: manifest.name, createdAt: new Date(manifest.createdAt), opset: manifest.onnx.opset, ...(manifest.condition ? { classNames: manifest.condition.names } : {}) };
+  const options = {
+    name: manifest.name,
+    createdAt: new Date(manifest.createdAt),
+    opset: manifest.onnx.opset,
+    ...(manifest.condition ? { classNames: manifest.condition.names } : {}),
+    ...(manifest.data ? { data: manifest.data } : {}),
+  };
   const same = buildExport(ckpt, { ...options, precision: manifest.precision });
   for (const [which, bytes] of [['encoder', encoder], ['decoder', decoder]] as const) {
     if (!Buffer.from(same[which]).equals(Buffer.from(bytes))) {

@@ -2,7 +2,7 @@
  * Test checkpoints built with the trainer's own `encodeCheckpoint` and seeded
  * random weights, so exporter tests need neither tfjs nor a training run.
  */
-import type { ArchName, ArchSpec } from '@vae/format';
+import type { ArchConfig, ArchName, ArchSpec } from '@vae/format';
 import { buildArchSpec, weightShapes } from '@vae/format';
 import type { CheckpointHeader, EpochMetrics } from '@vae/format/checkpoint';
 import { decodeCheckpoint, encodeCheckpoint } from '@vae/format/checkpoint';
@@ -21,12 +21,32 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** Uniform weights scaled by fan-in, and non-zero biases so that bias layout bugs show. */
+/**
+ * BatchNorm parameters far from their initial 1/0/0/1, so that a fold that
+ * ignores one (or applies it along the wrong axis) shows: `[lo, hi)` per suffix.
+ */
+const BATCH_NORM_RANGES: Record<string, [number, number]> = {
+  '/bn/gamma': [0.5, 1.5],
+  '/bn/beta': [-0.3, 0.3],
+  '/bn/mean': [-0.4, 0.4],
+  '/bn/variance': [0.25, 2.5],
+};
+
+/**
+ * Uniform weights scaled by fan-in, and non-zero biases so that bias layout
+ * bugs show; BatchNorm parameters drawn from {@link BATCH_NORM_RANGES}.
+ */
 export function randomParams(spec: ArchSpec, seed = 1): Map<string, Float32Array> {
   const r = rng(seed);
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of weightShapes(spec)) {
     const n = shape.reduce((a, b) => a * b, 1);
+    const bn = Object.entries(BATCH_NORM_RANGES).find(([suffix]) => name.endsWith(suffix));
+    if (bn) {
+      const [lo, hi] = bn[1];
+      out.set(name, Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
+      continue;
+    }
     const fanIn = shape.length === 4 ? shape[0] * shape[1] * (name.includes('deconv') ? shape[3] : shape[2]) : shape[0];
     const scale = name.endsWith('/bias') ? 0.1 : Math.sqrt(6 / fanIn);
     const a = new Float32Array(n);
@@ -57,6 +77,8 @@ export function fakeMetrics(epoch: number): EpochMetrics {
 /** Options of {@link makeCheckpointBytes}. */
 export interface FixtureOptions {
   arch?: ArchName;
+  /** The rest of the architecture's config (e.g. a tiny celeba: `{ imageShape: [16, 16, 3], channels: [4, 8, 8, 8] }`). */
+  config?: Partial<Omit<ArchConfig, 'arch' | 'classes'>>;
   /** A conditional VAE's number of classes (absent: unconditional). */
   classes?: number;
   seed?: number;
@@ -73,7 +95,7 @@ export interface FixtureOptions {
 
 /** A complete, valid checkpoint file as bytes. */
 export function makeCheckpointBytes(opts: FixtureOptions = {}): Uint8Array {
-  const config = { arch: opts.arch ?? 'small', ...(opts.classes !== undefined ? { classes: opts.classes } : {}) } as const;
+  const config = { arch: opts.arch ?? 'small', ...opts.config, ...(opts.classes !== undefined ? { classes: opts.classes } : {}) } as const;
   const spec = buildArchSpec(config);
   opts.editSpec?.(spec);
   const params = opts.params ?? randomParams(buildArchSpec(config), opts.seed ?? 1);
