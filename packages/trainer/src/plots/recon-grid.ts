@@ -30,12 +30,15 @@ export interface ReconstructionGridLayout {
   origin(i: number): [number, number];
   /** Vertical distance from an original to its reconstruction, in px. */
   readonly cellH: number;
+  /** Screen pixels per image pixel. */
   readonly scale: number;
   /** Column where the images start (the labels are right-aligned against it). */
   readonly imagesLeft: number;
   /** Top of each block of two rows. */
   readonly blockTops: readonly number[];
+  /** Vertical gap between blocks, where the separator line runs. */
   readonly blockGap: number;
+  /** Left edge and width of the labels-plus-images grid (narrower than the canvas under a long title). */
   readonly gridLeft: number;
   readonly gridW: number;
 }
