@@ -21,6 +21,7 @@ export const REQUIREMENTS = Object.freeze([
   { pkg: 'python3-torch', why: 'the PyTorch reference peer', present: () => python('import torch') },
   { pkg: 'python3-onnx', why: 'onnx.checker over the exported graphs', present: () => python('import onnx') },
   { pkg: 'libonnx-testdata', why: 'ONNX\'s own test models, every one of which vae-export --check must accept', present: () => existsSync('/usr/share/libonnx-testdata/data/node/test_abs/model.onnx') },
+  { pkg: 'fonts-dejavu-core', why: 'a font for the text of the plots (librsvg inside sharp draws titles, ticks and labels with it)', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
   { pkg: 'libopenblas0-pthread', why: 'an optimised BLAS under PyTorch (the reference BLAS makes it 3-4x slower)', present: () => hasLib('libopenblas.so.0') },
 ]);
 

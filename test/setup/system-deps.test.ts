@@ -15,7 +15,7 @@ describe('system-deps (first step of the README test command)', () => {
 
   it('checks every Debian package the tests use, OpenBLAS and libonnx-testdata included', () => {
     expect(REQUIREMENTS.map((r) => r.pkg).sort()).toEqual(
-      ['chromium', 'libonnx-testdata', 'libopenblas0-pthread', 'libvulkan1', 'python3-onnx', 'python3-torch'].sort(),
+      ['chromium', 'fonts-dejavu-core', 'libonnx-testdata', 'libopenblas0-pthread', 'libvulkan1', 'python3-onnx', 'python3-torch'].sort(),
     );
   });
 

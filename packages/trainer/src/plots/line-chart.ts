@@ -1,25 +1,31 @@
 /**
- * Line chart for per-epoch training curves (train/test NELBO, recon vs KL).
- * Robust to what training really produces: one epoch so far, a series with no
- * points yet, and NaN/Infinity from a diverging step.
+ * Line chart, as SVG, for per-epoch training curves (train/test NELBO, recon
+ * vs KL). Robust to what training really produces: one epoch so far, a series
+ * with no points yet, and NaN/Infinity from a diverging step.
  */
-import type { Rgb } from './raster.js';
-import { createRaster, drawLine, drawText, fillCircle, fillRect, measureText } from './raster.js';
-import type { ChartRaster } from './chart-frame.js';
-import { CHART_BG, INK, LABEL_SCALE, MUTED_INK, drawFrame, drawTitle, layoutPlotArea, toPx, toPy } from './chart-frame.js';
+import type { ChartSvg } from './chart-axes.js';
+import { CHART_BG, INK, LABEL_SIZE, MUTED_INK, frameSvg, layoutPlotArea, titleSvg, toPx, toPy } from './chart-axes.js';
+import type { Rgb } from './svg.js';
+import { escapeXml, estimateTextWidth, hex, num, svgDocument, svgText } from './svg.js';
 import { buildAxis, formatValue } from './ticks.js';
 
 /** One named curve. Points need not be sorted; they are drawn in x order. */
 export interface LineSeries {
+  /** Legend name. */
   name: string;
-  color: Rgb | [number, number, number];
+  /** Stroke colour. */
+  color: Rgb;
+  /** (x, y) points. */
   points: [number, number][];
 }
 
-/** Options for {@link lineChart}. */
+/** Options for {@link lineChartSvg}. */
 export interface LineChartOptions {
+  /** Title above the legend. */
   title: string;
+  /** x axis title. */
   xLabel: string;
+  /** y axis title. */
   yLabel: string;
   /** Canvas width in pixels (default 640). */
   width?: number;
@@ -29,27 +35,28 @@ export interface LineChartOptions {
 
 // Markers make individual epochs countable; past this many points they only add clutter.
 const MARKER_MAX_POINTS = 40;
-const LINE_THICKNESS = 2;
-const MARKER_RADIUS = 3;
+const LINE_WIDTH = 2;
+/** Radius of the per-point markers, in px. */
+export const MARKER_RADIUS = 3;
 const SWATCH_W = 18;
+const ITEM_GAP = 18;
 
-const finitePoints = (s: LineSeries): [number, number][] =>
-  s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+const isFinitePoint = ([x, y]: [number, number]): boolean => Number.isFinite(x) && Number.isFinite(y);
 
 /**
- * Renders `series` as a line chart with a title, axis labels, 4–6 nice ticks
- * per axis, light gridlines and a legend (with each series' latest value)
- * between the title and the plot, where it can never cover a curve.
+ * Draws `series` as an SVG line chart with a title, axis titles, 4–6 nice
+ * ticks per axis, light gridlines and a legend (with each series' latest
+ * value) between the title and the plot, where it can never cover a curve.
  *
- * The y-range fits all finite points plus 5% padding; x ticks are integers
- * when every x is an integer (epochs). Non-finite points are skipped and break
- * the line, a lone point is drawn as a marker, and empty input draws the axes
- * with a "no data yet" note instead of throwing.
+ * Each series with a finite point is one `<path class="series">` (non-finite points break it into
+ * several subpaths, since a gap is more honest than bridging a NaN epoch),
+ * plus `<circle>` markers while there are few points. The y range fits all
+ * finite points plus 5%; x ticks are integers when every x is (epochs). Empty
+ * input draws the axes with a "no data yet" note instead of throwing.
  */
-export function lineChart(series: LineSeries[], opts: LineChartOptions): ChartRaster {
+export function lineChartSvg(series: LineSeries[], opts: LineChartOptions): ChartSvg {
   const width = Math.max(160, Math.round(opts.width ?? 640));
   const height = Math.max(120, Math.round(opts.height ?? 400));
-  const r = createRaster(width, height, CHART_BG);
 
   let xMin = Infinity;
   let xMax = -Infinity;
@@ -57,92 +64,98 @@ export function lineChart(series: LineSeries[], opts: LineChartOptions): ChartRa
   let yMax = -Infinity;
   let allIntX = true;
   for (const s of series) {
-    for (const [x, y] of finitePoints(s)) {
-      xMin = Math.min(xMin, x);
-      xMax = Math.max(xMax, x);
-      yMin = Math.min(yMin, y);
-      yMax = Math.max(yMax, y);
-      if (!Number.isInteger(x)) allIntX = false;
+    for (const p of s.points) {
+      if (!isFinitePoint(p)) continue;
+      xMin = Math.min(xMin, p[0]);
+      xMax = Math.max(xMax, p[0]);
+      yMin = Math.min(yMin, p[1]);
+      yMax = Math.max(yMax, p[1]);
+      if (!Number.isInteger(p[0])) allIntX = false;
     }
   }
   const hasData = xMin <= xMax;
   const xAxis = hasData ? buildAxis(xMin, xMax, { integer: allIntX, pad: 0.03 }) : buildAxis(0, 1, { pad: 0 });
   const yAxis = hasData ? buildAxis(yMin, yMax) : buildAxis(0, 1, { pad: 0 });
 
-  let top = drawTitle(r, opts.title);
-  top = drawLegend(r, series, top + 2);
-  const plot = layoutPlotArea({ width, height, top, right: 0, xAxis, yAxis, xLabel: opts.xLabel, yLabel: opts.yLabel });
-  drawFrame(r, plot, xAxis, yAxis, opts.xLabel, opts.yLabel);
+  const title = titleSvg(width, opts.title);
+  const legend = legendSvg(series, width, title.bottom + 2);
+  const plot = layoutPlotArea({ width, height, top: legend.bottom, right: 0, xAxis, yAxis, xLabel: opts.xLabel, yLabel: opts.yLabel });
+  const body = [title.svg, legend.svg, frameSvg(height, plot, xAxis, yAxis, opts.xLabel, opts.yLabel)];
 
   if (!hasData) {
-    const msg = 'no data yet';
-    const { width: mw, height: mh } = measureText(msg, LABEL_SCALE);
-    const mx = plot.x + Math.floor((plot.width - mw) / 2);
-    const my = plot.y + Math.floor((plot.height - mh) / 2);
-    // Blank out the gridlines behind the note so it reads cleanly.
-    fillRect(r, mx - 6, my - 4, mw + 12, mh + 6, CHART_BG);
-    drawText(r, mx, my, msg, MUTED_INK, LABEL_SCALE);
-    return { ...r, plotArea: plot };
-  }
-
-  for (const s of series) {
-    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    const finiteCount = finitePoints(s).length;
-    let prev: [number, number] | undefined;
-    for (const [x, y] of pts) {
-      if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        prev = undefined; // a gap is more honest than bridging a NaN epoch
-        continue;
+    body.push(svgText(plot.x + plot.width / 2, plot.y + plot.height / 2, 'no data yet', { size: LABEL_SIZE, fill: MUTED_INK, anchor: 'middle', cls: 'note' }));
+  } else {
+    // Data outside the plot (it cannot be, but a rounding slip should not paint the margins).
+    body.push(`<defs><clipPath id="plot"><rect x="${plot.x - MARKER_RADIUS}" y="${plot.y - MARKER_RADIUS}" width="${plot.width + 2 * MARKER_RADIUS}" height="${plot.height + 2 * MARKER_RADIUS}"/></clipPath></defs>`);
+    body.push('<g clip-path="url(#plot)">');
+    for (const s of series) {
+      const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+      const finite = pts.filter(isFinitePoint);
+      let d = '';
+      let pen = false;
+      const markers: string[] = [];
+      for (const p of pts) {
+        if (!isFinitePoint(p)) {
+          pen = false;
+          continue;
+        }
+        const px = toPx(p[0], xAxis, plot);
+        const py = toPy(p[1], yAxis, plot);
+        d += `${pen ? 'L' : 'M'}${num(px)} ${num(py)}`;
+        // Lone points (first epoch, or isolated by NaNs) would be invisible without a marker.
+        if (finite.length <= MARKER_MAX_POINTS || !pen) markers.push(`<circle cx="${num(px)}" cy="${num(py)}" r="${MARKER_RADIUS}"/>`);
+        pen = true;
       }
-      const p: [number, number] = [toPx(x, xAxis, plot), toPy(y, yAxis, plot)];
-      if (prev) drawLine(r, prev[0], prev[1], p[0], p[1], s.color, LINE_THICKNESS);
-      // Lone points (first epoch, or isolated by NaNs) would be invisible without a marker.
-      if (finiteCount <= MARKER_MAX_POINTS || !prev) fillCircle(r, p[0], p[1], MARKER_RADIUS, s.color);
-      prev = p;
+      if (d === '') continue; // a series with no finite point yet has nothing to draw
+      const color = hex(s.color);
+      body.push(`<path class="series" data-name="${escapeXml(s.name)}" d="${d}" stroke="${color}" stroke-width="${LINE_WIDTH}" stroke-linejoin="round" stroke-linecap="round" fill="none"/>`);
+      if (markers.length > 0) body.push(`<g class="markers" fill="${color}">${markers.join('')}</g>`);
     }
+    body.push('</g>');
   }
-  return { ...r, plotArea: plot };
+  return { svg: svgDocument(width, height, CHART_BG, body.join('')), width, height, plotArea: plot, xAxis, yAxis };
 }
 
 /**
- * Draws the legend as centred rows of "swatch name (latest)" entries starting
- * at `y`, wrapping when the row is full. Returns the y below the legend.
+ * The legend as centred rows of "swatch name (latest)" entries starting at
+ * `y`, wrapping when a row is full; returns its SVG and the y below it.
  */
-function drawLegend(r: ReturnType<typeof createRaster>, series: LineSeries[], y: number): number {
-  if (series.length === 0) return y;
+function legendSvg(series: LineSeries[], width: number, y: number): { svg: string; bottom: number } {
+  if (series.length === 0) return { svg: '', bottom: y };
   const items = series.map((s) => {
-    const pts = finitePoints(s);
-    const last = pts.length > 0 ? [...pts].sort((a, b) => a[0] - b[0])[pts.length - 1][1] : undefined;
-    const label = last === undefined ? s.name : `${s.name} (${formatValue(last)})`;
-    return { s, label, w: SWATCH_W + 5 + measureText(label, LABEL_SCALE).width };
+    const pts = s.points.filter(isFinitePoint).sort((a, b) => a[0] - b[0]);
+    const label = pts.length > 0 ? `${s.name} (${formatValue(pts[pts.length - 1][1])})` : s.name;
+    return { s, label, w: SWATCH_W + 5 + estimateTextWidth(label, LABEL_SIZE) };
   });
-  const itemGap = 18;
-  const rowH = measureText('0', LABEL_SCALE).height + 5;
-  const maxRow = r.width - 2 * 14;
+  const rowH = LABEL_SIZE + 7;
+  const maxRow = width - 2 * 14;
   const rows: (typeof items)[] = [[]];
   let rowW = 0;
   for (const it of items) {
     const cur = rows[rows.length - 1];
-    if (cur.length > 0 && rowW + itemGap + it.w > maxRow) {
+    if (cur.length > 0 && rowW + ITEM_GAP + it.w > maxRow) {
       rows.push([it]);
       rowW = it.w;
     } else {
-      rowW += (cur.length > 0 ? itemGap : 0) + it.w;
+      rowW += (cur.length > 0 ? ITEM_GAP : 0) + it.w;
       cur.push(it);
     }
   }
+  const out: string[] = ['<g class="legend">'];
   let yy = y;
   for (const row of rows) {
-    const total = row.reduce((a, it) => a + it.w, 0) + itemGap * (row.length - 1);
-    let x = Math.floor((r.width - total) / 2);
+    const total = row.reduce((a, it) => a + it.w, 0) + ITEM_GAP * (row.length - 1);
+    let x = (width - total) / 2;
+    const mid = yy + rowH / 2;
     for (const it of row) {
-      const mid = yy + 3; // centre of the digit/capital ink
-      fillRect(r, x, mid - 1, SWATCH_W, 2, it.s.color);
-      fillCircle(r, x + SWATCH_W / 2, mid, MARKER_RADIUS - 0.5, it.s.color);
-      drawText(r, x + SWATCH_W + 5, yy, it.label, INK, LABEL_SCALE);
-      x += it.w + itemGap;
+      const c = hex(it.s.color);
+      out.push(`<path d="M${num(x)} ${num(mid)}h${SWATCH_W}" stroke="${c}" stroke-width="${LINE_WIDTH}"/>`);
+      out.push(`<circle cx="${num(x + SWATCH_W / 2)}" cy="${num(mid)}" r="${MARKER_RADIUS}" fill="${c}"/>`);
+      out.push(svgText(x + SWATCH_W + 5, mid + LABEL_SIZE * 0.35, it.label, { size: LABEL_SIZE, fill: INK }));
+      x += it.w + ITEM_GAP;
     }
     yy += rowH;
   }
-  return yy;
+  out.push('</g>');
+  return { svg: out.join(''), bottom: yy };
 }

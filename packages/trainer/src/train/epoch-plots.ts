@@ -14,7 +14,7 @@ import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
 import { oneHotLabels } from '../model/vae.js';
 import { Rng, deriveSeed } from '../rng.js';
-import { encodePng, imageGrid, latentScatter, lineChart, reconstructionGrid } from '../plots/index.js';
+import { imageGridPng, latentScatterSvg, lineChartSvg, reconstructionGridPng, svgToPng } from '../plots/index.js';
 
 /** Inverse CDF of the standard normal (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -56,7 +56,8 @@ export async function writeEpochPlots(
 ): Promise<void> {
   const plots = join(dir, 'plots');
   await fs.mkdir(plots, { recursive: true });
-  const [H, W, C] = model.spec.config.imageShape;
+  const shape = model.spec.config.imageShape;
+  const [H, W, C] = shape;
   const latent = model.spec.config.latent;
 
   const classes = conditionClasses(model.spec);
@@ -71,7 +72,7 @@ export async function writeEpochPlots(
   recon.dispose();
   await writeRunFile(
     join(plots, 'reconstructions.png'),
-    encodePng(reconstructionGrid(batch.x, reconData, nRec, H, W, { cols: 8, scale: 3, title: `Test reconstructions, epoch ${epoch}` })),
+    await reconstructionGridPng(batch.x, reconData, nRec, shape, { cols: 8, scale: 3, title: `Test reconstructions, epoch ${epoch}` }),
     'plot',
   );
 
@@ -81,14 +82,14 @@ export async function writeEpochPlots(
     const nSamp = 64;
     const z = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(nSamp * latent);
     const samples = await decodeMeans(model, z, nSamp);
-    await writeRunFile(join(plots, 'samples.png'), encodePng(imageGrid(samples, nSamp, H, W, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` })), 'plot');
+    await writeRunFile(join(plots, 'samples.png'), await imageGridPng(samples, nSamp, shape, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` }), 'plot');
   }
 
   const pts = (k: keyof EpochMetrics) => history.map((m) => [m.epoch, m[k] as number] as [number, number]);
   await writeRunFile(
     join(plots, 'loss.png'),
-    encodePng(
-      lineChart(
+    await svgToPng(
+      lineChartSvg(
         [
           { name: 'train NELBO', color: [31, 119, 180], points: pts('trainLoss') },
           { name: 'test NELBO', color: [214, 39, 40], points: pts('testLoss') },
@@ -96,7 +97,7 @@ export async function writeEpochPlots(
           { name: 'test KL', color: [148, 103, 189], points: pts('testKL') },
         ],
         { title: 'Loss per image (nats)', xLabel: 'epoch', yLabel: 'nats' },
-      ),
+      ).svg,
     ),
     'plot',
   );
@@ -107,7 +108,7 @@ export async function writeEpochPlots(
     const mu = tf.tidy(() => model.encode(tf.tensor4d(all.x, [n, H, W, C]), own(all.labels)).mu);
     const muData = (await mu.data()) as Float32Array;
     mu.dispose();
-    await writeRunFile(join(plots, 'latent-scatter.png'), encodePng(latentScatter(muData, all.labels, { title: `Test set in latent space (mu), epoch ${epoch}` })), 'plot');
+    await writeRunFile(join(plots, 'latent-scatter.png'), await svgToPng(latentScatterSvg(muData, all.labels, { title: `Test set in latent space (mu), epoch ${epoch}` }).svg), 'plot');
     // A conditional decoder has one manifold per class; the class grid shows them instead.
     if (classes) return;
     const g = 20;
@@ -120,7 +121,7 @@ export async function writeEpochPlots(
       }
     }
     const manifold = await decodeMeans(model, grid, g * g);
-    await writeRunFile(join(plots, 'manifold.png'), encodePng(imageGrid(manifold, g * g, H, W, { cols: g, scale: 1, title: `Decoded manifold, epoch ${epoch}` })), 'plot');
+    await writeRunFile(join(plots, 'manifold.png'), await imageGridPng(manifold, g * g, shape, { cols: g, scale: 1, title: `Decoded manifold, epoch ${epoch}` }), 'plot');
   }
 }
 
@@ -181,18 +182,18 @@ export async function restyleImages(model: VaeModel, test: LabelledImages): Prom
 
 /** Writes `class-grid.png` ({@link classGridImages}) and `restyle.png` ({@link restyleImages}). */
 async function writeClassPlots(plots: string, model: VaeModel, test: LabelledImages, epoch: number, seed: number): Promise<void> {
-  const [H, W] = model.spec.config.imageShape;
+  const shape = model.spec.config.imageShape;
   const classes = conditionClasses(model.spec);
   const grid = await classGridImages(model, seed);
   await writeRunFile(
     join(plots, 'class-grid.png'),
-    encodePng(imageGrid(grid.images, grid.rows * grid.cols, H, W, { cols: grid.cols, scale: 2, title: `Prior samples per class (rows 0..${classes - 1}), epoch ${epoch}` })),
+    await imageGridPng(grid.images, grid.rows * grid.cols, shape, { cols: grid.cols, scale: 2, title: `Prior samples per class (rows 0..${classes - 1}), epoch ${epoch}` }),
     'plot',
   );
   const restyle = await restyleImages(model, test);
   await writeRunFile(
     join(plots, 'restyle.png'),
-    encodePng(imageGrid(restyle.images, restyle.rows * restyle.cols, H, W, { cols: restyle.cols, scale: 2, title: `Test digit, then restyled as 0..${classes - 1}, epoch ${epoch}` })),
+    await imageGridPng(restyle.images, restyle.rows * restyle.cols, shape, { cols: restyle.cols, scale: 2, title: `Test digit, then restyled as 0..${classes - 1}, epoch ${epoch}` }),
     'plot',
   );
 }
