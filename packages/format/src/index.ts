@@ -37,3 +37,5 @@ export { parseManifest, checkManifestData, ManifestError, sameShape, formatShape
 export type { GraphIoName } from './graph-io.js';
 export { GRAPH_IO, BATCH_DIM } from './graph-io.js';
 export { Xoshiro128, mix32 } from './xoshiro128.js';
+export type { ImageFolderPreparation } from './image-folder-dataset.js';
+export { IMAGE_FOLDER_PREFIX, imageFolderPreparation } from './image-folder-dataset.js';

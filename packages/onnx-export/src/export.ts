@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ArchSpec, ManifestCondition, ManifestData, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
-import { MANIFEST_FORMAT_VERSION, checkManifestData, conditionClasses } from '@vae/format';
+import { MANIFEST_FORMAT_VERSION, checkManifestData, conditionClasses, imageFolderPreparation } from '@vae/format';
 import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
 import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
 import { checkFiniteOutputs } from './check-finite-outputs.js';
@@ -47,7 +47,7 @@ export interface BuildOptions {
   /**
    * The manifest's `data` entry: `name` (`vae-export --data-name`) and the
    * preparation; `crop` and `background` default to what the checkpoint
-   * records (`train.crop`, `train.background`), `name` to its dataset. Without
+   * records (an image folder's `train.dataset` spec), `name` to its dataset. Without
    * a name given and with nothing recorded, the manifest has no `data`
    * (an IDX model's `dataset` says it all).
    */
@@ -79,9 +79,10 @@ function manifestCondition(spec: ArchSpec, dataset: string, names: string[] | un
  * records about its image preparation (a trainer that records none gives none).
  */
 function manifestData(ckpt: Checkpoint, dataset: string, given: Partial<ManifestData> | undefined): ManifestData | undefined {
-  const train = (ckpt.header.train ?? {}) as { crop?: unknown; background?: unknown };
-  const crop = given?.crop ?? (train.crop ?? undefined);
-  const background = given?.background ?? (train.background ?? undefined);
+  // An image-folder run records its preparation in train.dataset (the trainer's `image-folder:{...}` spec).
+  const folder = typeof ckpt.header.train?.dataset === 'string' ? imageFolderPreparation(ckpt.header.train.dataset) : null;
+  const crop = given?.crop ?? folder?.crop ?? undefined;
+  const background = given?.background ?? folder?.background;
   if (given?.name === undefined && crop === undefined && background === undefined) return undefined;
   const data = { name: given?.name ?? dataset, ...(crop !== undefined ? { crop } : {}), ...(background !== undefined ? { background } : {}) } as ManifestData;
   // The manifest's own rules, so the exporter can never write a data entry the SDK refuses.
@@ -163,6 +164,8 @@ function finalMetrics(ckpt: Checkpoint, metrics: EpochMetrics[] | undefined): Ma
  */
 function publicDatasetName(dataset: string | undefined): string {
   if (!dataset) return 'unknown';
+  const folder = imageFolderPreparation(dataset);
+  if (folder) return folder.name;
   const parts = dataset.split(/[\\/]+/).filter(Boolean);
   return parts.at(-1) ?? 'unknown';
 }

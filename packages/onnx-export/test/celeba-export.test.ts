@@ -122,21 +122,23 @@ describe('manifest data entry', () => {
     expect('data' in buildExport(makeCheckpoint({ arch: 'small' })).manifest).toBe(false);
   });
 
-  it('takes crop and background from the checkpoint when it records them, the name from --data-name or the dataset', () => {
-    const ckpt = makeCheckpoint({ ...TINY_CELEBA, dataset: '/home/me/img_align_celeba' });
-    Object.assign(ckpt.header.train, { crop: 148, background: 'white' });
-    expect(buildExport(ckpt).manifest.data).toEqual({ name: 'img_align_celeba', crop: 148, background: 'white' });
-    expect(buildExport(ckpt, { data: { name: 'CelebA' } }).manifest.data).toEqual({ name: 'CelebA', crop: 148, background: 'white' });
+  it("takes crop and background from an image-folder run's dataset spec, the name from --data-name or the folder, never its full path", () => {
+    const folder = 'image-folder:' + JSON.stringify({ dir: '/home/me/img_align_celeba', crop: 148, background: '#000000', grey: false, testFraction: 0.1, labels: null });
+    const ckpt = makeCheckpoint({ ...TINY_CELEBA, dataset: folder });
+    const built = buildExport(ckpt);
+    expect(built.manifest.data).toEqual({ name: 'img_align_celeba', crop: 148, background: '#000000' });
+    expect(built.manifest.dataset).toBe('img_align_celeba');
+    expect(buildExport(ckpt, { data: { name: 'CelebA' } }).manifest.data).toEqual({ name: 'CelebA', crop: 148, background: '#000000' });
+    const noCrop = makeCheckpoint({ ...TINY_CELEBA, dataset: folder.replace('"crop":148', '"crop":null') });
+    expect(buildExport(noCrop).manifest.data).toEqual({ name: 'img_align_celeba', background: '#000000' });
     const plain = makeCheckpoint(TINY_CELEBA);
     expect(buildExport(plain, { data: { name: 'emoji (Noto Color Emoji)' } }).manifest.data).toEqual({ name: 'emoji (Noto Color Emoji)' });
   });
 
   it('refuses a data entry parseManifest would refuse, as a usage error naming the field', () => {
-    const ckpt = makeCheckpoint(TINY_CELEBA);
-    Object.assign(ckpt.header.train, { crop: -5 });
-    const e = refusal(() => buildExport(ckpt));
+    const e = refusal(() => buildExport(makeCheckpoint(TINY_CELEBA), { data: { name: 'x', crop: -5 } }));
     expect(e.code).toBe('usage');
-    expect(e.message).toBe("the manifest's data.crop is -5, expected an integer in [1, 65536] (pixels of the centre square) (from the checkpoint's train config)");
+    expect(e.message).toBe("the manifest's data.crop is -5, expected an integer in [1, 65536] (pixels of the centre square) (as given)");
     const f = refusal(() => buildExport(makeCheckpoint(TINY_CELEBA), { data: { name: '' } }));
     expect(f.message).toBe("the manifest's data.name is \"\", expected a non-empty string of at most 256 characters (as given)");
   });

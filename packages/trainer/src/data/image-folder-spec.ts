@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatasetError, IDX_NAMES } from './datasets.js';
 import { DEFAULT_TEST_FRACTION } from './folder-split.js';
+import { IMAGE_FOLDER_PREFIX } from '@vae/format';
 
 /** Preparation and split of an image folder run. */
 export interface ImageFolderSpec {
@@ -22,8 +23,8 @@ export interface ImageFolderSpec {
   labels: string | null;
 }
 
-/** Prefix of an image-folder dataset spec. */
-export const IMAGE_FOLDER_PREFIX = 'image-folder:';
+/** The prefix of an image-folder dataset spec: the contract with the exporter, in @vae/format. */
+export { IMAGE_FOLDER_PREFIX };
 
 /**
  * Whether `--dataset DIR` means IDX files: DIR holds any of the standard
