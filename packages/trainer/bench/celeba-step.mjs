@@ -48,7 +48,7 @@ await build({
   target: 'node20',
   logLevel: 'error',
   ignoreAnnotations: true,
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'sharp'],
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
   plugins: [formatFromSource],
 });

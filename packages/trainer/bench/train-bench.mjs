@@ -21,7 +21,7 @@
 //   project, ...), and each side's best round counts, so a burst of load from
 //   other processes on this shared machine does not decide the ratio.
 //
-// Options: --arch a,b (default small,base), --steps N (default 40),
+// Options: --arch a,b (default small,base,celeba), --steps N (default 40),
 //          --warmup N (default 5), --rounds N (default 3), --batch N (128),
 //          --torch-threads N, --min-ratio R (exit 1 if a ratio falls below R).
 //
@@ -47,7 +47,10 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 // comes from buildArchSpec's imageShape (MNIST when it is 28x28x1, random
 // pixels otherwise), and torch_peer.py builds its PyTorch twin from the same
 // config.
-const ARCHS = ['small', 'base'];
+const ARCHS = ['small', 'base', 'celeba'];
+// A celeba step (64x64x3) costs about 100 small ones: a tenth of the steps per
+// round keeps its rounds as long as the others' and the whole bench in minutes.
+const STEP_SCALE = { small: 1, base: 1, celeba: 0.1 };
 
 const { values: opts } = parseArgs({
   options: {
@@ -68,7 +71,7 @@ const positive = (name) => {
   }
   return v;
 };
-const steps = positive('steps');
+const stepsPerRound = positive('steps');
 const warmup = positive('warmup');
 const batch = positive('batch');
 const rounds = positive('rounds');
@@ -123,7 +126,8 @@ await build({
   // backend and its kernels is exactly a side effect of importing them.
   ignoreAnnotations: true,
   // Optional native/GPU backends stay out: the bench only uses the cpu backend.
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  // sharp loads its prebuilt libvips binary at run time, so it cannot be bundled either.
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'sharp'],
   // tfjs' CommonJS internals call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
   // @vae/format from its sources too, for the same reason.
@@ -149,6 +153,7 @@ async function benchBatches(spec, rng) {
 /** One arch: the same warm-up on both sides, then interleaved timed rounds; each side's best round. */
 async function benchArch(arch) {
   const spec = T.buildArchSpec({ arch });
+  const steps = Math.max(2, Math.round(stepsPerRound * STEP_SCALE[arch]));
   const latent = spec.config.latent;
   const peer = startPeer(PYTHON, [here('./torch_peer.py'), 'serve', '--arch-config', JSON.stringify(spec.config),
     '--batch', String(batch), '--threads', String(torchThreads)]);
@@ -193,7 +198,7 @@ async function benchArch(arch) {
     }
     trainer.dispose();
     model.dispose();
-    return { arch, spec, hello, tj, pt, tfjsLoss: last.objective, done };
+    return { arch, spec, hello, tj, pt, tfjsLoss: last.objective, done, steps };
   } finally {
     await peer.close();
   }
@@ -204,7 +209,7 @@ const jsThreads = process.execArgv.includes('--single-threaded')
   ? '1 JS thread, node --single-threaded (no GC helper threads)'
   : '1 JS thread (plus V8 GC helper threads); the trainer has no worker threads yet';
 console.log(`batch ${batch}, Adam 1e-3, noise drawn inside each timed step on both sides;`);
-console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? '' : 's'} once, then ${rounds} interleaved rounds of ${steps} steps, best round of each kept`);
+console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? '' : 's'} once, then ${rounds} interleaved rounds of ${stepsPerRound} steps (celeba: a tenth, at least 2), best round of each kept`);
 console.log(`  project: tfjs ${choice.name} + project kernels, ${jsThreads}`);
 console.log(`  PyTorch: ${runtime.framework}, ${runtime.threads} thread${runtime.threads === 1 ? '' : 's'} (torch.set_num_threads), OPENBLAS_NUM_THREADS=${runtime.env.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${runtime.env.OMP_NUM_THREADS}, BLAS ${blas.name}`);
 const fmt = (x) => x.toFixed(0).padStart(6);

@@ -31,7 +31,7 @@ describe('bench:train', () => {
   it('rejects an architecture it does not benchmark, naming the ones it does', () => {
     const r = spawnSync(process.execPath, [bench, '--arch', 'small,tiny'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--arch tiny is not benchmarked (expected a comma-separated list of small, base)');
+    expect(r.stderr).toContain('--arch tiny is not benchmarked (expected a comma-separated list of small, base, celeba)');
   });
 });
 
