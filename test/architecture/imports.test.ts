@@ -45,6 +45,18 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
+/**
+ * A package's own code: its src/, or, for a package with no build step (such as
+ * @vae/model-emoji, plain index.js/index.cjs beside its model files), the code
+ * files its package.json `files` lists.
+ */
+function codeFiles(pkg: Pkg): string[] {
+  const src = join(pkg.dir, 'src');
+  if (existsSync(src)) return sourceFiles(src);
+  const listed = ((pkg.json as { files?: string[] }).files ?? []).map((f) => join(pkg.dir, f));
+  return listed.filter((p) => existsSync(p) && CODE.test(p) && !p.endsWith('.d.ts'));
+}
+
 /** Static imports, re-exports, `import()` and `require()` of a file, as TypeScript's pre-processor sees them. */
 function importsOf(file: string): string[] {
   return ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
@@ -60,8 +72,7 @@ const isRelative = (spec: string) => spec.startsWith('.') || spec.startsWith('/'
  */
 export function boundaryViolations(pkg: Pkg, workspace: ReadonlySet<string>, allowed: ReadonlySet<string>): string[] {
   const problems: string[] = [];
-  const src = join(pkg.dir, 'src');
-  for (const file of sourceFiles(src)) {
+  for (const file of codeFiles(pkg)) {
     const where = relative(ROOT, file);
     for (const spec of importsOf(file)) {
       if (isRelative(spec)) {
@@ -100,7 +111,7 @@ describe('workspace package boundaries', () => {
   );
 
   it.each(all.filter((p) => p.name !== FORMAT).map((p) => [p.name, p] as const))('%s declares @vae/format when its src/ imports it', (_name, pkg) => {
-    const uses = sourceFiles(join(pkg.dir, 'src')).some((f) => importsOf(f).some((s) => packageName(s) === FORMAT));
+    const uses = codeFiles(pkg).some((f) => importsOf(f).some((s) => packageName(s) === FORMAT));
     const declared = ['dependencies', 'devDependencies'].some((k) => FORMAT in ((pkg.json[k] as Record<string, string> | undefined) ?? {}));
     expect({ uses, declared }).toEqual({ uses, declared: uses });
   });
