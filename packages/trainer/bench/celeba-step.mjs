@@ -12,9 +12,7 @@
 // the same batch, size and step counts, and the ratio is printed, per wall
 // second and per CPU-second (the latter is steadier on a shared machine).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -29,30 +27,12 @@ const { values: opts } = parseArgs({
 });
 const [batch, steps, warmup, size] = [opts.batch, opts.steps, opts.warmup, opts.size].map(Number);
 
-const { build } = await import('esbuild');
-const { formatFromSource } = await import('./format-from-source.mjs');
-const outDir = here('../node_modules/.cache/vae-bench-celeba');
-mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, 'trainer.mjs');
-await build({
-  // The trainer's API plus tfjs itself (the same instance) and the list of project kernels, for the profile.
-  stdin: {
-    contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
-    resolveDir: here('..'),
-    loader: 'ts',
-  },
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'error',
-  ignoreAnnotations: true,
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'sharp'],
-  banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
-  plugins: [formatFromSource],
+const { bundleTrainer } = await import('./bundle-trainer.mjs');
+// The trainer's API plus tfjs itself (the same instance) and the list of project kernels, for the profile.
+const T = await bundleTrainer({
+  cacheName: 'vae-bench-celeba',
+  contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
 });
-const T = await import(pathToFileURL(outfile).href);
 const tf = T.tf;
 const choice = await T.selectBackend('cpu');
 const spec = T.buildArchSpec({ arch: 'celeba', imageShape: [size, size, 3] });

