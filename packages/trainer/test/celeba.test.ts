@@ -23,21 +23,12 @@ import type { TrainOptions } from '../src/train/train.js';
 import { TrainOptionsError, loadModel, train } from '../src/train/train.js';
 import { InterruptedError } from '../src/train/interrupt.js';
 import { freshCli } from './helpers/fresh-cli.js';
+import { idx } from './helpers/idx-bytes.js';
 
 const quiet = { log: () => {}, progress: null, plots: false, backend: 'cpu' as const };
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-celeba-'));
 const losses = (h: { trainLoss: number; trainKL: number; testLoss: number }[]) => h.map((m) => [m.trainLoss, m.trainKL, m.testLoss]);
 const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
-/** IDX bytes: big-endian magic, dims, then uint8 data. */
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, 0x800 | dims.length, false);
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 /** A 28x28 grey IDX data set (40 train, 12 test images, 3 classes); IDX data are 28x28 until image folders land. */
 function writeDataset(size = 28): string {

@@ -11,19 +11,10 @@ import { CheckpointError, readCheckpoint } from '@vae/format/checkpoint';
 import { IDX_NAMES } from '../src/data/datasets.js';
 import type { TrainOptions } from '../src/train/train.js';
 import { train } from '../src/train/train.js';
+import { idx } from './helpers/idx-bytes.js';
 
 const quiet = { progress: null, plots: false, backend: 'cpu' as const };
 const tiny: Omit<TrainOptions, 'out'> = { arch: 'mlp', latent: 4, channels: [16], batch: 32, seed: 5, ...quiet, log: () => {} };
-
-/** IDX bytes: big-endian magic 0x00000803/0x00000801, dims, then uint8 data. */
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, 0x800 | dims.length, false);
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 /** A small IDX dataset directory (64 train, 32 test images) under `root`. */
 function writeDataset(dir: string): void {
