@@ -5,7 +5,6 @@
  * bit-identical, and sizes that do not fit the architecture are refused.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchConfigError, buildArchSpec } from '@vae/format';
-import type { Checkpoint } from '@vae/format/checkpoint';
 import { readCheckpoint } from '@vae/format/checkpoint';
 import { IDX_NAMES } from '../src/data/datasets.js';
 import { createVaeModel, initParams, oneHotLabels } from '../src/model/vae.js';
@@ -24,6 +22,7 @@ import { TrainOptionsError, loadModel, train } from '../src/train/train.js';
 import { InterruptedError } from '../src/train/interrupt.js';
 import { freshCli } from './helpers/fresh-cli.js';
 import { idx } from './helpers/idx-bytes.js';
+import { stateHash } from './helpers/state-hash.js';
 
 const quiet = { log: () => {}, progress: null, plots: false, backend: 'cpu' as const };
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-celeba-'));
@@ -41,16 +40,6 @@ function writeDataset(size = 28): string {
     writeFileSync(join(dir, IDX_NAMES[split][1]), idx([n], Uint8Array.from({ length: n }, (_, i) => i % 3)));
   }
   return dir;
-}
-
-/** sha256 over every tensor of a checkpoint (weights, BatchNorm state, Adam moments) in header order. */
-function stateHash(c: Checkpoint): string {
-  const h = createHash('sha256');
-  for (const t of c.header.tensors) {
-    const v = c.tensors.get(t.name)!;
-    h.update(t.name).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return h.digest('hex');
 }
 
 const tiny = (dataset: string): Omit<TrainOptions, 'out'> => ({ arch: 'celeba', latent: 4, channels: [4, 8], batch: 8, seed: 11, dataset, ...quiet });

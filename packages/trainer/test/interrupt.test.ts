@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,24 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { TrainOptions } from '../src/train/train.js';
 import { train } from '../src/train/train.js';
 import { InterruptedError } from '../src/train/interrupt.js';
-import type { Checkpoint } from '@vae/format/checkpoint';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
 import { freshCli } from './helpers/fresh-cli.js';
+import { stateHash } from './helpers/state-hash.js';
 
 const quiet = { log: () => {}, plots: false, backend: 'cpu' as const };
 const tiny: Omit<TrainOptions, 'out'> = { arch: 'mlp', batch: 64, trainLimit: 320, testLimit: 100, seed: 7, ...quiet, progress: null };
 const tmp = () => mkdtempSync(join(tmpdir(), 'vae-int-'));
 const losses = (h: { trainLoss: number; trainKL: number; testLoss: number }[]) => h.map((m) => [m.trainLoss, m.trainKL, m.testLoss]);
-
-/** sha256 over every tensor (weights and Adam moments) in header order. */
-function stateHash(c: Checkpoint): string {
-  const h = createHash('sha256');
-  for (const t of c.header.tensors) {
-    const v = c.tensors.get(t.name)!;
-    h.update(t.name).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return h.digest('hex');
-}
 
 /** A progress sink that aborts `ctl` once `images` of epoch `epoch` have been trained on. */
 function abortAt(ctl: AbortController, epoch: number, images: number, reason = 'SIGINT') {
