@@ -1,7 +1,7 @@
 // Bundles the trainer from its TypeScript sources with esbuild and imports the
 // bundle, so a bench always measures the code in the tree (no stale dist/) and
 // needs no separate build step. One place for the bundling rules that
-// train-bench.mjs and celeba-step.mjs share.
+// train-bench.mjs and step-profile.mjs share.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

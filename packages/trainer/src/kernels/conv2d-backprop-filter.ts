@@ -33,7 +33,11 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const N = info.outChannels;
   const g = getGemm();
-  const MB = Math.min(M, REDUCTION_BLOCK, im2colBlockRows(K));
+  // Pixels per im2col block: at least 64, so that the GEMM's reduction runs
+  // over enough pixels to amortise loading and storing its block of dW (with
+  // the L1-sized im2col block of a 512-tap layer, 16 pixels, it spent more
+  // time on dW than on arithmetic).
+  const MB = Math.min(M, REDUCTION_BLOCK, Math.max(64, im2colBlockRows(K)));
   const xv = f32(backend, x);
   const space = g.arena([xv.length, MB * K, K * MB, M * N, K * N]);
   // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
@@ -43,15 +47,20 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   heap.set(f32(backend, dy), pDy >> 2);
   const acc = new Float64Array(K * N);
   const part = pPart >> 2;
-  for (let m0 = 0; m0 < M; m0 += MB) {
-    const mb = Math.min(MB, M - m0);
-    g.im2col(info, pX, pCols, m0, m0 + mb);
-    // dW[K×N] += colsᵀ[K×mb] · dy[mb×N]. With the block of columns transposed
-    // (cheap: it is in cache) the GEMM streams dy's rows, which are only N
-    // wide and stay in L1, instead of re-reading a 64 KB column block from L2
-    // for every group of output rows (that ran at a third of the speed).
-    g.transpose(mb, K, pCols, pColsT);
-    g.gemm(K, N, mb, pColsT, mb, pDy + 4 * m0 * N, N, pPart, N, 0);
+  for (let r0 = 0; r0 < M; r0 += REDUCTION_BLOCK) {
+    const r1 = Math.min(M, r0 + REDUCTION_BLOCK);
+    // The GEMM accumulates a whole reduction block in float32 (block after
+    // block of im2col rows), and only then is the partial sum added in float64.
+    for (let m0 = r0; m0 < r1; m0 += MB) {
+      const mb = Math.min(MB, r1 - m0);
+      g.im2col(info, pX, pCols, m0, m0 + mb);
+      // dW[K×N] += colsᵀ[K×mb] · dy[mb×N]. With the block of columns transposed
+      // (cheap: it is in cache) the GEMM streams dy's rows, which are only N
+      // wide and stay in L1, instead of re-reading a 64 KB column block from L2
+      // for every group of output rows (that ran at a third of the speed).
+      g.transpose(mb, K, pCols, pColsT);
+      g.gemm(K, N, mb, pColsT, mb, pDy + 4 * m0 * N, N, pPart, N, m0 === r0 ? 0 : 1);
+    }
     for (let t = 0; t < K * N; t++) acc[t] += heap[part + t];
   }
   // [K×N] is already tfjs' [kh, kw, in, out] layout.

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Training speed of the `celeba` VAE (64x64x3, BatchNorm) on the project's CPU
-// path, with the time of every tfjs kernel the step runs, so that a kernel
-// without a fast project implementation (see src/kernels) shows up by name.
+// Training speed of one architecture (default `celeba`, 64x64x3 with
+// BatchNorm) on the project's CPU path, with the time of every tfjs kernel the
+// step runs, so that a kernel without a fast project implementation (see
+// src/kernels) shows up by name, and the share of the step each kernel takes
+// (the profile table in src/kernels/README.md comes from here).
 //
-//   nice -n 19 node packages/trainer/bench/celeba-step.mjs [--batch 32] [--steps 5] [--warmup 2] [--size 64] [--no-peer]
+//   nice -n 19 node packages/trainer/bench/step-profile.mjs [--arch celeba|small|base] [--batch 32] [--steps 5] [--warmup 2] [--size 64] [--no-peer]
 //
 // It bundles the trainer's sources (like train-bench.mjs) and times the real
 // TrainStep on random images: wall and CPU images/s over the timed steps, then
@@ -18,6 +20,7 @@ import { parseArgs } from 'node:util';
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values: opts } = parseArgs({
   options: {
+    arch: { type: 'string', default: 'celeba' },
     batch: { type: 'string', default: '32' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -26,20 +29,27 @@ const { values: opts } = parseArgs({
   },
 });
 const [batch, steps, warmup, size] = [opts.batch, opts.steps, opts.warmup, opts.size].map(Number);
+const arch = opts.arch;
+if (!['small', 'base', 'celeba'].includes(arch)) {
+  console.error(`--arch must be small, base or celeba, got ${JSON.stringify(arch)}`);
+  process.exit(2);
+}
 
 const { bundleTrainer } = await import('./bundle-trainer.mjs');
 // The trainer's API plus tfjs itself (the same instance) and the list of project kernels, for the profile.
 const T = await bundleTrainer({
-  cacheName: 'vae-bench-celeba',
+  cacheName: 'vae-bench-step-profile',
   contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
 });
 const tf = T.tf;
 const choice = await T.selectBackend('cpu');
-const spec = T.buildArchSpec({ arch: 'celeba', imageShape: [size, size, 3] });
+// small and base are the 28x28 grey MNIST architectures; --size applies to celeba.
+const spec = arch === 'celeba' ? T.buildArchSpec({ arch, imageShape: [size, size, 3] }) : T.buildArchSpec({ arch });
+const [H, W, C] = spec.config.imageShape;
 const model = T.createVaeModel(spec, 1);
 const trainer = new T.TrainStep(model, { lr: 1e-3, ...T.ADAM_DEFAULTS });
 const rng = new T.Rng(7);
-const px = size * size * 3;
+const px = H * W * C;
 const batches = Array.from({ length: 4 }, () => Float32Array.from({ length: batch * px }, () => rng.uniform()));
 const latent = spec.config.latent;
 let last;
@@ -51,7 +61,7 @@ const secs = (performance.now() - t0) / 1000;
 const cu = process.cpuUsage(c0);
 const cpu = (cu.user + cu.system) / 1e6;
 const tfjsRate = { wall: (steps * batch) / secs, cpu: (steps * batch) / cpu };
-console.log(`celeba ${size}x${size}x3, batch ${batch}, ${choice.name} backend + project kernels, ${steps} timed steps after ${warmup}:`);
+console.log(`${arch} ${H}x${W}x${C}, batch ${batch}, ${choice.name} backend + project kernels, ${steps} timed steps after ${warmup}:`);
 console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps * batch) / cpu).toFixed(1)} images per CPU-second (loss ${last.objective.toFixed(1)})`);
 
 {
@@ -68,7 +78,7 @@ console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps *
   const total = [...byName.values()].reduce((a, b) => a + b.ms, 0);
   console.log(`  one profiled step, ${total.toFixed(0)} ms in kernels; by kernel (fast = a project kernel is registered):`);
   for (const [name, { ms, calls, fast }] of [...byName].sort((a, b) => b[1].ms - a[1].ms)) {
-    console.log(`    ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms  ${String(calls).padStart(4)} calls  ${fast ? 'fast' : 'tfjs'}`);
+    console.log(`    ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  ${String(calls).padStart(4)} calls  ${fast ? 'fast' : 'tfjs'}`);
   }
 }
 trainer.dispose();
@@ -76,7 +86,7 @@ model.dispose();
 
 if (!opts['no-peer']) {
   const python = process.env.VAE_BENCH_PYTHON ?? '/usr/bin/python3';
-  const peer = spawnSync(python, [here('./torch_peer.py'), 'bench', '--arch', 'celeba', '--image-size', String(size), '--batch', String(batch),
+  const peer = spawnSync(python, [here('./torch_peer.py'), 'bench', '--arch', arch, ...(arch === 'celeba' ? ['--image-size', String(size)] : []), '--batch', String(batch),
     '--steps', String(steps), '--warmup', String(warmup), '--threads', '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
   if (peer.status !== 0) {
     console.error(`torch_peer.py bench failed (exit ${peer.status}); it needs Debian's python3-torch (sudo apt-get install python3-torch):\n${peer.stderr}`);
