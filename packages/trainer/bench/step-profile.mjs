@@ -21,6 +21,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     arch: { type: 'string', default: 'celeba' },
+    threads: { type: 'string', default: String((await import('node:os')).availableParallelism()) },
     batch: { type: 'string', default: '32' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -42,7 +43,7 @@ const T = await bundleTrainer({
   contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
 });
 const tf = T.tf;
-const choice = await T.selectBackend('cpu');
+const choice = await T.selectBackend('cpu', { threads: Number(opts.threads) });
 // small and base are the 28x28 grey MNIST architectures; --size applies to celeba.
 const spec = arch === 'celeba' ? T.buildArchSpec({ arch, imageShape: [size, size, 3] }) : T.buildArchSpec({ arch });
 const [H, W, C] = spec.config.imageShape;
@@ -61,7 +62,7 @@ const secs = (performance.now() - t0) / 1000;
 const cu = process.cpuUsage(c0);
 const cpu = (cu.user + cu.system) / 1e6;
 const tfjsRate = { wall: (steps * batch) / secs, cpu: (steps * batch) / cpu };
-console.log(`${arch} ${H}x${W}x${C}, batch ${batch}, ${choice.name} backend + project kernels, ${steps} timed steps after ${warmup}:`);
+console.log(`${arch} ${H}x${W}x${C}, batch ${batch}, ${choice.name} backend (${choice.detail}), ${steps} timed steps after ${warmup}:`);
 console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps * batch) / cpu).toFixed(1)} images per CPU-second (loss ${last.objective.toFixed(1)})`);
 
 {

@@ -14,7 +14,9 @@
 //   ratio and exits 3 with the apt-get line for OpenBLAS;
 // - the peer runs with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 and gets
 //   its threads from torch.set_num_threads(--torch-threads, default: the cores
-//   available); the project trains on one JS thread (V8 adds GC helper threads);
+//   available); the project's kernels get --threads (default: the cores
+//   available too): the main thread plus worker threads on one shared
+//   WebAssembly memory;
 // - both sides draw their reparameterisation noise inside the timed steps;
 // - both do the same --warmup steps once, in one long-lived process each,
 //   then --rounds timed rounds of --steps steps, interleaved (project, PyTorch,
@@ -23,13 +25,13 @@
 //
 // Options: --arch a,b (default small,base,celeba), --steps N (default 40),
 //          --warmup N (default 5), --rounds N (default 3), --batch N (128),
-//          --torch-threads N, --min-ratio R (exit 1 if a ratio falls below R).
+//          --threads N, --torch-threads N, --min-ratio R (exit 1 if a ratio
+//          falls below R).
 //
 // Both sides also report images per CPU-second (process CPU time), which is
-// less sensitive to other processes than wall time. For a strictly
-// one-thread project run, run Node with --single-threaded (no GC or compiler
-// helper threads):
-//   node --single-threaded packages/trainer/bench/train-bench.mjs
+// less sensitive to other processes than wall time. The project's GFLOP/s
+// (trainingFlops: the GEMM work of a step) is set against WebAssembly SIMD's
+// peak on this machine, measured in the same run (wasm-peak.mjs), per thread.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +59,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '5' },
     batch: { type: 'string', default: '128' },
+    threads: { type: 'string', default: String(availableParallelism()) },
     'torch-threads': { type: 'string', default: String(availableParallelism()) },
     'min-ratio': { type: 'string' },
   },
@@ -74,6 +77,7 @@ const warmup = positive('warmup');
 const batch = positive('batch');
 const rounds = positive('rounds');
 const torchThreads = positive('torch-threads');
+const threads = positive('threads');
 const archs = opts.arch.split(',').map((a) => a.trim()).filter(Boolean);
 for (const a of archs) {
   if (!ARCHS.includes(a)) {
@@ -107,7 +111,11 @@ if (!blas.ok) {
 // code in the tree (no stale dist/) and needs no separate build step.
 const { bundleTrainer } = await import('./bundle-trainer.mjs');
 const T = await bundleTrainer({ cacheName: 'vae-bench' });
-const choice = await T.selectBackend('cpu');
+const choice = await T.selectBackend('cpu', { threads });
+const { measureWasmPeak } = await import('./wasm-peak.mjs');
+const peak = await measureWasmPeak();
+// The kernels' own multiply-add decides which peak applies.
+const kernelPeak = choice.detail.includes('FMA') ? { name: 'f32x4.relaxed_madd', gflops: peak.fma } : { name: 'f32x4.mul + add', gflops: peak.mulAdd };
 let mnist;
 
 /** Eight fixed batches, cycled: real MNIST for 28x28x1, uniform [0, 1) pixels of the arch's shape otherwise. */
@@ -178,21 +186,22 @@ async function benchArch(arch) {
 }
 
 // 3. The table, a row as each arch finishes.
-const jsThreads = process.execArgv.includes('--single-threaded')
-  ? '1 JS thread, node --single-threaded (no GC helper threads)'
-  : '1 JS thread (plus V8 GC helper threads); the trainer has no worker threads yet';
+const jsThreads = `${threads} thread${threads === 1 ? '' : 's'} (--threads; the main thread plus worker threads)`;
 console.log(`batch ${batch}, Adam 1e-3, noise drawn inside each timed step on both sides;`);
 console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? '' : 's'} once, then ${rounds} interleaved rounds of ${stepsPerRound} steps (celeba: a tenth, at least 2), best round of each kept`);
-console.log(`  project: tfjs ${choice.name} + project kernels, ${jsThreads}`);
+console.log(`  project: tfjs ${choice.name} + ${choice.detail}, ${jsThreads}`);
+console.log(`  WebAssembly SIMD peak, one core, this run (wasm-peak.mjs): ${peak.mulAdd.toFixed(1)} GFLOP/s with mul + add, ${peak.fma === null ? 'no relaxed SIMD' : `${peak.fma.toFixed(1)} with relaxed_madd`}; the kernels use ${kernelPeak.name}`);
 console.log(`  PyTorch: ${runtime.framework}, ${runtime.threads} thread${runtime.threads === 1 ? '' : 's'} (torch.set_num_threads), OPENBLAS_NUM_THREADS=${runtime.env.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${runtime.env.OMP_NUM_THREADS}, BLAS ${blas.name}`);
 const fmt = (x) => x.toFixed(0).padStart(6);
-const table = ['| arch | image | project images/s (per CPU-s) | PyTorch images/s (per CPU-s) | ratio project/PyTorch (per CPU-s) |', '|---|---|---:|---:|---:|'];
+const table = ['| arch | image | project images/s (per CPU-s) | PyTorch images/s (per CPU-s) | ratio project/PyTorch (per CPU-s) | MFLOP/image | project GFLOP/s | of WebAssembly peak (x threads) |', '|---|---|---:|---:|---:|---:|---:|---:|'];
 let belowMin = false;
 for (const arch of archs) {
   const r = await benchArch(arch);
   const ratio = r.tj.rate / r.pt.rate;
   if (opts['min-ratio'] !== undefined && ratio < Number(opts['min-ratio'])) belowMin = true;
-  table.push(`| ${r.arch} | ${r.spec.config.imageShape.join('x')} | ${fmt(r.tj.rate)} (${fmt(r.tj.cpuRate)}) | ${fmt(r.pt.rate)} (${fmt(r.pt.cpuRate)}) | ${ratio.toFixed(2)} (${(r.tj.cpuRate / r.pt.cpuRate).toFixed(2)}) |`);
+  const mflop = T.trainingFlops(r.spec).flops / 1e6;
+  const gflops = (r.tj.rate * mflop) / 1000;
+  table.push(`| ${r.arch} | ${r.spec.config.imageShape.join('x')} | ${fmt(r.tj.rate)} (${fmt(r.tj.cpuRate)}) | ${fmt(r.pt.rate)} (${fmt(r.pt.cpuRate)}) | ${ratio.toFixed(2)} (${(r.tj.cpuRate / r.pt.cpuRate).toFixed(2)}) | ${mflop.toFixed(1)} | ${gflops.toFixed(1)} | ${(100 * gflops / (kernelPeak.gflops * threads)).toFixed(0)}% |`);
   // Both sides train from their own random init on the same kind of batches;
   // the losses only show that both are really training, not a comparison.
   console.log(`  (sanity, ${r.arch}: project loss ${r.tfjsLoss.toFixed(1)}, PyTorch ${r.pt.loss.toFixed(1)}, after ${r.done} steps each)`);

@@ -2,6 +2,7 @@
 /**
  * `vae-train`: trains, resumes or evaluates a VAE from the command line.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ArchName } from '@vae/format';
 import { conditionClasses } from '@vae/format';
@@ -66,6 +67,8 @@ Training:
   --max-memory SIZE         refuse settings whose estimated memory exceeds SIZE
                             (e.g. 16G; default ${DEFAULT_MAX_MEMORY / 2 ** 30}G)
   --backend ${BACKEND_NAMES.join('|')}   (default auto: a real GPU if present)
+  --threads N               threads of the cpu backend's kernels (default: the cores
+                            available, ${availableParallelism()} here); results do not depend on it
   --out DIR                 run directory: checkpoint, metrics.jsonl, plots/
   --resume                  continue DIR's checkpoint where it stopped (also mid-epoch)
   --allow-data-change       resume even if the data files changed since the checkpoint
@@ -109,6 +112,7 @@ const OPTIONS = {
   'test-limit': { type: 'string' },
   'iw-samples': { type: 'string' },
   backend: { type: 'string' },
+  threads: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
   'allow-data-change': { type: 'boolean' },
@@ -186,9 +190,10 @@ async function main(argv: string[]): Promise<number> {
   const seed = parseInteger('seed', values.seed, { min: 0, max: 0xffffffff });
   const iwSamples = parseInteger('iw-samples', values['iw-samples'], { min: 0, max: 1_000_000 });
   const testLimit = parseInteger('test-limit', values['test-limit'], { min: 1 });
+  const threads = parseInteger('threads', values.threads, { min: 1, max: 256 });
 
   if (values.evaluate) {
-    const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto');
+    const backend = await selectBackend((values.backend as BackendRequest) ?? 'auto', { threads });
     process.stderr.write(`${backend.summary}\n`);
     const { model, checkpoint } = await loadModel(values.out);
     const data = await loadDataset(dataset ?? checkpoint.header.train.dataset, conditionClasses(checkpoint.header.arch) || undefined, {
@@ -238,6 +243,7 @@ async function main(argv: string[]): Promise<number> {
     iwSamples,
     maxMemory: parseSize('max-memory', values['max-memory']),
     backend: values.backend as BackendRequest | undefined,
+    threads,
     resume: values.resume ?? false,
     allowDataChange: values['allow-data-change'] ?? false,
     cacheDir: values['cache-dir'],

@@ -30,6 +30,8 @@ export type { EvalMetrics, EvalOptions } from './train/evaluate.js';
 export { evaluate, importanceWeightedNll } from './train/evaluate.js';
 export type { BackendChoice, BackendRequest } from './backend/select-backend.js';
 export { selectBackend, BackendUnavailableError, BACKEND_NAMES } from './backend/select-backend.js';
+export type { SelectBackendOptions } from './backend/select-backend.js';
+export { setKernelThreads, kernelThreads } from './kernels/gemm.js';
 export type { Dataset } from './data/datasets.js';
 export type { IdxFiles } from './data/datasets.js';
 export { loadDataset, loadMnist, loadFashionMnist, loadIdxDirectory, limitSplit, idxFilesSpec, DatasetError } from './data/datasets.js';
@@ -52,3 +54,5 @@ export { Rng, deriveSeed } from './rng.js';
 export * from '@vae/format/checkpoint';
 // The MNIST classifier that scores conditional samples (test/quality); not part of the SDK.
 export * from './classifier/index.js';
+export { trainingFlops, layerMacs } from './train/training-flops.js';
+export type { TrainingFlops } from './train/training-flops.js';

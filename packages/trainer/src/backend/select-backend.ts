@@ -13,6 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { availableParallelism } from 'node:os';
+import { setKernelThreads } from '../kernels/gemm.js';
+import { wasmGemm } from '../kernels/wasm/wasm-gemm.js';
 import { registerFastCpuKernels } from '../kernels/register-fast-cpu-kernels.js';
 
 /** Backend names accepted by `--backend`. */
@@ -109,25 +112,42 @@ function probeWebgpu(): Promise<Probe> {
   return webgpuProbe;
 }
 
-async function activateCpu(): Promise<void> {
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * Threads of the project's CPU kernels (`cpu` backend): the calling thread
+   * plus worker threads on a shared WebAssembly memory. Default: the cores
+   * available (`os.availableParallelism()`). Results do not depend on it.
+   */
+  threads?: number;
+}
+
+async function activateCpu(threads: number): Promise<string> {
   // Prod mode skips tfjs' debug-only checks and its "install tfjs-node" banner,
   // which would be wrong advice here: the project's kernels are the fast path.
   tf.enableProdMode();
   registerFastCpuKernels();
+  setKernelThreads(threads);
   await tf.setBackend('cpu');
+  const w = wasmGemm();
+  const simd = !w ? 'pure JS, no WebAssembly SIMD' : w.fma ? 'WebAssembly SIMD with FMA' : 'WebAssembly SIMD';
+  return `project CPU kernels, ${threads} thread${threads === 1 ? '' : 's'} (${simd})`;
 }
 
 /**
  * Activates the requested backend. An explicit request that cannot start
  * throws {@link BackendUnavailableError} naming what is missing.
  */
-export async function selectBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
+export async function selectBackend(request: BackendRequest = 'auto', options: SelectBackendOptions = {}): Promise<BackendChoice> {
   if (!BACKEND_NAMES.includes(request)) {
     throw new BackendUnavailableError(`unknown backend "${String(request)}"; expected one of ${BACKEND_NAMES.join(', ')}`);
   }
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be a positive integer, got ${String(options.threads)}`);
+  }
   if (request === 'cpu') {
-    await activateCpu();
-    return choice('cpu', 'project CPU kernels', false, {});
+    return choice('cpu', await activateCpu(threads), false, {});
   }
   if (request === 'tensorflow') {
     const p = await probeTensorflow();
@@ -165,8 +185,7 @@ export async function selectBackend(request: BackendRequest = 'auto'): Promise<B
     return choice('tensorflow', tfp.detail, false, skipped);
   }
   skipped.tensorflow = tfp.detail;
-  await activateCpu();
-  return choice('cpu', 'project CPU kernels', false, skipped);
+  return choice('cpu', await activateCpu(threads), false, skipped);
 }
 
 function choice(name: BackendChoice['name'], detail: string, gpu: boolean, skipped: Record<string, string>): BackendChoice {

@@ -10,6 +10,7 @@ import { asKernelFunc } from './elementwise.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm, transposeInto } from './gemm.js';
+import { JOB } from './parallel-jobs.js';
 
 /** Batched float32 matmul with equal batch dims, or defers to tfjs (broadcast batches, other dtypes). */
 export function batchMatMulFast(args: KernelArgs): TensorInfo {
@@ -42,7 +43,7 @@ export function batchMatMulFast(args: KernelArgs): TensorInfo {
     else heap.set(av.subarray(t * M * K, (t + 1) * M * K), pA >> 2);
     if (transposeB) transposeInto(N, K, bv, t * K * N, heap, pB >> 2);
     else heap.set(bv.subarray(t * K * N, (t + 1) * K * N), pB >> 2);
-    g.gemm(M, N, K, pA, K, pB, N, pC, N, 0);
+    g.run([JOB.gemmRows, M, N, K, pA, K, pB, N, pC, N, 0], M * N * K);
     out.set(heap.subarray(pC >> 2, (pC >> 2) + M * N), t * M * N);
   }
   return args.backend.makeTensorInfo([...batchA, M, N], 'float32', out);

@@ -142,3 +142,12 @@ export function convInfo(
     backend_util.convertConv2DDataFormat(dataFormat),
   );
 }
+
+/**
+ * The geometry integers of a kernel job (parallel-jobs.ts), in the order the
+ * WebAssembly im2col/col2im take them: `H, W, ci, OH, OW, fh, fw, sh, sw, top, left`.
+ */
+export function jobGeometry(info: Conv2DInfo): number[] {
+  return [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+}

@@ -8,17 +8,22 @@
  */
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
-import { convInfo, im2colBlockRows, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colBlockRows, isFastPathConv, jobGeometry } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm } from './gemm.js';
+import { JOB } from './parallel-jobs.js';
 
 /**
- * Output pixels summed per GEMM call. The GEMM accumulates in float32; the
- * partial sums of successive blocks are added in float64, so a batch of
- * 25,000 pixels is not one 25,000-term float32 sum (tfjs sums in float64).
+ * Output pixels per reduction block. The GEMM accumulates a block in float32;
+ * the blocks' partial sums are added in float64, in block order, so a batch
+ * of 25,000 pixels is not one 25,000-term float32 sum (tfjs sums in float64),
+ * and the result does not depend on which thread summed which block.
  */
 const REDUCTION_BLOCK = 256;
+
+/** Floats of partial `dW`s held at once (16 MB); more blocks than fit are summed chunk by chunk. */
+const PARTIAL_FLOATS = 1 << 22;
 
 /** Computes the filter gradient of an NHWC conv2d, or defers to tfjs. */
 export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
@@ -39,7 +44,11 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   // time on dW than on arithmetic).
   const MB = Math.min(M, REDUCTION_BLOCK, Math.max(64, im2colBlockRows(K)));
   const xv = f32(backend, x);
-  const space = g.arena([xv.length, MB * K, K * MB, M * N, K * N]);
+  const T = g.threads;
+  const blocks = Math.ceil(M / REDUCTION_BLOCK);
+  const chunk = Math.max(1, Math.min(blocks, Math.floor(PARTIAL_FLOATS / (K * N))));
+  const colsFloats = 4 * Math.ceil(MB * K / 4);
+  const space = g.arena([xv.length, T * colsFloats, T * colsFloats, M * N, chunk * K * N]);
   // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
   if (!space) return callOriginal(Conv2DBackpropFilter, args) as TensorInfo;
   const { ptrs: [pX, pCols, pColsT, pDy, pPart], heap } = space;
@@ -47,21 +56,15 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   heap.set(f32(backend, dy), pDy >> 2);
   const acc = new Float64Array(K * N);
   const part = pPart >> 2;
-  for (let r0 = 0; r0 < M; r0 += REDUCTION_BLOCK) {
-    const r1 = Math.min(M, r0 + REDUCTION_BLOCK);
-    // The GEMM accumulates a whole reduction block in float32 (block after
-    // block of im2col rows), and only then is the partial sum added in float64.
-    for (let m0 = r0; m0 < r1; m0 += MB) {
-      const mb = Math.min(MB, r1 - m0);
-      g.im2col(info, pX, pCols, m0, m0 + mb);
-      // dW[K×N] += colsᵀ[K×mb] · dy[mb×N]. With the block of columns transposed
-      // (cheap: it is in cache) the GEMM streams dy's rows, which are only N
-      // wide and stay in L1, instead of re-reading a 64 KB column block from L2
-      // for every group of output rows (that ran at a third of the speed).
-      g.transpose(mb, K, pCols, pColsT);
-      g.gemm(K, N, mb, pColsT, mb, pDy + 4 * m0 * N, N, pPart, N, m0 === r0 ? 0 : 1);
+  const KN = K * N;
+  for (let j0 = 0; j0 < blocks; j0 += chunk) {
+    const j1 = Math.min(blocks, j0 + chunk);
+    g.run([JOB.convBackpropFilter, ...jobGeometry(info), M, K, N, MB, pX, pCols, 4 * colsFloats, pColsT, pDy, pPart,
+      REDUCTION_BLOCK, j0, j1], (Math.min(M, j1 * REDUCTION_BLOCK) - j0 * REDUCTION_BLOCK) * K * N);
+    for (let j = 0; j < j1 - j0; j++) {
+      const o = part + j * KN;
+      for (let t = 0; t < KN; t++) acc[t] += heap[o + t];
     }
-    for (let t = 0; t < K * N; t++) acc[t] += heap[part + t];
   }
   // [K×N] is already tfjs' [kh, kw, in, out] layout.
   const dw = Float32Array.from(acc);

@@ -6,10 +6,11 @@
  */
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2DBackpropInput } from '@tensorflow/tfjs-core';
-import { convInfo, im2colBlockRows, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colBlockRows, isFastPathConv, jobGeometry } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm, transposeInto } from './gemm.js';
+import { JOB } from './parallel-jobs.js';
 
 /** Computes the input gradient of an NHWC conv2d, or defers to tfjs. */
 export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
@@ -26,7 +27,9 @@ export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, im2colBlockRows(K));
   const dxSize = info.batchSize * info.inHeight * info.inWidth * info.inChannels;
-  const space = g.arena([M * N, N * K, MB * K, dxSize]);
+  const T = g.threads;
+  const colsFloats = 4 * Math.ceil(MB * K / 4);
+  const space = g.arena([M * N, N * K, T * colsFloats, dxSize]);
   // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
   if (!space) return callOriginal(Conv2DBackpropInput, args) as TensorInfo;
   const { ptrs: [pDy, pWT, pCols, pDx], heap } = space;
@@ -35,12 +38,10 @@ export function conv2dBackpropInputFast(args: KernelArgs): TensorInfo {
   // plain row-major GEMM.
   transposeInto(K, N, f32(backend, filter), 0, heap, pWT >> 2);
   heap.fill(0, pDx >> 2, (pDx >> 2) + dxSize);
-  // Block by block, so each block of columns is scattered back while cached.
-  for (let m0 = 0; m0 < M; m0 += MB) {
-    const mb = Math.min(MB, M - m0);
-    g.gemm(mb, K, N, pDy + 4 * m0 * N, N, pWT, K, pCols, K, 0);
-    g.col2im(info, pCols, pDx, m0, m0 + mb);
-  }
+  // Block by block, so each block of columns is scattered back while cached;
+  // threads take whole images, whose scatters never overlap.
+  g.run([JOB.convBackpropInput, ...jobGeometry(info), M, K, N, MB, pDy, pCols, 4 * colsFloats, pWT, pDx,
+    info.outHeight * info.outWidth], M * K * N);
   const dx = heap.slice(pDx >> 2, (pDx >> 2) + dxSize);
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 }

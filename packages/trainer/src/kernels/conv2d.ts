@@ -7,10 +7,11 @@
  */
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { Conv2D } from '@tensorflow/tfjs-core';
-import { convInfo, im2colBlockRows, isFastPathConv } from './conv-geometry.js';
+import { convInfo, im2colBlockRows, isFastPathConv, jobGeometry } from './conv-geometry.js';
 import type { KernelArgs } from './fallback.js';
 import { callOriginal, f32 } from './fallback.js';
 import { getGemm } from './gemm.js';
+import { JOB } from './parallel-jobs.js';
 
 /** Computes an NHWC conv2d into a new float32 tensor, or defers to tfjs. */
 export function conv2dFast(args: KernelArgs): TensorInfo {
@@ -27,18 +28,17 @@ export function conv2dFast(args: KernelArgs): TensorInfo {
   const g = getGemm();
   const MB = Math.min(M, im2colBlockRows(K));
   const xv = f32(backend, x);
-  const space = g.arena([xv.length, MB * K, K * N, M * N]);
+  const T = g.threads;
+  const colsFloats = 4 * Math.ceil(MB * K / 4);
+  // One block of columns per thread.
+  const space = g.arena([xv.length, T * colsFloats, K * N, M * N]);
   // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
   if (!space) return callOriginal(Conv2D, args) as TensorInfo;
   const { ptrs: [pX, pCols, pW, pOut], heap } = space;
   heap.set(xv, pX >> 2);
   // A tfjs filter [kh, kw, in, out] is already the [taps × out] matrix.
   heap.set(f32(backend, filter), pW >> 2);
-  for (let m0 = 0; m0 < M; m0 += MB) {
-    const mb = Math.min(MB, M - m0);
-    g.im2col(info, pX, pCols, m0, m0 + mb);
-    g.gemm(mb, N, K, pCols, K, pW, N, pOut + 4 * m0 * N, N, 0);
-  }
+  g.run([JOB.convForward, ...jobGeometry(info), M, K, N, MB, pX, pCols, 4 * colsFloats, pW, pOut], M * K * N);
   const out = heap.slice(pOut >> 2, (pOut >> 2) + M * N);
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }

@@ -8,9 +8,12 @@
  * Float32Array for the fallback) so a kernel writes im2col data straight into
  * the place the GEMM reads it from.
  */
+import type { Conv2DInfo } from './conv-geometry.js';
 import { col2im, im2col } from './conv-geometry.js';
+import type { RawKernels } from './parallel-jobs.js';
+import { runJob } from './parallel-jobs.js';
 import type { WasmGemm } from './wasm/wasm-gemm.js';
-import { wasmGemm } from './wasm/wasm-gemm.js';
+import { setWasmThreads, wasmGemm, wasmThreads } from './wasm/wasm-gemm.js';
 
 /** Same contract as {@link WasmGemm}: byte offsets into `heap`, leading dimensions in elements. */
 export type Gemm = WasmGemm;
@@ -22,7 +25,27 @@ export type Gemm = WasmGemm;
 export function createJsGemm(): Gemm {
   let heap = new Float32Array(1024);
   let row = new Float64Array(64);
-  return {
+  // The raw entry points jobs call, with the conv geometry unpacked as the
+  // WebAssembly exports take it.
+  const geometry = (H: number, W: number, ci: number, OH: number, OW: number, fh: number, fw: number,
+    sh: number, sw: number, top: number, left: number): Conv2DInfo => ({
+    inHeight: H, inWidth: W, inChannels: ci, outHeight: OH, outWidth: OW, filterHeight: fh, filterWidth: fw,
+    strideHeight: sh, strideWidth: sw, padInfo: { top, left, bottom: 0, right: 0, type: 'EXPLICIT' },
+  }) as unknown as Conv2DInfo;
+  const raw: RawKernels = {
+    gemm: (...args) => g.gemm(...args),
+    transpose: (rows, cols, src, dst) => transposeInto(rows, cols, heap, src >> 2, heap, dst >> 2),
+    im2col: (x, H, W, ci, OH, OW, fh, fw, sh, sw, top, left, m0, m1, cols) =>
+      im2col(heap, x >> 2, geometry(H, W, ci, OH, OW, fh, fw, sh, sw, top, left), heap, cols >> 2, m0, m1),
+    col2im: (dx, H, W, ci, OH, OW, fh, fw, sh, sw, top, left, m0, m1, cols) =>
+      col2im(heap, cols >> 2, geometry(H, W, ci, OH, OW, fh, fw, sh, sw, top, left), heap, dx >> 2, m0, m1),
+  };
+  const g: Gemm = {
+    threads: 1,
+    fma: false,
+    run(job) {
+      runJob(raw, job, 0, 1);
+    },
     arena(sizes) {
       const ptrs: number[] = [];
       let end = 0;
@@ -69,9 +92,24 @@ export function createJsGemm(): Gemm {
       col2im(heap, cols >> 2, info, heap, dx >> 2, m0, m1);
     },
   };
+  return g;
 }
 
 let active: Gemm | undefined;
+
+/**
+ * Sets how many threads the WebAssembly kernels use (the calling thread plus
+ * `n - 1` worker threads on the same shared memory); the trainer sets it from
+ * `--threads`. Results do not depend on it: see parallel-jobs.ts.
+ */
+export function setKernelThreads(n: number): void {
+  setWasmThreads(n);
+}
+
+/** The thread count the kernels use (1 until {@link setKernelThreads} says otherwise). */
+export function kernelThreads(): number {
+  return wasmThreads();
+}
 
 /** The GEMM the kernels use: WebAssembly SIMD where available, else pure JS. */
 export function getGemm(): Gemm {

@@ -73,6 +73,8 @@ export interface TrainOptions {
   /** Where image-folder caches live (`--cache-dir`; default `~/.cache/vae/images`). */
   cacheDir?: string;
   backend?: BackendRequest;
+  /** Threads of the cpu backend's kernels (default: the cores available); results do not depend on it. */
+  threads?: number;
   /** Write PNG plots each epoch (default true). */
   plots?: boolean;
   /** Status lines (default: stderr). */
@@ -218,7 +220,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
   }
 
-  const backend = await selectBackend(opts.backend ?? 'auto');
+  const backend = await selectBackend(opts.backend ?? 'auto', { threads: opts.threads });
   log(backend.summary);
 
   const conditional = conditionClasses(spec) > 0;

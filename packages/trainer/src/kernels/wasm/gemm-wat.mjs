@@ -7,6 +7,12 @@
 // so each B vector loaded is used R times and each A scalar W times; the text
 // is generated because WAT has no macros and the R×W variants differ only in
 // how many accumulators they unroll.
+//
+// The memory is imported and shared, so that the kernel pool's worker threads
+// (../kernel-pool.ts) run the same functions on the same operands. With
+// `fma`, the micro-kernel's multiply-add is `f32x4.relaxed_madd` (relaxed
+// SIMD: one fused instruction where the CPU has FMA) instead of
+// `f32x4.add(f32x4.mul)`.
 
 const loc = (n) => `(local.get $${n})`;
 const set = (n, v) => `(local.set $${n} ${v})`;
@@ -14,8 +20,11 @@ const add = (a, b) => `(i32.add ${a} ${b})`;
 const mul = (a, b) => `(i32.mul ${a} ${b})`;
 const c32 = (v) => `(i32.const ${v})`;
 
+/** `c + a * b` on f32x4 operands (fused with relaxed SIMD). */
+const madd = (fma, c, a, b) => fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`;
+
 /** A block of R rows × W (8 or 4) columns at row $i, column $j. */
-function block(R, W) {
+function block(R, W, fma) {
   const V = W / 4;
   const out = [];
   for (let r = 0; r < R; r++) {
@@ -32,7 +41,7 @@ function block(R, W) {
   for (let r = 0; r < R; r++) {
     body.push(set('va', `(v128.load32_splat ${add(loc(`ap${r}`), loc('ko'))})`));
     for (let v = 0; v < V; v++) {
-      body.push(set(`c${r}_${v}`, `(f32x4.add ${loc(`c${r}_${v}`)} (f32x4.mul ${loc('va')} ${loc(`vb${v}`)}))`));
+      body.push(set(`c${r}_${v}`, madd(fma, loc(`c${r}_${v}`), loc('va'), loc(`vb${v}`))));
     }
   }
   body.push(set('bp', add(loc('bp'), loc('ldb'))));
@@ -45,7 +54,7 @@ function block(R, W) {
 }
 
 /** Column loop for R rows: 8-wide, then 4-wide, then scalar columns. */
-function rows(R) {
+function rows(R, fma) {
   const scalar = [];
   for (let r = 0; r < R; r++) {
     scalar.push(`
@@ -64,10 +73,10 @@ function rows(R) {
   return `
     ${set('j', c32(0))}
     (block $j8end (loop $j8loop (br_if $j8end (i32.gt_u ${add(loc('j'), c32(8))} ${loc('N')}))
-      ${block(R, 8)}
+      ${block(R, 8, fma)}
       ${set('j', add(loc('j'), c32(8)))} (br $j8loop)))
     (if (i32.le_u ${add(loc('j'), c32(4))} ${loc('N')}) (then
-      ${block(R, 4)}
+      ${block(R, 4, fma)}
       ${set('j', add(loc('j'), c32(4)))}))
     (block $j1end (loop $j1loop (br_if $j1end (i32.ge_u ${loc('j')} ${loc('N')}))
       ${scalar.join('')}
@@ -185,15 +194,18 @@ const convHelpers = `
   )`).join('')}
 `;
 
-/** The whole module's text. */
-export function gemmWat() {
+/**
+ * The whole module's text.
+ * @param {{ fma?: boolean }} [options] fma: use relaxed SIMD's fused multiply-add
+ */
+export function gemmWat({ fma = false } = {}) {
   const R = 4;
   const locals = ['i', 'j', 'ko', 'kb', 'bp', ...Array.from({ length: R }, (_, r) => [`ap${r}`, `cp${r}`]).flat()]
     .map((n) => `(local $${n} i32)`).join(' ');
   const vlocals = ['va', 'vb0', 'vb1', ...Array.from({ length: R }, (_, r) => [`c${r}_0`, `c${r}_1`]).flat()]
     .map((n) => `(local $${n} v128)`).join(' ');
   return `(module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 65536 shared))
   (func (export "gemm") (param $M i32) (param $N i32) (param $K i32)
       (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32) (param $acc i32)
     ${locals} ${vlocals} (local $s f32)
@@ -203,10 +215,10 @@ export function gemmWat() {
     ${set('kb', `(i32.shl ${loc('K')} ${c32(2)})`)}
     ${set('i', c32(0))}
     (block $i4end (loop $i4loop (br_if $i4end (i32.gt_u ${add(loc('i'), c32(R))} ${loc('M')}))
-      ${rows(R)}
+      ${rows(R, fma)}
       ${set('i', add(loc('i'), c32(R)))} (br $i4loop)))
     (block $i1end (loop $i1loop (br_if $i1end (i32.ge_u ${loc('i')} ${loc('M')}))
-      ${rows(1)}
+      ${rows(1, fma)}
       ${set('i', add(loc('i'), c32(1)))} (br $i1loop)))
   )
 ${convHelpers}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { buildArchSpec } from '@vae/format';
+import { trainingFlops } from './training-flops.js';
+
+describe('trainingFlops', () => {
+  it('counts the small arch by hand: 3 convs, 2 heads, dense + 3 transposed convs; 2 passes for the first layer, 3 for the rest', () => {
+    const spec = buildArchSpec({ arch: 'small' });
+    // Encoder: 28x28x1 -> 14x14x8 -> 7x7x16 -> 4x4x32 (k3 s2), flatten 512, heads 512 -> 32 each.
+    const conv1 = 14 * 14 * 9 * 1 * 8;
+    const conv2 = 7 * 7 * 9 * 8 * 16;
+    const conv3 = 4 * 4 * 9 * 16 * 32;
+    const heads = 2 * 512 * 32;
+    // Decoder: dense 32 -> 512, then transposed convs scatter from 4x4x32, 7x7x16, 14x14x8.
+    const dense = 32 * 512;
+    const t1 = 4 * 4 * 9 * 32 * 16;
+    const t2 = 7 * 7 * 9 * 16 * 8;
+    const t3 = 14 * 14 * 9 * 8 * 1;
+    const forward = conv1 + conv2 + conv3 + heads + dense + t1 + t2 + t3;
+    const { forwardMacs, flops } = trainingFlops(spec);
+    expect(forwardMacs).toBe(forward);
+    expect(flops).toBe(2 * (2 * conv1 + 3 * (forward - conv1)));
+  });
+
+  it('grows with the classes of a conditional model (the label enters both heads and the decoder)', () => {
+    const plain = trainingFlops(buildArchSpec({ arch: 'small' })).forwardMacs;
+    const cvae = trainingFlops(buildArchSpec({ arch: 'small', classes: 10 })).forwardMacs;
+    expect(cvae - plain).toBe(2 * 10 * 32 + 10 * 512);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Floating-point operations of one training image, from the architecture
+ * spec alone, so that a benchmark can turn images/s into GFLOP/s and compare
+ * it with the machine's peak.
+ */
+import type { ArchSpec, LayerSpec } from '@vae/format';
+
+/** Multiply-adds of one layer's forward pass for one image (0 for layers without weights). */
+export function layerMacs(layer: LayerSpec): number {
+  switch (layer.kind) {
+    case 'conv2d': {
+      const [oh, ow] = layer.outputShape;
+      return oh * ow * layer.kernelSize * layer.kernelSize * layer.inChannels * layer.outChannels;
+    }
+    case 'conv2dTranspose': {
+      // Every input pixel scatters a k×k×out patch.
+      const [ih, iw] = layer.inputShape;
+      return ih * iw * layer.kernelSize * layer.kernelSize * layer.inChannels * layer.outChannels;
+    }
+    case 'dense':
+      return layer.inFeatures * layer.outFeatures;
+    default:
+      return 0;
+  }
+}
+
+/** What {@link trainingFlops} counts. */
+export interface TrainingFlops {
+  /** Multiply-adds of one forward pass (encoder, both heads, decoder). */
+  forwardMacs: number;
+  /** FLOPs (2 per multiply-add) of forward and backward for one image. */
+  flops: number;
+}
+
+/**
+ * The GEMM work of one training step, per image: the forward pass, the
+ * weight gradient of every layer (as many multiply-adds again) and the input
+ * gradient of every layer but the first (the image needs none). Element-wise
+ * work (activations, the loss, BatchNorm, Adam) is left out: it is a few
+ * percent of the FLOPs, though not of the time.
+ */
+export function trainingFlops(spec: ArchSpec): TrainingFlops {
+  const layers: LayerSpec[] = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
+  let forwardMacs = 0;
+  let trainMacs = 0;
+  let first = true;
+  for (const layer of layers) {
+    const macs = layerMacs(layer);
+    if (macs === 0) continue;
+    forwardMacs += macs;
+    trainMacs += macs * (first ? 2 : 3);
+    first = false;
+  }
+  return { forwardMacs, flops: 2 * trainMacs };
+}
