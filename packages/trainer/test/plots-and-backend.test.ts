@@ -32,7 +32,7 @@ describe('backend selection', () => {
     expect(choice.name).toBe('cpu');
     expect(choice.skipped.tensorflow).toMatch(/@tensorflow\/tfjs-node(-gpu)? not installed/);
     expect(choice.skipped.webgpu).toBeTruthy();
-    expect(choice.summary).toMatch(/^backend: cpu \(project CPU kernels\) — not used: /);
+    expect(choice.summary).toMatch(/^backend: cpu \(project CPU kernels, \d+ threads? \(WebAssembly SIMD( with FMA)?\)\) — not used: /);
     expect(choice.summary.split('\n')).toHaveLength(1);
   });
 
