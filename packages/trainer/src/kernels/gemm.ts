@@ -44,7 +44,7 @@ export function createJsGemm(): Gemm {
     threads: 1,
     fma: false,
     run(job) {
-      runJob(raw, job, 0, 1);
+      runJob(raw, job, 0, 1, 0);
     },
     arena(sizes) {
       const ptrs: number[] = [];

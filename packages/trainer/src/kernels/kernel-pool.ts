@@ -2,11 +2,13 @@
  * A small pool of `worker_threads` that run GEMM-kernel jobs on the
  * WebAssembly module's shared memory, so a training step uses every core.
  *
- * tfjs' cpu kernels are synchronous, so the calling thread takes share 0 of a
- * job itself and then blocks on `Atomics.wait` until the workers are done; no
- * promise or message crosses threads per job. Each side spins on the control
- * words for a few tens of microseconds before sleeping: a futex wake-up costs
- * ~100 µs here, longer than many of the jobs.
+ * tfjs' cpu kernels are synchronous, so the calling thread works on a job
+ * too and then blocks on `Atomics.wait` until the workers are done; no
+ * promise or message crosses threads per job. Jobs are cut into chunks that
+ * every thread claims until none is left, because a sleeping worker takes
+ * ~100 µs to wake here, longer than many jobs: a late worker simply finds
+ * less to do. Workers spin on the control words for a few hundred
+ * microseconds before sleeping.
  */
 import { Worker } from 'node:worker_threads';
 import type { RawKernels } from './parallel-jobs.js';
@@ -14,22 +16,54 @@ import { JOB_SLOTS, runJob } from './parallel-jobs.js';
 
 // Control words (Int32 indices).
 const SEQ = 0; // bumped once per job
-const DONE = 1; // workers finished with the current job
+const FINISHED = 1; // chunks of the current job done
 const READY = 2; // workers that have instantiated the module
-const FAILED = 3; // set by a worker whose share threw
+const FAILED = 3; // set by a thread whose chunk threw
+const NEXT = 4; // (job tag << 12) | next unclaimed chunk
+const CHUNKS = 5; // chunks of the current job
 const ARGS = 8;
 
-/** Polls of a control word before falling asleep on it (~30 µs). */
+/** Chunks a job is cut into per thread: enough that a late thread finds work, few enough that claiming costs nothing. */
+const CHUNKS_PER_THREAD = 8;
+/** Chunk indices fit in the low 12 bits of NEXT. */
+const MAX_CHUNKS = 4095;
+/** Polls of a control word before falling asleep on it (~350 µs at ~17 ns a poll). */
 const SPINS = 20000;
 /** How long the caller waits for a worker before giving up on the pool. */
 const STALL_MS = 60_000;
 
+/**
+ * Claims and runs chunks of job `tag` until none is left: the body of every
+ * thread, the caller's included. A claim is a compare-and-swap on NEXT that
+ * also checks the job tag, so a worker that wakes after its job is over can
+ * never take a chunk of the next one with stale arguments. Self-contained:
+ * the workers get its source text.
+ */
+function drain(control: Int32Array, args: Int32Array, ex: RawKernels, tag: number, slot: number, run: typeof runJob): void {
+  for (;;) {
+    const cur = Atomics.load(control, 4);
+    if ((cur & ~0xfff) !== tag) return;
+    const c = cur & 0xfff;
+    const chunks = Atomics.load(control, 5);
+    if (c >= chunks) return;
+    if (Atomics.compareExchange(control, 4, cur, cur + 1) !== cur) continue;
+    try {
+      run(ex, args, c, chunks, slot);
+    } catch {
+      Atomics.store(control, 3, 1);
+    }
+    Atomics.add(control, 1, 1);
+    Atomics.notify(control, 1);
+  }
+}
+
 function workerSource(): string {
   return `'use strict';
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, index, threads } = workerData;
+const { module, memory, control, index } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const runJob = ${runJob.toString()};
+const drain = ${drain.toString()};
 const args = control.subarray(${ARGS}, ${ARGS + JOB_SLOTS});
 Atomics.add(control, ${READY}, 1);
 Atomics.notify(control, ${READY});
@@ -40,9 +74,7 @@ for (;;) {
   const seq = Atomics.load(control, ${SEQ});
   if (seq === seen) continue;
   seen = seq;
-  try { runJob(ex, args, index, threads); } catch (e) { Atomics.store(control, ${FAILED}, 1); }
-  Atomics.add(control, ${DONE}, 1);
-  Atomics.notify(control, ${DONE});
+  drain(control, args, ex, (seq & 0x7ffff) << 12, index, runJob);
 }
 `;
 }
@@ -58,6 +90,7 @@ export class KernelPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + JOB_SLOTS)));
   private readonly args = this.control.subarray(ARGS, ARGS + JOB_SLOTS);
   private readonly workers: Worker[] = [];
+  private seq = 0;
 
   /**
    * Starts the workers and waits (synchronously, at most `startMs`) until each
@@ -67,7 +100,7 @@ export class KernelPool {
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, private readonly main: RawKernels, threads: number, startMs = 10_000) {
     this.threads = threads;
     for (let index = 1; index < threads; index++) {
-      const w = new Worker(workerSource(), { eval: true, workerData: { module, memory, control: this.control, index, threads } });
+      const w = new Worker(workerSource(), { eval: true, workerData: { module, memory, control: this.control, index } });
       // The pool must never keep a finished training process alive.
       w.unref();
       this.workers.push(w);
@@ -86,39 +119,34 @@ export class KernelPool {
 
   /**
    * Runs a job (see parallel-jobs.ts) on every thread and returns when all
-   * shares are done.
-   * @throws KernelPoolError when a worker's share failed or stalled; the
-   *   caller's own share rethrows its error, after the workers are done.
+   * its chunks are done.
+   * @throws KernelPoolError when a chunk failed (a WebAssembly trap, on any
+   *   thread) or a worker stalled.
    */
   run(job: readonly number[]): void {
     const c = this.control;
     this.args.set(job);
-    Atomics.store(c, DONE, 0);
-    Atomics.add(c, SEQ, 1);
+    const seq = (this.seq = (this.seq + 1) & 0x7ffff);
+    const tag = seq << 12;
+    const chunks = Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * this.threads);
+    Atomics.store(c, FINISHED, 0);
+    Atomics.store(c, CHUNKS, chunks);
+    Atomics.store(c, NEXT, tag);
+    Atomics.store(c, SEQ, seq);
     Atomics.notify(c, SEQ);
-    try {
-      runJob(this.main, this.args, 0, this.threads);
-    } finally {
-      // Even when this thread's share threw: a worker still finishing this
-      // job must not count towards the next one.
-      this.join();
+    drain(c, this.args, this.main, tag, 0, runJob);
+    // Every chunk is claimed; wait for the ones still running elsewhere.
+    for (let k = 0; k < SPINS && Atomics.load(c, FINISHED) < chunks; k++);
+    const deadline = performance.now() + STALL_MS;
+    let done: number;
+    while ((done = Atomics.load(c, FINISHED)) < chunks) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new KernelPoolError(`${chunks - done} chunks of a kernel job were not finished by the worker threads within ${STALL_MS} ms`);
+      Atomics.wait(c, FINISHED, done, left);
     }
     if (Atomics.load(c, FAILED)) {
       Atomics.store(c, FAILED, 0);
-      throw new KernelPoolError('a kernel worker thread failed its share of a job (a WebAssembly trap: an operand outside the memory?)');
-    }
-  }
-
-  private join(): void {
-    const c = this.control;
-    const want = this.threads - 1;
-    for (let k = 0; k < SPINS && Atomics.load(c, DONE) < want; k++);
-    const deadline = performance.now() + STALL_MS;
-    let done: number;
-    while ((done = Atomics.load(c, DONE)) < want) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new KernelPoolError(`${want - done} kernel worker threads did not finish a job within ${STALL_MS} ms`);
-      Atomics.wait(c, DONE, done, left);
+      throw new KernelPoolError('a chunk of a kernel job failed (a WebAssembly trap: an operand outside the memory?)');
     }
   }
 

@@ -93,16 +93,16 @@ describe('the kernels on several threads', () => {
     tf.dispose([a, b]);
   });
 
-  it('reports a worker thread whose share traps as a KernelPoolError, and keeps working afterwards', () => {
+  it('reports a chunk that traps, on whichever thread claimed it, as a KernelPoolError, and keeps working afterwards', () => {
     setWasmThreads(2);
     const g = wasmGemm()!;
     const { ptrs: [p], heap } = g.arena([4096])!;
     const bytes = heap.length * 4;
-    // 8 rows of 4 floats, rows `lda` floats apart: rows 0-3 (the caller's
-    // share) lie inside the memory, rows 4-7 (the worker's) beyond its end.
+    // 8 rows of 4 floats, rows `lda` floats apart: rows 0-3 (one chunk) lie
+    // inside the memory, rows 4-7 (another) beyond its end.
     const lda = Math.floor(bytes / 16);
     expect(() => g.run([JOB.gemmRows, 8, 4, 4, p, lda, p, 4, p, 4, 0], Infinity)).toThrow(KernelPoolError);
-    expect(() => g.run([JOB.gemmRows, 8, 4, 4, p, lda, p, 4, p, 4, 0], Infinity)).toThrow(/worker thread failed its share/);
+    expect(() => g.run([JOB.gemmRows, 8, 4, 4, p, lda, p, 4, p, 4, 0], Infinity)).toThrow(/a chunk of a kernel job failed \(a WebAssembly trap/);
     heap.fill(1, p >> 2, (p >> 2) + 128);
     g.run([JOB.gemmRows, 8, 4, 4, p, 4, p + 256, 4, p + 512, 4, 0], Infinity);
     expect(Array.from(heap.subarray((p + 512) >> 2, ((p + 512) >> 2) + 32))).toEqual(new Array(32).fill(4));

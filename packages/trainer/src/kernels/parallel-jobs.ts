@@ -1,14 +1,14 @@
 /**
  * The units of work the GEMM kernels hand to the kernel pool: a job is a
  * short list of integers (its kind, the conv geometry and byte offsets into
- * the shared memory), and {@link runJob} does thread `t`'s share of it.
+ * the shared memory), cut into chunks, and {@link runJob} does one chunk.
  *
- * Every thread's share writes its own rows of the result, and no thread count
- * changes the order in which any output element is summed, so one, two or
- * eight threads give bit-identical results (a spec checks it):
+ * Every chunk writes its own rows of the result, and no chunking changes the
+ * order in which any output element is summed, so one, two or eight threads
+ * give bit-identical results (a spec checks it):
  * - `gemmRows` and `convForward` split the output rows;
  * - `convBackpropInput` splits whole images, so the col2im scatters of two
- *   threads never touch the same input pixel;
+ *   chunks never touch the same input pixel;
  * - `convBackpropFilter` (a sum over pixels) gives each fixed 256-pixel
  *   reduction block its own partial `dW`; the caller adds the partials in
  *   block order.
@@ -46,51 +46,55 @@ export const JOB = Object.freeze({
 /** Most integers a job has (the pool's argument slots). */
 export const JOB_SLOTS = 32;
 
+
 /**
- * Thread `t` of `T`'s share of job `a` (see {@link JOB}). Geometry is
- * `H, W, ci, OH, OW, fh, fw, sh, sw, top, left` in `a[1..11]`.
+ * Chunk `c` of `C` of job `a` (see {@link JOB}). The pool's threads claim
+ * chunks one at a time, so a thread that wakes late only takes what is left.
+ * Geometry is `H, W, ci, OH, OW, fh, fw, sh, sw, top, left` in `a[1..11]`;
+ * `slot` picks the thread's own scratch region for columns.
  */
-export function runJob(ex: RawKernels, a: ArrayLike<number>, t: number, T: number): void {
+export function runJob(ex: RawKernels, a: ArrayLike<number>, c: number, C: number, slot: number): void {
   const kind = a[0];
   if (kind === 1) {
     const M = a[1]; const N = a[2]; const K = a[3]; const lda = a[5]; const ldc = a[9];
-    // Multiples of the micro-kernel's 4 rows, so no share ends on a ragged edge.
-    const per = Math.ceil(M / T / 4) * 4;
-    const m0 = Math.min(M, t * per);
-    const m1 = Math.min(M, m0 + per);
+    // Units of the micro-kernel's 4 rows, so no chunk ends on a ragged edge.
+    const units = Math.ceil(M / 4);
+    const m0 = Math.min(M, 4 * Math.floor((c * units) / C));
+    const m1 = Math.min(M, 4 * Math.floor(((c + 1) * units) / C));
     if (m1 > m0) ex.gemm(m1 - m0, N, K, a[4] + 4 * m0 * lda, lda, a[6], a[7], a[8] + 4 * m0 * ldc, ldc, a[10]);
     return;
   }
   const H = a[1]; const W = a[2]; const ci = a[3]; const OH = a[4]; const OW = a[5]; const fh = a[6]; const fw = a[7];
   const sh = a[8]; const sw = a[9]; const top = a[10]; const left = a[11];
   const M = a[12]; const K = a[13]; const N = a[14]; const MB = a[15];
-  const cols = a[17] + t * a[18];
+  const cols = a[17] + slot * a[18];
   if (kind === 2) {
-    const per = Math.ceil(M / T / 4) * 4;
-    const end = Math.min(M, (t + 1) * per);
-    for (let m0 = Math.min(M, t * per); m0 < end; m0 += MB) {
+    // Units of whole im2col blocks.
+    const units = Math.ceil(M / MB);
+    const end = Math.min(M, MB * Math.floor(((c + 1) * units) / C));
+    for (let m0 = MB * Math.floor((c * units) / C); m0 < end; m0 += MB) {
       const m1 = Math.min(end, m0 + MB);
       ex.im2col(a[16], H, W, ci, OH, OW, fh, fw, sh, sw, top, left, m0, m1, cols);
       ex.gemm(m1 - m0, N, K, cols, K, a[19], N, a[20] + 4 * m0 * N, N, 0);
     }
   } else if (kind === 3) {
+    // Units of whole images: their col2im scatters never overlap.
     const ppi = a[21];
     const images = M / ppi;
-    const per = Math.ceil(images / T);
-    const end = Math.min(M, (t + 1) * per * ppi);
-    for (let m0 = Math.min(M, t * per * ppi); m0 < end; m0 += MB) {
+    const end = ppi * Math.floor(((c + 1) * images) / C);
+    for (let m0 = ppi * Math.floor((c * images) / C); m0 < end; m0 += MB) {
       const m1 = Math.min(end, m0 + MB);
       ex.gemm(m1 - m0, K, N, a[16] + 4 * m0 * N, N, a[19], K, cols, K, 0);
       ex.col2im(a[20], H, W, ci, OH, OW, fh, fw, sh, sw, top, left, m0, m1, cols);
     }
   } else if (kind === 4) {
-    const colsT = a[19] + t * a[18];
+    // Units of reduction blocks, each with its own partial dW.
+    const colsT = a[19] + slot * a[18];
     const block = a[22];
     const j0 = a[23];
-    const j1 = a[24];
-    // Blocks dealt round-robin: neighbouring blocks cost the same, so the
-    // shares stay even whatever the count.
-    for (let j = j0 + t; j < j1; j += T) {
+    const blocks = a[24] - j0;
+    const jEnd = j0 + Math.floor(((c + 1) * blocks) / C);
+    for (let j = j0 + Math.floor((c * blocks) / C); j < jEnd; j++) {
       const part = a[21] + 4 * (j - j0) * K * N;
       const r1 = Math.min(M, (j + 1) * block);
       for (let m0 = j * block; m0 < r1; m0 += MB) {

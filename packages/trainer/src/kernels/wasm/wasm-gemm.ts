@@ -198,7 +198,7 @@ export function wasmGemm(): WasmGemm | null {
     run(job, macs) {
       const p = macs >= parallelMinMacs ? poolFor(l) : undefined;
       if (p) p.run(job);
-      else runJob(ex, job, 0, 1);
+      else runJob(ex, job, 0, 1, 0);
     },
     gemm: ex.gemm,
     arena(sizes) {
