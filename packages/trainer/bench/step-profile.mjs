@@ -40,7 +40,7 @@ const { bundleTrainer } = await import('./bundle-trainer.mjs');
 // The trainer's API plus tfjs itself (the same instance) and the list of project kernels, for the profile.
 const T = await bundleTrainer({
   cacheName: 'vae-bench-step-profile',
-  contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
+  contents: "export * from './src/index.ts'; export * as tf from '@tensorflow/tfjs-core'; export { FAST_CPU_KERNELS, PROJECT_CPU_KERNELS } from './src/kernels/register-fast-cpu-kernels.ts';",
 });
 const tf = T.tf;
 const choice = await T.selectBackend('cpu', { threads: Number(opts.threads) });
@@ -66,7 +66,7 @@ console.log(`${arch} ${H}x${W}x${C}, batch ${batch}, ${choice.name} backend (${c
 console.log(`  ${((steps * batch) / secs).toFixed(1)} images/s wall, ${((steps * batch) / cpu).toFixed(1)} images per CPU-second (loss ${last.objective.toFixed(1)})`);
 
 {
-  const fastNames = new Set(T.FAST_CPU_KERNELS.map((k) => k.kernelName));
+  const fastNames = new Set([...T.FAST_CPU_KERNELS, ...T.PROJECT_CPU_KERNELS].map((k) => k.kernelName));
   const info = await tf.profile(() => trainer.step(batches[0], batch, rng.normals(batch * latent), 1));
   const byName = new Map();
   for (const k of info.kernels) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { originalKernel } from './fallback.js';
-import { FAST_CPU_KERNELS, registerFastCpuKernels } from './register-fast-cpu-kernels.js';
+import { FAST_CPU_KERNELS, PROJECT_CPU_KERNELS, registerFastCpuKernels } from './register-fast-cpu-kernels.js';
 import { FLOAT32_TOLERANCE, rng, setupCpu } from './test-util.js';
 import { buildArchSpec } from '@vae/format';
 import { bernoulliNll, gaussianKl } from '../model/loss.js';
@@ -14,12 +14,17 @@ beforeAll(async () => {
   await setupCpu();
 });
 
-/** Runs `f` (e.g. training steps) with tfjs' own cpu kernels swapped back in for every project kernel. */
+/**
+ * Runs `f` (e.g. training steps) with tfjs' own cpu kernels swapped back in
+ * for every project kernel, and the project's own fused kernels removed (the
+ * model then writes bias + ReLU with tfjs' ops).
+ */
 async function withTfjsKernelsAsync<T>(f: () => Promise<T>): Promise<T> {
   for (const c of FAST_CPU_KERNELS) {
     tf.unregisterKernel(c.kernelName, 'cpu');
     tf.registerKernel({ kernelName: c.kernelName, backendName: 'cpu', kernelFunc: originalKernel(c.kernelName)! });
   }
+  for (const c of PROJECT_CPU_KERNELS) tf.unregisterKernel(c.kernelName, 'cpu');
   try {
     return await f();
   } finally {
@@ -27,6 +32,7 @@ async function withTfjsKernelsAsync<T>(f: () => Promise<T>): Promise<T> {
       tf.unregisterKernel(c.kernelName, 'cpu');
       tf.registerKernel(c);
     }
+    for (const c of PROJECT_CPU_KERNELS) tf.registerKernel(c);
   }
 }
 
@@ -39,6 +45,7 @@ describe('registerFastCpuKernels', () => {
       expect(originalKernel(c.kernelName)).toBeDefined();
       expect(originalKernel(c.kernelName)).not.toBe(c.kernelFunc);
     }
+    for (const c of PROJECT_CPU_KERNELS) expect(tf.getKernel(c.kernelName, 'cpu')?.kernelFunc).toBe(c.kernelFunc);
   });
 
   it('gives the trainer\'s real model and TrainStep the same loss, gradients and Adam steps as tfjs\' own kernels', async () => {

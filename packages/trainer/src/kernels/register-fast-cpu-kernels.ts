@@ -9,6 +9,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import { absConfig } from './abs.js';
 import { addConfig } from './add.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { biasReluConfig, biasReluGradConfig } from './bias-relu.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -53,6 +54,13 @@ export const FAST_CPU_KERNELS: readonly KernelConfig[] = [
 ];
 
 /**
+ * Kernels under the project's own names (nothing of tfjs' to replace), for
+ * ../model/bias-relu.ts; without them the model writes the same maths with
+ * tfjs' ops.
+ */
+export const PROJECT_CPU_KERNELS: readonly KernelConfig[] = [biasReluConfig, biasReluGradConfig];
+
+/**
  * Replaces tfjs' cpu kernels with the project's, keeping tfjs' own kernel
  * functions as fallbacks. Idempotent: calling it again changes nothing.
  *
@@ -68,5 +76,11 @@ export function registerFastCpuKernels(): void {
       unregisterKernel(config.kernelName, 'cpu');
     }
     registerKernel(config);
+  }
+  for (const config of PROJECT_CPU_KERNELS) {
+    if (getKernel(config.kernelName, 'cpu')?.kernelFunc !== config.kernelFunc) {
+      if (getKernel(config.kernelName, 'cpu')) unregisterKernel(config.kernelName, 'cpu');
+      registerKernel(config);
+    }
   }
 }

@@ -14,6 +14,39 @@ import { callOriginal, f32 } from './fallback.js';
 
 let accBuf = new Float64Array(256);
 
+/**
+ * `out[outOff + t] = Σ_r xs[off + r * inner + t]` for `t < inner`, summed in
+ * float64: the sums over leading axes that Sum and the bias gradients
+ * (bias-relu.ts) need.
+ */
+export function columnSums(xs: Float32Array, off: number, red: number, inner: number, out: Float32Array, outOff: number): void {
+  if (inner === 8 || inner === 16 || inner === 32) {
+    // Bias gradients of the conv layers ([N,H,W,C] over N,H,W with C = 8..32):
+    // eight running sums in locals (registers) per pass over a group of eight
+    // channels, instead of a short inner loop through a memory accumulator.
+    for (let g = 0; g < inner; g += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let r = 0, i = off + g; r < red; r++, i += inner) {
+        s0 += xs[i]; s1 += xs[i + 1]; s2 += xs[i + 2]; s3 += xs[i + 3];
+        s4 += xs[i + 4]; s5 += xs[i + 5]; s6 += xs[i + 6]; s7 += xs[i + 7];
+      }
+      const d = outOff + g;
+      out[d] = s0; out[d + 1] = s1; out[d + 2] = s2; out[d + 3] = s3;
+      out[d + 4] = s4; out[d + 5] = s5; out[d + 6] = s6; out[d + 7] = s7;
+    }
+    return;
+  }
+  // Otherwise: add whole rows of `inner` into an accumulator.
+  if (accBuf.length < inner) accBuf = new Float64Array(inner);
+  const acc = accBuf;
+  acc.fill(0, 0, inner);
+  let i = off;
+  for (let r = 0; r < red; r++) {
+    for (let t = 0; t < inner; t++, i++) acc[t] += xs[i];
+  }
+  for (let t = 0; t < inner; t++) out[outOff + t] = acc[t];
+}
+
 /** Sums a float32 tensor over a contiguous block of axes, or defers to tfjs. */
 export function sumFast(args: KernelArgs): TensorInfo {
   const x = args.inputs.x;
@@ -47,36 +80,8 @@ export function sumFast(args: KernelArgs): TensorInfo {
       for (let r = 0; r < red; r++) s += xs[off + r];
       out[o] = s;
     }
-  } else if (inner === 8 || inner === 16 || inner === 32) {
-    // Bias gradients of the conv layers ([N,H,W,C] over N,H,W with C = 8..32):
-    // eight running sums in locals (registers) per pass over a group of eight
-    // channels, instead of a short inner loop through a memory accumulator.
-    for (let o = 0; o < outer; o++) {
-      const base = o * red * inner;
-      for (let g = 0; g < inner; g += 8) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        for (let r = 0, i = base + g; r < red; r++, i += inner) {
-          s0 += xs[i]; s1 += xs[i + 1]; s2 += xs[i + 2]; s3 += xs[i + 3];
-          s4 += xs[i + 4]; s5 += xs[i + 5]; s6 += xs[i + 6]; s7 += xs[i + 7];
-        }
-        const d = o * inner + g;
-        out[d] = s0; out[d + 1] = s1; out[d + 2] = s2; out[d + 3] = s3;
-        out[d + 4] = s4; out[d + 5] = s5; out[d + 6] = s6; out[d + 7] = s7;
-      }
-    }
   } else {
-    // Reducing leading/middle axes: add whole rows of `inner` into an accumulator.
-    if (accBuf.length < inner) accBuf = new Float64Array(inner);
-    const acc = accBuf;
-    for (let o = 0; o < outer; o++) {
-      acc.fill(0, 0, inner);
-      let i = o * red * inner;
-      for (let r = 0; r < red; r++) {
-        for (let t = 0; t < inner; t++, i++) acc[t] += xs[i];
-      }
-      const dst = o * inner;
-      for (let t = 0; t < inner; t++) out[dst + t] = acc[t];
-    }
+    for (let o = 0; o < outer; o++) columnSums(xs, o * red * inner, red, inner, out, o * inner);
   }
   return args.backend.makeTensorInfo(outShape, 'float32', out);
 }
