@@ -51,7 +51,7 @@ const loops: BinaryLoops = {
 
 /** Adds two tensors, broadcasting. */
 export function addFast(args: KernelArgs): TensorInfo {
-  return binaryFloat32(Add, args, loops);
+  return binaryFloat32(Add, args, loops, 'add_same');
 }
 
 /** Replaces tfjs' cpu `Add`. */

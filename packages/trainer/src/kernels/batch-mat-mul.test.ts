@@ -3,6 +3,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import type { Gemm } from './gemm.js';
 import { createJsGemm } from './gemm.js';
 import { wasmGemm } from './wasm/wasm-gemm.js';
 import { compareWithTfjs, FLOAT32_TOLERANCE, randInt, randTensor, rng, setupCpu } from './test-util.js';
@@ -69,7 +70,7 @@ describe('the WebAssembly SIMD GEMM and the pure-JS fallback agree, with strides
       const A = Float32Array.from({ length: sizes[0] }, () => r() - 0.5);
       const B = Float32Array.from({ length: sizes[1] }, () => r() - 0.5);
       const C0 = Float32Array.from({ length: sizes[2] }, () => r() - 0.5);
-      const run = (g: NonNullable<typeof w>) => {
+      const run = (g: Gemm) => {
         const { ptrs, heap } = g.arena(sizes)!;
         heap.set(A, ptrs[0] >> 2);
         heap.set(B, ptrs[1] >> 2);

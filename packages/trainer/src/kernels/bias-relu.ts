@@ -11,7 +11,7 @@
  * gradient is summed in float64 like the Sum kernel.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { asKernelFunc } from './elementwise.js';
+import { asKernelFunc, wasmFor } from './elementwise.js';
 import type { KernelArgs } from './fallback.js';
 import { f32 } from './fallback.js';
 import { columnSums } from './sum.js';
@@ -28,6 +28,16 @@ export function biasReluFast(args: KernelArgs): TensorInfo {
   const bv = f32(args.backend, bias);
   const n = xv.length;
   const C = bv.length;
+  // The module's pass is vectorised over whole groups of 4 channels.
+  const w = C % 4 === 0 ? wasmFor(n) : null;
+  const space = w?.arena([n, C, n]);
+  if (w && space) {
+    const { ptrs: [pX, pB, pOut], heap } = space;
+    heap.set(xv, pX >> 2);
+    heap.set(bv, pB >> 2);
+    w.ew.bias_act(pX, pB, C, pOut, n, 1);
+    return args.backend.makeTensorInfo(x.shape, 'float32', heap.slice(pOut >> 2, (pOut >> 2) + n));
+  }
   const out = new Float32Array(n);
   const oi = new Int32Array(out.buffer, 0, n);
   // One induction variable and a wrapping bias index: V8 compiles this far
@@ -49,6 +59,17 @@ export function biasReluGradFast(args: KernelArgs): TensorInfo[] {
   const yv = f32(args.backend, y);
   const C = y.shape[y.shape.length - 1];
   const n = yv.length;
+  const db = new Float32Array(C);
+  const w = wasmFor(n);
+  const space = w?.arena([n, n, n]);
+  if (w && space) {
+    const { ptrs: [pDy, pY, pDx], heap } = space;
+    heap.set(dyv, pDy >> 2);
+    heap.set(yv, pY >> 2);
+    w.ew.relu_grad(pDy, pY, pDx, n);
+    columnSums(heap, pDx >> 2, n / C, C, db, 0);
+    return [args.backend.makeTensorInfo(y.shape, 'float32', heap.slice(pDx >> 2, (pDx >> 2) + n)), args.backend.makeTensorInfo([C], 'float32', db)];
+  }
   const dx = new Float32Array(n);
   const yi = new Int32Array(yv.buffer, yv.byteOffset, n);
   const dyi = new Int32Array(dyv.buffer, dyv.byteOffset, n);
@@ -59,7 +80,6 @@ export function biasReluGradFast(args: KernelArgs): TensorInfo[] {
     // when it is positive, and keeps dy's bits.
     dxi[i] = (b & 0x7fffffff) > 0x7f800000 ? b : dyi[i] & (-b >> 31);
   }
-  const db = new Float32Array(C);
   columnSums(dx, 0, n / C, C, db, 0);
   return [args.backend.makeTensorInfo(y.shape, 'float32', dx), args.backend.makeTensorInfo([C], 'float32', db)];
 }

@@ -15,8 +15,8 @@ import { runJob } from './parallel-jobs.js';
 import type { WasmGemm } from './wasm/wasm-gemm.js';
 import { setWasmThreads, wasmGemm, wasmThreads } from './wasm/wasm-gemm.js';
 
-/** Same contract as {@link WasmGemm}: byte offsets into `heap`, leading dimensions in elements. */
-export type Gemm = WasmGemm;
+/** Same contract as {@link WasmGemm} (less its element-wise passes): byte offsets into `heap`, leading dimensions in elements. */
+export type Gemm = Omit<WasmGemm, 'ew'>;
 
 /**
  * Pure-JS implementation of {@link Gemm}. Accumulates each output row in

@@ -51,7 +51,7 @@ const loops: BinaryLoops = {
 
 /** Multiplies two tensors, broadcasting. */
 export function multiplyFast(args: KernelArgs): TensorInfo {
-  return binaryFloat32(Multiply, args, loops);
+  return binaryFloat32(Multiply, args, loops, 'mul_same');
 }
 
 /** Replaces tfjs' cpu `Multiply`. */

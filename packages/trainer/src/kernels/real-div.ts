@@ -51,7 +51,7 @@ const loops: BinaryLoops = {
 
 /** Divides two tensors, broadcasting. */
 export function realDivFast(args: KernelArgs): TensorInfo {
-  return binaryFloat32(RealDiv, args, loops);
+  return binaryFloat32(RealDiv, args, loops, 'div_same');
 }
 
 /** Replaces tfjs' cpu `RealDiv`. */

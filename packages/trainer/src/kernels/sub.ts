@@ -51,7 +51,7 @@ const loops: BinaryLoops = {
 
 /** Subtracts two tensors, broadcasting. */
 export function subFast(args: KernelArgs): TensorInfo {
-  return binaryFloat32(Sub, args, loops);
+  return binaryFloat32(Sub, args, loops, 'sub_same');
 }
 
 /** Replaces tfjs' cpu `Sub`. */

@@ -20,8 +20,8 @@ let accBuf = new Float64Array(256);
  * (bias-relu.ts) need.
  */
 export function columnSums(xs: Float32Array, off: number, red: number, inner: number, out: Float32Array, outOff: number): void {
-  if (inner === 8 || inner === 16 || inner === 32) {
-    // Bias gradients of the conv layers ([N,H,W,C] over N,H,W with C = 8..32):
+  if (inner % 8 === 0 && inner <= 128) {
+    // Bias gradients of the conv layers ([N,H,W,C] over N,H,W with C = 8..128):
     // eight running sums in locals (registers) per pass over a group of eight
     // channels, instead of a short inner loop through a memory accumulator.
     for (let g = 0; g < inner; g += 8) {

@@ -195,6 +195,74 @@ const convHelpers = `
 `;
 
 /**
+ * Element-wise passes over float32 arrays in the memory (byte pointers, `n`
+ * elements; in place is allowed). V8 runs a float32 loop in JS at ~4 ns an
+ * element (each value goes through a float64 register); these run four lanes
+ * at a time. f32 add, sub, mul and div round exactly like JS's float64
+ * arithmetic stored into a Float32Array, so the results are the same bits.
+ */
+function elementwise() {
+  const bin = ['add', 'sub', 'mul', 'div'].map((op) => `
+  (func (export "${op}_same") (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $ve (loop $vl (br_if $ve (i32.ge_u (local.get $out) (local.get $vend)))
+      (v128.store (local.get $out) (f32x4.${op} (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16))) (br $vl)))
+    (block $se (loop $sl (br_if $se (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.${op} (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4))) (br $sl))))`).join('');
+  // out[r, c] = act(x[r, c] + b[c]) over rows of C; act is ReLU when $relu
+  // (f32x4.max: NaN stays NaN, -0 becomes +0, as tfjs' relu).
+  const biasAct = `
+  (func (export "bias_act") (param $x i32) (param $b i32) (param $C i32) (param $out i32) (param $n i32) (param $relu i32)
+    (local $end i32) (local $c i32) (local $v v128) (local $s f32) (local $cb i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (block $re (loop $rl (br_if $re (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $c (i32.const 0))
+      (block $ve (loop $vl (br_if $ve (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+        (local.set $v (f32x4.add (v128.load (i32.add (local.get $x) (local.get $c))) (v128.load (i32.add (local.get $b) (local.get $c)))))
+        (if (local.get $relu) (then (local.set $v (f32x4.max (local.get $v) (v128.const i32x4 0 0 0 0)))))
+        (v128.store (i32.add (local.get $out) (local.get $c)) (local.get $v))
+        (local.set $c (i32.add (local.get $c) (i32.const 16))) (br $vl)))
+      (block $se (loop $sl (br_if $se (i32.ge_u (local.get $c) (local.get $cb)))
+        (local.set $s (f32.add (f32.load (i32.add (local.get $x) (local.get $c))) (f32.load (i32.add (local.get $b) (local.get $c)))))
+        (if (local.get $relu) (then (local.set $s (f32.max (local.get $s) (f32.const 0)))))
+        (f32.store (i32.add (local.get $out) (local.get $c)) (local.get $s))
+        (local.set $c (i32.add (local.get $c) (i32.const 4))) (br $sl)))
+      (local.set $x (i32.add (local.get $x) (local.get $cb)))
+      (local.set $out (i32.add (local.get $out) (local.get $cb))) (br $rl))))`;
+  // dx = y > 0 ? dy : 0, and y where y is NaN (tfjs: dy * step(y)).
+  const reluGrad = `
+  (func (export "relu_grad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $ve (loop $vl (br_if $ve (i32.ge_u (local.get $out) (local.get $vend)))
+      (local.set $v (v128.load (local.get $y)))
+      (v128.store (local.get $out) (v128.bitselect (local.get $v)
+        (v128.and (v128.load (local.get $dy)) (f32x4.gt (local.get $v) (v128.const i32x4 0 0 0 0)))
+        (f32x4.ne (local.get $v) (local.get $v))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16))) (br $vl)))
+    (block $se (loop $sl (br_if $se (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $s (f32.load (local.get $y)))
+      (f32.store (local.get $out) (if (result f32) (f32.gt (local.get $s) (f32.const 0)) (then (f32.load (local.get $dy)))
+        (else (if (result f32) (f32.ne (local.get $s) (local.get $s)) (then (local.get $s)) (else (f32.const 0))))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4))) (br $sl))))`;
+  return bin + biasAct + reluGrad;
+}
+
+/**
  * The whole module's text.
  * @param {{ fma?: boolean }} [options] fma: use relaxed SIMD's fused multiply-add
  */
@@ -222,6 +290,7 @@ export function gemmWat({ fma = false } = {}) {
       ${set('i', add(loc('i'), c32(1)))} (br $i1loop)))
   )
 ${convHelpers}
+${elementwise()}
 )
 `;
 }

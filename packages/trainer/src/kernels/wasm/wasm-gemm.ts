@@ -24,8 +24,22 @@ type GemmFn = (
   a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number,
 ) => void;
 
+/** The module's element-wise passes (byte pointers, `n` elements; see gemm-wat.mjs). */
+export interface WasmElementwise {
+  add_same(a: number, b: number, out: number, n: number): void;
+  sub_same(a: number, b: number, out: number, n: number): void;
+  mul_same(a: number, b: number, out: number, n: number): void;
+  div_same(a: number, b: number, out: number, n: number): void;
+  /** `out[r, c] = x[r, c] + b[c]`, then ReLU when `relu` is 1. */
+  bias_act(x: number, b: number, C: number, out: number, n: number, relu: number): void;
+  /** `out = y > 0 ? dy : 0` (NaN where `y` is NaN). */
+  relu_grad(dy: number, y: number, out: number, n: number): void;
+}
+
 /** The instantiated module. */
 export interface WasmGemm {
+  /** Element-wise passes on the same memory, for the element-wise kernels. */
+  readonly ew: WasmElementwise;
   /**
    * Runs a job (see parallel-jobs.ts) of about `macs` multiply-adds: on the
    * kernel pool's threads when there are several and the job is large enough
@@ -191,6 +205,7 @@ export function wasmGemm(): WasmGemm | null {
   const { memory, ex } = l;
   let heap = new Float32Array(memory.buffer);
   cached = {
+    ew: ex as unknown as WasmElementwise,
     fma: l.fma,
     get threads() {
       return wantThreads;
