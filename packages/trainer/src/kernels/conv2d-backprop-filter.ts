@@ -48,27 +48,24 @@ export function conv2dBackpropFilterFast(args: KernelArgs): TensorInfo {
   const blocks = Math.ceil(M / REDUCTION_BLOCK);
   const chunk = Math.max(1, Math.min(blocks, Math.floor(PARTIAL_FLOATS / (K * N))));
   const colsFloats = 4 * Math.ceil(MB * K / 4);
-  const space = g.arena([xv.length, T * colsFloats, T * colsFloats, M * N, chunk * K * N]);
+  const KN = K * N;
+  // The float64 sum takes two floats' room (regions are 16-byte aligned).
+  const space = g.arena([xv.length, T * colsFloats, T * colsFloats, M * N, chunk * KN, 2 * KN, KN]);
   // Too large for the WebAssembly memory: tfjs' kernel needs no contiguous arena.
   if (!space) return callOriginal(Conv2DBackpropFilter, args) as TensorInfo;
-  const { ptrs: [pX, pCols, pColsT, pDy, pPart], heap } = space;
+  const { ptrs: [pX, pCols, pColsT, pDy, pPart, pAcc, pDw], heap } = space;
   heap.set(xv, pX >> 2);
   heap.set(f32(backend, dy), pDy >> 2);
-  const acc = new Float64Array(K * N);
-  const part = pPart >> 2;
-  const KN = K * N;
+  heap.fill(0, pAcc >> 2, (pAcc >> 2) + 2 * KN);
   for (let j0 = 0; j0 < blocks; j0 += chunk) {
     const j1 = Math.min(blocks, j0 + chunk);
     g.run([JOB.convBackpropFilter, ...jobGeometry(info), M, K, N, MB, pX, pCols, 4 * colsFloats, pColsT, pDy, pPart,
       REDUCTION_BLOCK, j0, j1], (Math.min(M, j1 * REDUCTION_BLOCK) - j0 * REDUCTION_BLOCK) * K * N);
-    for (let j = 0; j < j1 - j0; j++) {
-      const o = part + j * KN;
-      for (let t = 0; t < KN; t++) acc[t] += heap[o + t];
-    }
+    for (let j = 0; j < j1 - j0; j++) g.accumulateF64(pPart + 4 * j * KN, pAcc, KN);
   }
+  g.roundF64(pAcc, pDw, KN);
   // [K×N] is already tfjs' [kh, kw, in, out] layout.
-  const dw = Float32Array.from(acc);
-  return backend.makeTensorInfo(info.filterShape, 'float32', dw);
+  return backend.makeTensorInfo(info.filterShape, 'float32', heap.slice(pDw >> 2, (pDw >> 2) + KN));
 }
 
 /** Replaces tfjs' cpu `Conv2DBackpropFilter`. */

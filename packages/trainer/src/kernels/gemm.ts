@@ -40,9 +40,18 @@ export function createJsGemm(): Gemm {
     col2im: (dx, H, W, ci, OH, OW, fh, fw, sh, sw, top, left, m0, m1, cols) =>
       col2im(heap, cols >> 2, geometry(H, W, ci, OH, OW, fh, fw, sh, sw, top, left), heap, dx >> 2, m0, m1),
   };
+  const f64 = (byteOffset: number, n: number) => new Float64Array(heap.buffer, byteOffset, n);
   const g: Gemm = {
     threads: 1,
     fma: false,
+    accumulateF64(src, dst, n) {
+      const d = f64(dst, n);
+      const s = src >> 2;
+      for (let i = 0; i < n; i++) d[i] += heap[s + i];
+    },
+    roundF64(src, dst, n) {
+      heap.set(f64(src, n), dst >> 2);
+    },
     run(job) {
       runJob(raw, job, 0, 1, 0);
     },

@@ -259,7 +259,32 @@ function elementwise() {
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4))) (br $sl))))`;
-  return bin + biasAct + reluGrad;
+  // dst (float64) += src (float32), then dst rounded back to float32: the
+  // filter gradient's block-ordered float64 sum of its partials.
+  const f64 = `
+  (func (export "acc_f64") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $v v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $ve (loop $vl (br_if $ve (i32.ge_u (local.get $src) (local.get $vend)))
+      (local.set $v (v128.load (local.get $src)))
+      (v128.store (local.get $dst) (f64x2.add (v128.load (local.get $dst)) (f64x2.promote_low_f32x4 (local.get $v))))
+      (v128.store offset=16 (local.get $dst) (f64x2.add (v128.load offset=16 (local.get $dst))
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 32))) (br $vl)))
+    (block $se (loop $sl (br_if $se (i32.ge_u (local.get $src) (local.get $end)))
+      (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst)) (f64.promote_f32 (f32.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 8))) (br $sl))))
+  (func (export "f64_to_f32") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (block $se (loop $sl (br_if $se (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (f32.demote_f64 (f64.load (local.get $src))))
+      (local.set $src (i32.add (local.get $src) (i32.const 8)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4))) (br $sl))))`;
+  return bin + biasAct + reluGrad + f64;
 }
 
 /**

@@ -34,6 +34,10 @@ export interface WasmElementwise {
   bias_act(x: number, b: number, C: number, out: number, n: number, relu: number): void;
   /** `out = y > 0 ? dy : 0` (NaN where `y` is NaN). */
   relu_grad(dy: number, y: number, out: number, n: number): void;
+  /** `dst[i] += src[i]`: float32 `src` into a float64 `dst` (8-byte aligned). */
+  acc_f64(src: number, dst: number, n: number): void;
+  /** `dst[i] = src[i]` rounded from float64 to float32. */
+  f64_to_f32(src: number, dst: number, n: number): void;
 }
 
 /** The instantiated module. */
@@ -51,6 +55,10 @@ export interface WasmGemm {
   readonly threads: number;
   /** Whether the micro-kernel uses relaxed SIMD's fused multiply-add. */
   readonly fma: boolean;
+  /** `dst[i] += src[i]` for `n` float32 values at `src` into float64 values at `dst` (byte offsets, `dst` 8-byte aligned). */
+  accumulateF64(src: number, dst: number, n: number): void;
+  /** `dst[i] = src[i]`: `n` float64 values rounded to float32 (byte offsets). */
+  roundF64(src: number, dst: number, n: number): void;
   /**
    * `C[M×N] (+)= A[M×K] · B[K×N]`, float32, row-major with leading
    * dimensions `lda`/`ldb`/`ldc` (elements); pointers are byte offsets.
@@ -216,6 +224,8 @@ export function wasmGemm(): WasmGemm | null {
       else runJob(ex, job, 0, 1, 0);
     },
     gemm: ex.gemm,
+    accumulateF64: (src, dst, n) => (ex as unknown as WasmElementwise).acc_f64(src, dst, n),
+    roundF64: (src, dst, n) => (ex as unknown as WasmElementwise).f64_to_f32(src, dst, n),
     arena(sizes) {
       const ptrs: number[] = [];
       let end = 0;
