@@ -7,18 +7,37 @@
  * `-1/2 * sum(1 + logvar - mu^2 - exp(logvar))`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { VAE_BCE, VAE_BCE_GRAD } from '../kernels/bce.js';
+import { FUSED_OP_SCOPE } from './bias-relu.js';
 
 /** Reconstruction likelihood: Bernoulli (BCE) or unit-variance Gaussian (squared error). */
 export type ReconLoss = 'bernoulli' | 'mse';
 
+function fusedBce(): boolean {
+  return tf.getBackend() === 'cpu' && tf.getKernel(VAE_BCE, 'cpu') !== undefined;
+}
+
+/** The BCE with its gradient as one op: the cpu backend's fused kernels (kernels/bce.ts), tfjs' ops elsewhere. */
+const bceOp = tf.customGrad(((l: tf.Tensor2D, t: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([l, t]);
+  const value = fusedBce()
+    ? (tf.engine().runKernel(VAE_BCE, { logits: l, targets: t }) as tf.Tensor1D)
+    : tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, t)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), 1);
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], [ls, ts]: tf.Tensor[]) => {
+      if (fusedBce()) return tf.engine().runKernel(VAE_BCE_GRAD, { dy: dy as tf.Tensor, logits: ls, targets: ts }) as unknown as tf.Tensor[];
+      const g = tf.reshape(dy as tf.Tensor, [-1, 1]);
+      return [tf.mul(g, tf.sub(tf.sigmoid(ls), ts)), tf.mul(g, tf.neg(ls))];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (l: tf.Tensor2D, t: tf.Tensor2D) => tf.Tensor1D;
+
 /** Per-image BCE of `logits` against targets `x` in [0,1], summed over pixels: `[N]`. */
 export function bernoulliNll(logits: tf.Tensor, x: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => {
+  return tf.tidy(`${FUSED_OP_SCOPE}bce`, () => {
     const n = logits.shape[0];
-    const l = tf.reshape(logits, [n, -1]);
-    const t = tf.reshape(x, [n, -1]);
-    const elem = tf.add(tf.sub(tf.relu(l), tf.mul(l, t)), tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
-    return tf.sum(elem, 1) as tf.Tensor1D;
+    return bceOp(tf.reshape(logits, [n, -1]) as tf.Tensor2D, tf.reshape(x, [n, -1]) as tf.Tensor2D);
   });
 }
 
