@@ -51,4 +51,15 @@ describe('the fused per-image BCE kernels', () => {
     expect(scaledDiff(fused[1].dataSync(), plain[1].dataSync()), 'd/dtargets').toBeLessThanOrEqual(FLOAT32_TOLERANCE);
     tf.dispose([l, t, w, ...fused, ...plain]);
   });
+
+  it('leaves no tensor behind, evaluated alone or under a gradient (the saved sigmoid included)', () => {
+    const l = tf.tensor2d(lv, [N, D]);
+    const t = tf.tensor2d(tv, [N, D]);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => bernoulliNll(l, t).dataSync());
+    const g = tf.grad((a: tf.Tensor) => tf.sum(bernoulliNll(a, t)))(l);
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([l, t]);
+  });
 });

@@ -19,14 +19,20 @@ function fusedBce(): boolean {
 
 /** The BCE with its gradient as one op: the cpu backend's fused kernels (kernels/bce.ts), tfjs' ops elsewhere. */
 const bceOp = tf.customGrad(((l: tf.Tensor2D, t: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  if (fusedBce()) {
+    // The kernel's sigmoid is kept for the gradient, which then needs no exp.
+    const [value, sigmoid] = tf.engine().runKernel(VAE_BCE, { logits: l, targets: t }) as unknown as tf.Tensor[];
+    save([l, t, sigmoid]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [ls, ts, sg]: tf.Tensor[]) =>
+        tf.engine().runKernel(VAE_BCE_GRAD, { dy: dy as tf.Tensor, logits: ls, targets: ts, sigmoid: sg }) as unknown as tf.Tensor[],
+    };
+  }
   save([l, t]);
-  const value = fusedBce()
-    ? (tf.engine().runKernel(VAE_BCE, { logits: l, targets: t }) as tf.Tensor1D)
-    : tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, t)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), 1);
   return {
-    value,
+    value: tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, t)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), 1),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], [ls, ts]: tf.Tensor[]) => {
-      if (fusedBce()) return tf.engine().runKernel(VAE_BCE_GRAD, { dy: dy as tf.Tensor, logits: ls, targets: ts }) as unknown as tf.Tensor[];
       const g = tf.reshape(dy as tf.Tensor, [-1, 1]);
       return [tf.mul(g, tf.sub(tf.sigmoid(ls), ts)), tf.mul(g, tf.neg(ls))];
     },
