@@ -9,6 +9,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import { absConfig } from './abs.js';
 import { addConfig } from './add.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { adamUpdateConfig } from './adam-update.js';
 import { bceConfig, bceGradConfig } from './bce.js';
 import { biasReluConfig, biasReluGradConfig } from './bias-relu.js';
 import { conv2dConfig } from './conv2d.js';
@@ -56,10 +57,10 @@ export const FAST_CPU_KERNELS: readonly KernelConfig[] = [
 
 /**
  * Kernels under the project's own names (nothing of tfjs' to replace), for
- * ../model/bias-relu.ts and ../model/loss.ts; without them the model writes
+ * ../model/bias-relu.ts, ../model/loss.ts and ../train/adam.ts; without them the model writes
  * the same maths with tfjs' ops.
  */
-export const PROJECT_CPU_KERNELS: readonly KernelConfig[] = [biasReluConfig, biasReluGradConfig, bceConfig, bceGradConfig];
+export const PROJECT_CPU_KERNELS: readonly KernelConfig[] = [biasReluConfig, biasReluGradConfig, bceConfig, bceGradConfig, adamUpdateConfig];
 
 /**
  * Replaces tfjs' cpu kernels with the project's, keeping tfjs' own kernel

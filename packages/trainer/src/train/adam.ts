@@ -6,6 +6,8 @@
  * reproduce bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { VAE_ADAM_UPDATE } from '../kernels/adam-update.js';
 
 /** Adam hyper-parameters; defaults are PyTorch's. */
 export interface AdamSettings {
@@ -47,10 +49,20 @@ export class Adam {
     const { lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = this.settings;
     const stepSize = lr / (1 - beta1 ** this.t);
     const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
+    // On the cpu backend one fused kernel per variable (same bits as the ops below).
+    const fused = tf.getBackend() === 'cpu' && tf.getKernel(VAE_ADAM_UPDATE, 'cpu') !== undefined;
+    const attrs = { beta1, beta2, epsilon, stepSize, sqrtBc2 } as unknown as NamedAttrMap;
     tf.tidy(() => {
       this.vars.forEach((p, i) => {
         const g = grads[p.name];
         if (!g) throw new Error(`no gradient for ${p.name}`);
+        if (fused) {
+          const [np, nm, nv] = tf.engine().runKernel(VAE_ADAM_UPDATE, { p, m: this.m[i], v: this.v[i], g }, attrs) as unknown as tf.Tensor[];
+          this.m[i].assign(nm);
+          this.v[i].assign(nv);
+          p.assign(np);
+          return;
+        }
         const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
         this.m[i].assign(m);
