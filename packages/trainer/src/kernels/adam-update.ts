@@ -9,6 +9,7 @@
  * float32 tensor), so this kernel and the ops give the same bits.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmFor } from './elementwise.js';
 import type { KernelArgs } from './fallback.js';
 import { f32 } from './fallback.js';
 
@@ -43,6 +44,19 @@ export function adamUpdateFast(args: KernelArgs): TensorInfo[] {
   const step = fr(a.stepSize);
   const bc2 = fr(a.sqrtBc2);
   const n = pv.length;
+  const shape = p.shape;
+  const w = wasmFor(n);
+  const space = w?.arena([n, n, n, n]);
+  if (w && space) {
+    // WebAssembly's f32 operations round exactly like the Math.fround chain below.
+    const { ptrs: [pp, pm, pV, pg], heap } = space;
+    heap.set(pv, pp >> 2);
+    heap.set(mv, pm >> 2);
+    heap.set(vv, pV >> 2);
+    heap.set(gv, pg >> 2);
+    w.ew.adam(pp, pm, pV, pg, n, b1, c1, b2, c2, eps, step, bc2);
+    return [pp, pm, pV].map((o) => args.backend.makeTensorInfo(shape, 'float32', heap.slice(o >> 2, (o >> 2) + n)));
+  }
   const po = new Float32Array(n);
   const mo = new Float32Array(n);
   const vo = new Float32Array(n);
@@ -55,7 +69,6 @@ export function adamUpdateFast(args: KernelArgs): TensorInfo[] {
     const den = fr(fr(fr(Math.sqrt(vi)) / bc2) + eps);
     po[i] = pv[i] - fr(fr(mi / den) * step);
   }
-  const shape = p.shape;
   return [po, mo, vo].map((d) => args.backend.makeTensorInfo(shape, 'float32', d));
 }
 

@@ -35,7 +35,7 @@ export function biasReluFast(args: KernelArgs): TensorInfo {
     const { ptrs: [pX, pB, pOut], heap } = space;
     heap.set(xv, pX >> 2);
     heap.set(bv, pB >> 2);
-    w.ew.bias_act(pX, pB, C, pOut, n, 1);
+    w.ew.channel_op(pX, pB, C, pOut, n, 1);
     return args.backend.makeTensorInfo(x.shape, 'float32', heap.slice(pOut >> 2, (pOut >> 2) + n));
   }
   const out = new Float32Array(n);

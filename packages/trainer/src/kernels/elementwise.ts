@@ -37,6 +37,9 @@ export function setWasmElementwise(enabled: boolean): void {
 /** The same-shape binary passes of the module. */
 export type WasmBinaryOp = 'add_same' | 'sub_same' | 'mul_same' | 'div_same';
 
+/** The module's `channel_op` mode for each binary op (`x op b[c]`). */
+const CHANNEL_MODE: Record<WasmBinaryOp, number> = { add_same: 0, sub_same: 2, mul_same: 3, div_same: 4 };
+
 /** Applies a float32 → float32 loop, deferring other dtypes to tfjs. */
 export function unaryFloat32(
   kernelName: string,
@@ -125,7 +128,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Runs a float32 binary op through its block-broadcast loops, or defers to
  * tfjs; large same-shape operands go through the module's `wasmOp` pass, and
- * a large `[.., C] + [C]` Add through its bias pass.
+ * large `[.., C] op [C]` operands through its channel pass.
  */
 export function binaryFloat32(kernelName: string, args: KernelArgs, loops: BinaryLoops, wasmOp?: WasmBinaryOp): TensorInfo {
   const { a, b } = args.inputs;
@@ -142,8 +145,11 @@ export function binaryFloat32(kernelName: string, args: KernelArgs, loops: Binar
   const w = wasmOp ? wasmFor(n) : null;
   if (w) {
     const sameShape = bb.small === n;
-    // The bias pass is vectorised over whole groups of 4 channels.
-    const bias = wasmOp === 'add_same' && bb.inner === 1 && !sameShape && bb.small % 4 === 0;
+    // A [C] operand against the last axis (bias, BatchNorm scale and shift),
+    // vectorised over whole groups of 4 channels; with the small operand
+    // first only the commutative ops can swap sides.
+    const commutes = wasmOp === 'add_same' || wasmOp === 'mul_same';
+    const bias = bb.inner === 1 && !sameShape && bb.small % 4 === 0 && (bb.full === 'a' || commutes);
     if (sameShape || bias) {
       const [big, small] = bb.full === 'a' ? [av, bv] : [bv, av];
       const space = w.arena([n, sameShape ? n : bb.small, n]);
@@ -156,7 +162,7 @@ export function binaryFloat32(kernelName: string, args: KernelArgs, loops: Binar
         } else {
           heap.set(big, pA >> 2);
           heap.set(small, pB >> 2);
-          w.ew.bias_act(pA, pB, bb.small, pOut, n, 0);
+          w.ew.channel_op(pA, pB, bb.small, pOut, n, CHANNEL_MODE[wasmOp!]);
         }
         return args.backend.makeTensorInfo(bb.outShape, 'float32', heap.slice(pOut >> 2, (pOut >> 2) + n));
       }

@@ -59,10 +59,11 @@ describe('the WebAssembly element-wise path', () => {
     tf.dispose([a, b]);
   });
 
-  it.each([4, 8, 16, 64])('adds a [%i] bias to an NHWC map with the same bits as the JS loop', (C) => {
-    const x = special([3, 9, 11, C], C);
+  it.each([4, 8, 16, 64])('combines an NHWC map with a [%i] channel vector (add, sub, mul, div, either side) with the same bits as the JS loops', (C) => {
+    // 8 x 13 x 11 x C: above the threshold from C = 4 on.
+    const x = special([8, 13, 11, C], C);
     const bias = special([C], C + 1);
-    const [js, wasm] = bothPaths(() => tf.add(x, bias));
+    const [js, wasm] = bothPaths(() => [tf.add(x, bias), tf.sub(x, bias), tf.mul(x, bias), tf.div(x, bias), tf.add(bias, x), tf.mul(bias, x), tf.sub(bias, x), tf.div(bias, x)]);
     expectSameBits(js, wasm);
     tf.dispose([x, bias]);
   });

@@ -217,27 +217,73 @@ function elementwise() {
       (local.set $a (i32.add (local.get $a) (i32.const 4)))
       (local.set $b (i32.add (local.get $b) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4))) (br $sl))))`).join('');
-  // out[r, c] = act(x[r, c] + b[c]) over rows of C; act is ReLU when $relu
-  // (f32x4.max: NaN stays NaN, -0 becomes +0, as tfjs' relu).
+  // out[r, c] = x[r, c] op b[c] over rows of C, op by $mode: 0 add, 1 add
+  // then ReLU (f32x4.max: NaN stays NaN, -0 becomes +0, as tfjs' relu),
+  // 2 sub, 3 mul, 4 div.
+  const chanOp = (t) => `(if (result ${t === 'v' ? 'v128' : 'f32'}) (i32.le_u (local.get $mode) (i32.const 1))
+          (then ${t === 'v' ? '(f32x4.add (local.get $xv) (local.get $bv))' : '(f32.add (local.get $xs) (local.get $bs))'})
+          (else (if (result ${t === 'v' ? 'v128' : 'f32'}) (i32.eq (local.get $mode) (i32.const 2))
+            (then ${t === 'v' ? '(f32x4.sub (local.get $xv) (local.get $bv))' : '(f32.sub (local.get $xs) (local.get $bs))'})
+            (else (if (result ${t === 'v' ? 'v128' : 'f32'}) (i32.eq (local.get $mode) (i32.const 3))
+              (then ${t === 'v' ? '(f32x4.mul (local.get $xv) (local.get $bv))' : '(f32.mul (local.get $xs) (local.get $bs))'})
+              (else ${t === 'v' ? '(f32x4.div (local.get $xv) (local.get $bv))' : '(f32.div (local.get $xs) (local.get $bs))'}))))))`;
   const biasAct = `
-  (func (export "bias_act") (param $x i32) (param $b i32) (param $C i32) (param $out i32) (param $n i32) (param $relu i32)
-    (local $end i32) (local $c i32) (local $v v128) (local $s f32) (local $cb i32)
+  (func (export "channel_op") (param $x i32) (param $b i32) (param $C i32) (param $out i32) (param $n i32) (param $mode i32)
+    (local $end i32) (local $c i32) (local $v v128) (local $s f32) (local $cb i32) (local $xv v128) (local $bv v128) (local $xs f32) (local $bs f32)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (block $re (loop $rl (br_if $re (i32.ge_u (local.get $out) (local.get $end)))
       (local.set $c (i32.const 0))
       (block $ve (loop $vl (br_if $ve (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
-        (local.set $v (f32x4.add (v128.load (i32.add (local.get $x) (local.get $c))) (v128.load (i32.add (local.get $b) (local.get $c)))))
-        (if (local.get $relu) (then (local.set $v (f32x4.max (local.get $v) (v128.const i32x4 0 0 0 0)))))
+        (local.set $xv (v128.load (i32.add (local.get $x) (local.get $c))))
+        (local.set $bv (v128.load (i32.add (local.get $b) (local.get $c))))
+        (local.set $v ${chanOp('v')})
+        (if (i32.eq (local.get $mode) (i32.const 1)) (then (local.set $v (f32x4.max (local.get $v) (v128.const i32x4 0 0 0 0)))))
         (v128.store (i32.add (local.get $out) (local.get $c)) (local.get $v))
         (local.set $c (i32.add (local.get $c) (i32.const 16))) (br $vl)))
       (block $se (loop $sl (br_if $se (i32.ge_u (local.get $c) (local.get $cb)))
-        (local.set $s (f32.add (f32.load (i32.add (local.get $x) (local.get $c))) (f32.load (i32.add (local.get $b) (local.get $c)))))
-        (if (local.get $relu) (then (local.set $s (f32.max (local.get $s) (f32.const 0)))))
+        (local.set $xs (f32.load (i32.add (local.get $x) (local.get $c))))
+        (local.set $bs (f32.load (i32.add (local.get $b) (local.get $c))))
+        (local.set $s ${chanOp('s')})
+        (if (i32.eq (local.get $mode) (i32.const 1)) (then (local.set $s (f32.max (local.get $s) (f32.const 0)))))
         (f32.store (i32.add (local.get $out) (local.get $c)) (local.get $s))
         (local.set $c (i32.add (local.get $c) (i32.const 4))) (br $sl)))
       (local.set $x (i32.add (local.get $x) (local.get $cb)))
       (local.set $out (i32.add (local.get $out) (local.get $cb))) (br $rl))))`;
+  // One Adam step in place on p, m, v from g, every operation rounded to
+  // float32 where the tfjs-ops formulation rounds it (see adam-update.ts).
+  // The scalars arrive as float32: b1, 1-b1, b2, 1-b2, eps, step size, sqrt(1-b2^t).
+  const adam = `
+  (func (export "adam") (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32)
+      (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $eps f32) (param $step f32) (param $bc2 f32)
+    (local $end i32) (local $vend i32) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $E v128) (local $S v128) (local $Q v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $C1 (f32x4.splat (local.get $c1)))
+    (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $E (f32x4.splat (local.get $eps))) (local.set $S (f32x4.splat (local.get $step))) (local.set $Q (f32x4.splat (local.get $bc2)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $ve (loop $vl (br_if $ve (i32.ge_u (local.get $p) (local.get $vend)))
+      (local.set $gv (v128.load (local.get $g)))
+      (local.set $mv (f32x4.add (f32x4.mul (v128.load (local.get $m)) (local.get $B1)) (f32x4.mul (local.get $gv) (local.get $C1))))
+      (local.set $vv (f32x4.add (f32x4.mul (v128.load (local.get $v)) (local.get $B2)) (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $C2))))
+      (v128.store (local.get $m) (local.get $mv))
+      (v128.store (local.get $v) (local.get $vv))
+      (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p))
+        (f32x4.mul (f32x4.div (local.get $mv) (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (local.get $Q)) (local.get $E))) (local.get $S))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16))) (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16))) (local.set $g (i32.add (local.get $g) (i32.const 16))) (br $vl)))
+    (block $se (loop $sl (br_if $se (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $gs (f32.load (local.get $g)))
+      (local.set $ms (f32.add (f32.mul (f32.load (local.get $m)) (local.get $b1)) (f32.mul (local.get $gs) (local.get $c1))))
+      (local.set $vs (f32.add (f32.mul (f32.load (local.get $v)) (local.get $b2)) (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $c2))))
+      (f32.store (local.get $m) (local.get $ms))
+      (f32.store (local.get $v) (local.get $vs))
+      (f32.store (local.get $p) (f32.sub (f32.load (local.get $p))
+        (f32.mul (f32.div (local.get $ms) (f32.add (f32.div (f32.sqrt (local.get $vs)) (local.get $bc2)) (local.get $eps))) (local.get $step))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4))) (local.set $m (i32.add (local.get $m) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4))) (local.set $g (i32.add (local.get $g) (i32.const 4))) (br $sl))))`;
   // dx = y > 0 ? dy : 0, and y where y is NaN (tfjs: dy * step(y)).
   const reluGrad = `
   (func (export "relu_grad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
@@ -284,7 +330,7 @@ function elementwise() {
       (f32.store (local.get $dst) (f32.demote_f64 (f64.load (local.get $src))))
       (local.set $src (i32.add (local.get $src) (i32.const 8)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 4))) (br $sl))))`;
-  return bin + biasAct + reluGrad + f64;
+  return bin + biasAct + adam + reluGrad + f64;
 }
 
 /**

@@ -30,8 +30,11 @@ export interface WasmElementwise {
   sub_same(a: number, b: number, out: number, n: number): void;
   mul_same(a: number, b: number, out: number, n: number): void;
   div_same(a: number, b: number, out: number, n: number): void;
-  /** `out[r, c] = x[r, c] + b[c]`, then ReLU when `relu` is 1. */
-  bias_act(x: number, b: number, C: number, out: number, n: number, relu: number): void;
+  /** `out[r, c] = x[r, c] op b[c]` over rows of `C`; `mode` 0 add, 1 add then ReLU, 2 sub, 3 mul, 4 div. */
+  channel_op(x: number, b: number, C: number, out: number, n: number, mode: number): void;
+  /** One Adam step in place on `p`, `m`, `v` from `g` (see adam-update.ts); the scalars as float32. */
+  adam(p: number, m: number, v: number, g: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, eps: number, step: number, bc2: number): void;
   /** `out = y > 0 ? dy : 0` (NaN where `y` is NaN). */
   relu_grad(dy: number, y: number, out: number, n: number): void;
   /** `dst[i] += src[i]`: float32 `src` into a float64 `dst` (8-byte aligned). */
