@@ -149,10 +149,14 @@ export function binaryFloat32(kernelName: string, args: KernelArgs, loops: Binar
     // vectorised over whole groups of 4 channels; with the small operand
     // first only the commutative ops can swap sides.
     const commutes = wasmOp === 'add_same' || wasmOp === 'mul_same';
-    const bias = bb.inner === 1 && !sameShape && bb.small % 4 === 0 && (bb.full === 'a' || commutes);
-    if (sameShape || bias) {
-      const [big, small] = bb.full === 'a' ? [av, bv] : [bv, av];
-      const space = w.arena([n, sameShape ? n : bb.small, n]);
+    const sided = bb.full === 'a' || commutes;
+    const bias = bb.inner === 1 && !sameShape && bb.small % 4 === 0 && sided;
+    // A scalar is a channel vector of four equal values over rows of 4.
+    const scalar = bb.small === 1 && !sameShape && n % 4 === 0 && sided;
+    if (sameShape || bias || scalar) {
+      const [big, one] = bb.full === 'a' ? [av, bv] : [bv, av];
+      const small = scalar ? new Float32Array(4).fill(one[0]) : one;
+      const space = w.arena([n, sameShape ? n : small.length, n]);
       if (space) {
         const { ptrs: [pA, pB, pOut], heap } = space;
         if (sameShape) {
@@ -162,7 +166,7 @@ export function binaryFloat32(kernelName: string, args: KernelArgs, loops: Binar
         } else {
           heap.set(big, pA >> 2);
           heap.set(small, pB >> 2);
-          w.ew.channel_op(pA, pB, bb.small, pOut, n, CHANNEL_MODE[wasmOp!]);
+          w.ew.channel_op(pA, pB, small.length, pOut, n, CHANNEL_MODE[wasmOp!]);
         }
         return args.backend.makeTensorInfo(bb.outShape, 'float32', heap.slice(pOut >> 2, (pOut >> 2) + n));
       }

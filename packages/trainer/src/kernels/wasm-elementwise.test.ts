@@ -68,6 +68,14 @@ describe('the WebAssembly element-wise path', () => {
     tf.dispose([x, bias]);
   });
 
+  it('combines a map with a scalar (both sides, all four ops) with the same bits as the JS loops', () => {
+    const x = special([8, 13, 11, 4], 9);
+    const s = tf.scalar(-1.7);
+    const [js, wasm] = bothPaths(() => [tf.add(x, s), tf.sub(x, s), tf.mul(x, s), tf.div(x, s), tf.add(s, x), tf.mul(s, x), tf.sub(s, x), tf.div(s, x)]);
+    expectSameBits(js, wasm);
+    tf.dispose([x, s]);
+  });
+
   it.each([8, 16, 64, 12])('runs the fused bias + ReLU and its gradient with the same bits as the JS loops (C = %i)', (C) => {
     const x = special([4, 9, 13, C], 3 * C);
     const bias = special([C], 5 * C);
