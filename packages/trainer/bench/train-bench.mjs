@@ -194,10 +194,9 @@ async function benchArch(arch) {
 }
 
 // 3. The table, a row as each arch finishes.
-const jsThreads = `${threads} thread${threads === 1 ? '' : 's'} (--threads; the main thread plus worker threads)`;
 console.log(`batch ${batch}, Adam 1e-3, noise drawn inside each timed step on both sides;`);
 console.log(`both sides: ${warmup} warm-up step${warmup === 1 ? '' : 's'} once, then ${rounds} interleaved rounds of ${stepsPerRound} steps (celeba: a tenth, at least 2), best round of each kept`);
-console.log(`  project: tfjs ${choice.name} + ${choice.detail}, ${jsThreads}`);
+console.log(`  project: tfjs ${choice.name} + ${choice.detail} (--threads: the main thread plus worker threads on one WebAssembly memory)`);
 console.log(`  WebAssembly SIMD peak, one core (wasm-peak.mjs, measured before and after the rounds, the higher kept); the kernels use ${kernelPeak().name}`);
 console.log(`  PyTorch: ${runtime.framework}, ${runtime.threads} thread${runtime.threads === 1 ? '' : 's'} (torch.set_num_threads), OPENBLAS_NUM_THREADS=${runtime.env.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${runtime.env.OMP_NUM_THREADS}, BLAS ${blas.name}`);
 const fmt = (x) => x.toFixed(0).padStart(6);
