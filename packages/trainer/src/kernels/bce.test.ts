@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bernoulliNll } from '../model/loss.js';
-import { FLOAT32_TOLERANCE, rng, setupCpu } from './test-util.js';
+import { FLOAT32_TOLERANCE, rng, scaledDiff, setupCpu } from './test-util.js';
 
 beforeAll(async () => {
   await setupCpu();
@@ -11,16 +11,6 @@ beforeAll(async () => {
 
 /** The loss written with tfjs' ops, as the model had it before the fused kernels. */
 const written = (l: tf.Tensor, t: tf.Tensor) => tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, t)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), 1);
-
-function scaledDiff(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / scale;
-}
 
 describe('the fused per-image BCE kernels', () => {
   const r = rng(8);

@@ -93,6 +93,18 @@ export function compareWithTfjs(
   }
 }
 
+/** `max|a - b| / max(1, max|b|)`: the disagreement measure {@link FLOAT32_TOLERANCE} bounds. */
+export function scaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let worst = 0;
+  let scale = 1;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return worst / scale;
+}
+
 /**
  * The agreement every project kernel must reach: float32 rounding of sums of
  * a few hundred terms, i.e. `1e-5` relative to the largest reference value.
