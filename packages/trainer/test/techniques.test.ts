@@ -190,6 +190,12 @@ describe('vae-train technique flags (real child process)', () => {
     const bad = run(['--out', join(tmp(), 'run'), '--binarize', 'always']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('vae-train: TrainOptionsError: --binarize "always": expected dynamic or static\n');
+    const badL = run(['--out', join(tmp(), 'run'), '--free-bits', '-1']);
+    expect(badL.status).toBe(2);
+    expect(badL.stderr).toBe('vae-train: TrainOptionsError: --free-bits expects a decimal number >= 0, got "-1"\n');
+    const badS = run(['--out', join(tmp(), 'run'), '--lr-schedule', 'step']);
+    expect(badS.status).toBe(2);
+    expect(badS.stderr).toBe('vae-train: TrainOptionsError: --lr-schedule "step": expected constant or cosine\n');
     const badK = run(['--out', join(tmp(), 'run'), '--iw-train', '0']);
     expect(badK.status).toBe(2);
     expect(badK.stderr).toBe('vae-train: TrainOptionsError: --iw-train expects a decimal integer in [1, 100000], got "0"\n');
