@@ -12,6 +12,7 @@ import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/tra
 import { evaluate } from './train/evaluate.js';
 import { idxFilesSpec, limitSplit, loadDataset } from './data/datasets.js';
 import { InterruptedError } from './train/interrupt.js';
+import { binarizedTestSet } from './data/binarize.js';
 import { DEFAULT_TEST_FRACTION } from './data/folder-split.js';
 import { imageFolderSpec, isIdxDirectory } from './data/image-folder-spec.js';
 import { parseBackground } from './data/image-prep.js';
@@ -64,6 +65,20 @@ Training:
   --train-limit N           train on the first N images only (quick runs)
   --test-limit N            evaluate on the first N test images only
   --iw-samples K            importance samples for the IWAE bound (default 0: off)
+Techniques (each off by default; recorded in the checkpoint, kept by --resume):
+  --binarize dynamic|static binarized MNIST: pixels drawn as Bernoulli(intensity),
+                            afresh every step (dynamic) or once (static); the test
+                            set is drawn once from a fixed seed. Needs --recon
+                            bernoulli and grey images
+  --free-bits L             free bits: optimise sum_d max(L, batch-mean KL_d), L nats
+                            per latent dimension; reported KL/NELBO stay the true ones
+  --lr-schedule constant|cosine   learning-rate curve (default constant); cosine
+                            decays from --lr to --lr-min at the last step
+  --lr-warmup E             linear learning-rate warm-up from 0 over E epochs
+                            (fractional allowed; default 0)
+  --lr-min X                floor of the cosine schedule (default 0)
+  --iw-train K              train on the IWAE bound with K importance samples
+                            (default 1: the ELBO); not with --free-bits
   --max-memory SIZE         refuse settings whose estimated memory exceeds SIZE
                             (e.g. 16G; default ${DEFAULT_MAX_MEMORY / 2 ** 30}G)
   --backend ${BACKEND_NAMES.join('|')}   (default auto: a real GPU if present)
@@ -111,6 +126,12 @@ const OPTIONS = {
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
   'iw-samples': { type: 'string' },
+  binarize: { type: 'string' },
+  'free-bits': { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  'lr-warmup': { type: 'string' },
+  'lr-min': { type: 'string' },
+  'iw-train': { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
   out: { type: 'string' },
@@ -178,6 +199,10 @@ async function main(argv: string[]): Promise<number> {
   if (!values.out) throw new TrainOptionsError('--out DIR is required (the run directory for checkpoint, metrics and plots)');
   if (values.arch && !['small', 'base', 'mlp', 'celeba'].includes(values.arch)) throw new TrainOptionsError(`--arch "${values.arch}": expected small, base, mlp or celeba`);
   if (values.recon && !['bernoulli', 'mse'].includes(values.recon)) throw new TrainOptionsError(`--recon "${values.recon}": expected bernoulli or mse`);
+  if (values.binarize && !['dynamic', 'static'].includes(values.binarize)) throw new TrainOptionsError(`--binarize "${values.binarize}": expected dynamic or static`);
+  if (values['lr-schedule'] && !['constant', 'cosine'].includes(values['lr-schedule'])) {
+    throw new TrainOptionsError(`--lr-schedule "${values['lr-schedule']}": expected constant or cosine`);
+  }
   if (values.backend && !(BACKEND_NAMES as readonly string[]).includes(values.backend)) {
     throw new TrainOptionsError(`--backend "${values.backend}": expected one of ${BACKEND_NAMES.join(', ')}`);
   }
@@ -204,7 +229,9 @@ async function main(argv: string[]): Promise<number> {
       progress: process.stderr,
       log: (l) => process.stderr.write(`${l}\n`),
     });
-    const test = limitSplit(data.test, testLimit ?? null);
+    const limited = limitSplit(data.test, testLimit ?? null);
+    // A binarized run is measured on the test bits its training evaluations used.
+    const test = checkpoint.header.train.binarize ? binarizedTestSet(limited) : limited;
     if (test.count === 0) throw new TrainOptionsError('the test split has 0 images; nothing to evaluate');
     const t0 = performance.now();
     const m = await evaluate(model, test, {
@@ -241,6 +268,12 @@ async function main(argv: string[]): Promise<number> {
     trainLimit: parseInteger('train-limit', values['train-limit'], { min: 1 }),
     testLimit,
     iwSamples,
+    binarize: values.binarize as 'dynamic' | 'static' | undefined,
+    freeBits: parseDecimal('free-bits', values['free-bits'], { min: 0 }),
+    lrSchedule: values['lr-schedule'] as 'constant' | 'cosine' | undefined,
+    lrWarmup: parseDecimal('lr-warmup', values['lr-warmup'], { min: 0 }),
+    lrMin: parseDecimal('lr-min', values['lr-min'], { min: 0 }),
+    iwTrain: parseInteger('iw-train', values['iw-train'], { min: 1, max: 100_000 }),
     maxMemory: parseSize('max-memory', values['max-memory']),
     backend: values.backend as BackendRequest | undefined,
     threads,

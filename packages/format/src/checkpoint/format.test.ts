@@ -62,6 +62,23 @@ describe('checkpoint file', () => {
     expect(decodeCheckpoint(encodeCheckpoint(header(), [...params].map(([name, data]) => ({ name, group: 'params' as const, shape: weightShapes(spec).get(name)!, data }))))).toEqual(ckpt);
   });
 
+  it('keeps the training-technique settings, and refuses ones out of range naming the field', () => {
+    const params = [...weightShapes(spec)].map(([name, shape]) => ({ name, group: 'params' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+    const techniques = { binarize: 'dynamic', freeBits: 0.25, lrSchedule: 'cosine', lrWarmup: 0.5, lrMin: 1e-5, iwTrain: 5 } as const;
+    const withTrain = (extra: object) => encodeCheckpoint({ ...header(), train: { ...header().train, ...extra } }, params);
+    expect(decodeCheckpoint(withTrain(techniques)).header.train).toEqual({ ...header().train, ...techniques });
+    for (const [extra, msg] of [
+      [{ binarize: 'always' }, 'header field train.binarize: expected one of "dynamic", "static", got "always"'],
+      [{ freeBits: -1 }, 'header field train.freeBits: expected a finite number > 0, got -1'],
+      [{ lrSchedule: 'step' }, 'header field train.lrSchedule: expected one of "constant", "cosine", got "step"'],
+      [{ iwTrain: 1 }, 'header field train.iwTrain: expected an integer in 2..100000, got 1'],
+    ] as const) {
+      const e = failure(withTrain(extra));
+      expect(e).toBeInstanceOf(CheckpointError);
+      expect(e.message).toBe(`run/checkpoint.vaeckpt: ${msg}`);
+    }
+  });
+
   it('refuses a flipped data byte by the whole-file checksum', () => {
     const b = bytes();
     b[b.length - 3] ^= 0x40;

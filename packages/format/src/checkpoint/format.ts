@@ -57,6 +57,19 @@ export interface TrainConfig {
   trainLimit: number | null;
   testLimit: number | null;
   iwSamples: number;
+  /**
+   * Training-technique settings, each absent when off (so a plain run's
+   * header is what it always was): `--binarize` (the test set is then drawn
+   * once from a fixed seed), `--free-bits` nats per latent dimension,
+   * `--lr-schedule` with `--lr-warmup` epochs and the cosine floor `--lr-min`
+   * (the three together), and `--iw-train` importance samples (>= 2).
+   */
+  binarize?: 'dynamic' | 'static';
+  freeBits?: number;
+  lrSchedule?: 'constant' | 'cosine';
+  lrWarmup?: number;
+  lrMin?: number;
+  iwTrain?: number;
 }
 
 /** Per-epoch metrics (losses per image), one line of `metrics.jsonl`. */

@@ -197,6 +197,14 @@ export function validateCheckpointHeader(h: unknown, formatVersion: number, data
         trainLimit: c.nullable(c.int(1)),
         testLimit: c.nullable(c.int(1)),
         iwSamples: c.int(0),
+      }, {
+        // Absent when off, so older checkpoints and plain runs read as before.
+        binarize: c.oneOf(['dynamic', 'static']),
+        freeBits: c.num(0, { exclusive: true }),
+        lrSchedule: c.oneOf(['constant', 'cosine']),
+        lrWarmup: c.num(0),
+        lrMin: c.num(0),
+        iwTrain: c.int(2, 100_000),
       }),
       data: c.obj(
         { files: c.array(c.obj({ path: c.str(), bytes: c.int(0), sha256: c.str(SHA256, 'a sha256 in hex') }), { max: 64 }) },

@@ -77,3 +77,46 @@ export function klWeight(beta: number, warmupEpochs: number, epochProgress: numb
   if (warmupEpochs <= 0) return beta;
   return beta * Math.min(1, epochProgress / warmupEpochs);
 }
+
+/**
+ * The free-bits KL term (Kingma et al. 2016, "Improved variational inference
+ * with inverse autoregressive flow", per latent dimension over the minibatch):
+ * `sum_d max(lambda, mean over the batch of KL_d)` with `KL_d` the closed-form
+ * KL of dimension d. A dimension whose batch-mean KL is below `lambda` nats
+ * gets no gradient from the KL, so the encoder is not pushed to collapse it.
+ * Only the optimised objective uses this; reported KL stays {@link gaussianKl}.
+ */
+export function freeBitsKl(mu: tf.Tensor2D, logvar: tf.Tensor2D, lambda: number): tf.Scalar {
+  return tf.tidy(() => {
+    const perDim = tf.mul(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1)), 0.5);
+    return tf.sum(tf.maximum(tf.mean(perDim, 0), lambda)) as tf.Scalar;
+  });
+}
+
+/**
+ * Log importance weights `log p(x|z) + w * (log p(z) - log q(z|x))` of
+ * reparameterised samples `z = mu + exp(logvar / 2) * eps`, one per row: `[N]`.
+ * `nllX` is the per-sample reconstruction term (`-log p(x|z)` up to the
+ * likelihood's constant, as the ELBO uses it). With a standard normal prior
+ * and a diagonal Gaussian q, the 2*pi constants cancel:
+ * `log p(z) - log q(z|x) = -1/2 sum(z^2) + 1/2 sum(eps^2) + 1/2 sum(logvar)`.
+ * `klWeight` scales that prior ratio as beta and the KL warm-up scale the KL.
+ */
+export function logImportanceWeights(nllX: tf.Tensor1D, z: tf.Tensor2D, eps: tf.Tensor2D, logvar: tf.Tensor2D, klWeight = 1): tf.Tensor1D {
+  return tf.tidy(() => {
+    const ratio = tf.mul(tf.sub(tf.add(tf.sum(tf.square(eps), 1), tf.sum(logvar, 1)), tf.sum(tf.square(z), 1)), 0.5);
+    return tf.sub(tf.mul(ratio, klWeight), nllX) as tf.Tensor1D;
+  });
+}
+
+/**
+ * The IWAE loss (Burda et al. 2016) from log weights `[N, K]` (image-major):
+ * `-mean over images of logmeanexp_k(logw)`, by log-sum-exp so that large
+ * negative weights stay finite. K = 1 is the single-sample ELBO estimate.
+ */
+export function iwaeLoss(logw: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const k = logw.shape[1];
+    return tf.neg(tf.mean(tf.sub(tf.logSumExp(logw, 1), Math.log(k)))) as tf.Scalar;
+  });
+}

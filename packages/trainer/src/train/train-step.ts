@@ -9,7 +9,7 @@ import type { TrainingPass, VaeModel } from '../model/vae.js';
 import { isBatchNormState, oneHotLabels } from '../model/vae.js';
 import { Adam } from './adam.js';
 import type { ReconLoss } from '../model/loss.js';
-import { gaussianKl, reconstructionLoss } from '../model/loss.js';
+import { freeBitsKl, gaussianKl, iwaeLoss, logImportanceWeights, reconstructionLoss } from '../model/loss.js';
 
 /** Adam settings; defaults match PyTorch's `torch.optim.Adam`. */
 export interface AdamConfig {
@@ -22,9 +22,20 @@ export interface AdamConfig {
 /** Default Adam hyper-parameters (PyTorch's). */
 export const ADAM_DEFAULTS: Readonly<Omit<AdamConfig, 'lr'>> = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 
+/**
+ * What a step optimises beyond the plain negative ELBO; the defaults (both off)
+ * are exactly the ELBO step.
+ */
+export interface StepObjective {
+  /** Free bits per latent dimension, in nats (`--free-bits`; 0: off). See `freeBitsKl`. */
+  freeBits?: number;
+  /** Importance samples of the IWAE objective (`--iw-train`; 1: the ELBO). See `iwaeLoss`. */
+  iwTrain?: number;
+}
+
 /** Losses of one step, averaged over the batch, per image, in nats. */
 export interface StepLosses {
-  /** The optimised objective, `recon + klWeight * kl`. */
+  /** The optimised objective: `recon + klWeight * kl`, with the free-bits KL or the IWAE loss when asked for. */
   objective: number;
   recon: number;
   kl: number;
@@ -57,11 +68,17 @@ export class TrainStep {
     readonly model: VaeModel,
     readonly adam: AdamConfig,
     readonly recon: ReconLoss = 'bernoulli',
+    readonly objective: StepObjective = {},
   ) {
     // BatchNorm's running statistics are state that the forward pass updates, not weights for Adam.
     this.names = [...model.params.keys()].filter((n) => !isBatchNormState(n));
     this.varList = this.names.map((n) => model.params.get(n)!);
     this.opt = new Adam(this.varList, { ...adam });
+  }
+
+  /** Sets the learning rate of the next steps (a schedule calls it before each step). */
+  setLearningRate(lr: number): void {
+    this.opt.settings.lr = lr;
   }
 
   /** Number of optimizer steps taken so far. */
@@ -71,7 +88,8 @@ export class TrainStep {
 
   /**
    * One step on a batch `x` (`n*H*W*C` floats in [0,1], NHWC) with standard
-   * normal `noise` (`n*latent`), and the batch's class `labels` when the model
+   * normal `noise` (`n*latent`; `n*K*latent`, image-major, for the IWAE
+   * objective with K samples), and the batch's class `labels` when the model
    * is conditional. BatchNorm layers normalise with the batch's statistics and
    * their running statistics move by one update. Throws
    * {@link NonFiniteLossError} before touching the weights (or the running
@@ -82,7 +100,10 @@ export class TrainStep {
     const latent = this.model.spec.config.latent;
     const classes = conditionClasses(this.model.spec);
     const xT = tf.tensor4d(x, [n, H, W, C]);
-    const eps = tf.tensor2d(noise, [n, latent]);
+    const K = this.objective.iwTrain ?? 1;
+    const freeBits = this.objective.freeBits ?? 0;
+    if (noise.length !== n * K * latent) throw new RangeError(`noise must hold ${n} x ${K} x ${latent} values, got ${noise.length}`);
+    const eps = tf.tensor2d(noise, [n * K, latent]);
     // Built only for a conditional model; model.encode refuses a label otherwise.
     const y = classes && labels ? oneHotLabels(labels, classes) : undefined;
     let reconT: tf.Scalar | undefined;
@@ -91,13 +112,15 @@ export class TrainStep {
     try {
       const { value, grads } = tf.variableGrads(() => {
         const { mu, logvar } = this.model.encode(xT, y, pass);
+        if (K > 1) return this.iwaeObjective(xT, y, mu, logvar, eps, n, K, klWeight, pass, (r, k) => ((reconT = r), (klT = k)));
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
         const logits = this.model.decodeLogits(z, y, pass);
         const r = tf.mean(reconstructionLoss(this.recon, logits, xT)) as tf.Scalar;
         const k = tf.mean(gaussianKl(mu, logvar)) as tf.Scalar;
         reconT = tf.keep(r);
         klT = tf.keep(k);
-        return tf.add(r, tf.mul(k, klWeight)) as tf.Scalar;
+        // Free bits change only what is optimised; the reported KL stays the true one.
+        return tf.add(r, tf.mul(freeBits > 0 ? freeBitsKl(mu, logvar, freeBits) : k, klWeight)) as tf.Scalar;
       }, this.varList);
       const [obj, rec, kl] = await Promise.all([value.data(), reconT!.data(), klT!.data()]);
       value.dispose();
@@ -117,6 +140,32 @@ export class TrainStep {
       if (reconT) reconT.dispose();
       if (klT) klT.dispose();
     }
+  }
+
+  /**
+   * The IWAE loss over K samples per image: each image's mean and log-variance
+   * repeated K times (rows image-major, matching the noise), decoded as one
+   * batch of n*K. Reports the mean per-sample reconstruction and the true KL.
+   */
+  private iwaeObjective(
+    xT: tf.Tensor4D,
+    y: tf.Tensor2D | undefined,
+    mu: tf.Tensor2D,
+    logvar: tf.Tensor2D,
+    eps: tf.Tensor2D,
+    n: number,
+    K: number,
+    klWeight: number,
+    pass: TrainingPass,
+    report: (recon: tf.Scalar, kl: tf.Scalar) => void,
+  ): tf.Scalar {
+    const rows = tf.tensor1d(Int32Array.from({ length: n * K }, (_, r) => Math.floor(r / K)), 'int32');
+    const lv = tf.gather(logvar, rows) as tf.Tensor2D;
+    const z = tf.add(tf.gather(mu, rows), tf.mul(tf.exp(tf.mul(lv, 0.5)), eps)) as tf.Tensor2D;
+    const logits = this.model.decodeLogits(z, y ? (tf.gather(y, rows) as tf.Tensor2D) : undefined, pass);
+    const nll = reconstructionLoss(this.recon, logits, tf.gather(xT, rows));
+    report(tf.keep(tf.mean(nll) as tf.Scalar), tf.keep(tf.mean(gaussianKl(mu, logvar)) as tf.Scalar));
+    return iwaeLoss(tf.reshape(logImportanceWeights(nll, z, eps, lv, klWeight), [n, K]) as tf.Tensor2D);
   }
 
   /** Reads Adam's step count and moment estimates. */

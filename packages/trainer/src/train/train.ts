@@ -14,6 +14,10 @@ import { DatasetError, limitSplit, loadDataset, resolveClasses } from '../data/d
 import { dataChanges, digestDataset, resolveDatasetSpec } from '../data/dataset-identity.js';
 import type { ReconLoss } from '../model/loss.js';
 import { klWeight } from '../model/loss.js';
+import type { BinarizeMode } from '../data/binarize.js';
+import { binarizeBatch, binarizeSplit, binarizedTestSet } from '../data/binarize.js';
+import type { LrScheduleKind } from './lr-schedule.js';
+import { scheduledLr } from './lr-schedule.js';
 import type { VaeModel } from '../model/vae.js';
 import { createVaeModel, vaeModelFromParams } from '../model/vae.js';
 import { Rng, deriveSeed } from '../rng.js';
@@ -64,6 +68,25 @@ export interface TrainOptions {
   testLimit?: number | null;
   /** Importance samples for the IWAE bound at each evaluation (0: off). */
   iwSamples?: number;
+  /**
+   * Train on binarized images (`--binarize`; needs `recon: 'bernoulli'` and
+   * grey data): `dynamic` draws each batch's pixels as Bernoulli(intensity)
+   * at every step from the epoch's noise stream (saved in a mid-epoch
+   * checkpoint, so a resume draws the same bits); `static` draws the training
+   * set once from a seed derived from {@link seed}. Either way the test set is
+   * drawn once from a fixed seed, so test NELBOs of different runs compare.
+   */
+  binarize?: BinarizeMode;
+  /** Free bits per latent dimension in nats (`--free-bits`, default 0: off); see `freeBitsKl`. */
+  freeBits?: number;
+  /** Learning-rate curve (`--lr-schedule`, default constant); see {@link scheduledLr}. */
+  lrSchedule?: LrScheduleKind;
+  /** Epochs of linear learning-rate warm-up from 0 (`--lr-warmup`, fractional allowed; default 0). */
+  lrWarmup?: number;
+  /** The cosine schedule's final learning rate (`--lr-min`, default 0). */
+  lrMin?: number;
+  /** Importance samples of the IWAE training objective (`--iw-train`, default 1: the ELBO). */
+  iwTrain?: number;
   /** Refuse settings whose estimated memory exceeds this many bytes (default {@link DEFAULT_MAX_MEMORY}). */
   maxMemory?: number;
   /** Continue from `out/checkpoint.vaeckpt` if it exists. */
@@ -146,6 +169,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (opts.iwSamples !== undefined && !(Number.isInteger(opts.iwSamples) && opts.iwSamples >= 0)) {
     throw new TrainOptionsError(`--iw-samples must be an integer >= 0, got ${opts.iwSamples}`);
   }
+  checkTechniqueOptions(opts);
 
   await fs.mkdir(opts.out, { recursive: true });
   const stale = await removeStaleTempFiles(opts.out);
@@ -201,17 +225,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trainLimit: opts.trainLimit === undefined ? base.trainLimit : opts.trainLimit,
     testLimit: opts.testLimit === undefined ? base.testLimit : opts.testLimit,
     iwSamples: opts.iwSamples ?? base.iwSamples ?? 0,
+    ...techniqueConfig(opts, base),
   };
+  checkTechniqueConfig(cfg);
   if (ckpt) {
     // Anything that changes the data order or the maths would make the resumed run a different run.
-    const fixed = ['batch', 'lr', 'beta', 'klWarmup', 'seed', 'dataset', 'recon', 'trainLimit'] as const;
-    const diffs = fixed.filter((k) => cfg[k] !== base[k]).map((k) => `${k}: checkpoint ${base[k]}, options ${cfg[k]}`);
+    const fixed = ['batch', 'lr', 'beta', 'klWarmup', 'seed', 'dataset', 'recon', 'trainLimit', 'binarize', 'freeBits', 'lrSchedule', 'lrWarmup', 'lrMin', 'iwTrain'] as const;
+    // A cosine curve is laid over the run's epochs: more epochs would change every later rate.
+    const epochsFixed = cfg.lrSchedule === 'cosine' ? (['epochs'] as const) : [];
+    const diffs = [...fixed, ...epochsFixed].filter((k) => cfg[k] !== base[k]).map((k) => `${k}: checkpoint ${base[k] ?? 'off'}, options ${cfg[k] ?? 'off'}`);
     if (diffs.length) throw new CheckpointError('mismatch', `cannot resume with different settings (${diffs.join('; ')})`, ckptPath);
   }
 
   // Before any allocation: a runaway size must be a message, not the OOM killer.
   const limit = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
-  const est = estimateRunMemory(spec, { batch: cfg.batch, iwSamples: cfg.iwSamples });
+  // The IWAE objective decodes K samples per image: activations as for a K times larger batch.
+  const trainRows = cfg.batch * (cfg.iwTrain ?? 1);
+  const est = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
   if (est.totalBytes > limit) {
     throw new TrainOptionsError(
       `estimated memory ${formatBytes(est.totalBytes)} exceeds the limit of ${formatBytes(limit)} (--max-memory): ` +
@@ -256,13 +286,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (ckpt) throw new CheckpointError('mismatch', `checkpoint's model takes ${spec.config.imageShape.join('x')} images (HxWxC), but ${data.name} holds ${dataShape.join('x')}`, ckptPath);
     // The arch's default size (celeba: 64x64x3) gives way to the data's; celeba refuses a size that is not a multiple of 2^stages.
     spec = buildArchSpec({ ...spec.config, imageShape: dataShape });
-    const est2 = estimateRunMemory(spec, { batch: cfg.batch, iwSamples: cfg.iwSamples });
+    const est2 = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
     if (est2.totalBytes > limit) {
       throw new TrainOptionsError(`estimated memory ${formatBytes(est2.totalBytes)} for ${dataShape.join('x')} images exceeds the limit of ${formatBytes(limit)} (--max-memory); lower --latent, --channels or --batch, or raise --max-memory`);
     }
   }
-  const trainSplit = limitSplit(data.train, cfg.trainLimit);
-  const testSplit = limitSplit(data.test, cfg.testLimit);
+  if (cfg.binarize && dataShape[2] !== 1) {
+    throw new TrainOptionsError(`--binarize ${cfg.binarize} needs single-channel (grey) images, but ${data.name} holds ${dataShape[2]}-channel images`);
+  }
+  let trainSplit = limitSplit(data.train, cfg.trainLimit);
+  let testSplit = limitSplit(data.test, cfg.testLimit);
+  if (cfg.binarize) {
+    testSplit = binarizedTestSet(testSplit);
+    if (cfg.binarize === 'static') trainSplit = binarizeSplit(trainSplit, new Rng(deriveSeed(cfg.seed, 0xb1a7)));
+  }
   for (const [what, split] of [['training', trainSplit], ['test', testSplit]] as const) {
     if (split.count === 0) throw new DatasetError(`${data.name}: the ${what} split has 0 images; training needs at least 1 ${what} image`);
   }
@@ -270,7 +307,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})${conditional ? `, conditional on ${conditionClasses(spec)} classes` : ''}`);
 
   const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
-  const stepper = new TrainStep(model, { lr: cfg.lr, ...ADAM_DEFAULTS }, cfg.recon);
+  const stepper = new TrainStep(model, { lr: cfg.lr, ...ADAM_DEFAULTS }, cfg.recon, { freeBits: cfg.freeBits, iwTrain: cfg.iwTrain });
+  const iwTrain = cfg.iwTrain ?? 1;
   const history: EpochMetrics[] = ckpt ? [...ckpt.header.history] : [];
   let step = ckpt?.header.step ?? 0;
   const startEpoch = ckpt?.header.epoch ?? 0;
@@ -337,7 +375,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await yieldToEventLoop();
         await stopIfAsked(epoch, position());
         const w = klWeight(cfg.beta, cfg.klWarmup, epoch + (i + 1) / stepsPerEpoch);
-        const r = await stepper.step(b.x, b.size, noise.normals(b.size * latent), w, conditional ? b.labels : undefined);
+        if (cfg.lrSchedule) stepper.setLearningRate(scheduledLr(step, stepsPerEpoch, cfg.epochs, { lr: cfg.lr, kind: cfg.lrSchedule, warmupEpochs: cfg.lrWarmup ?? 0, min: cfg.lrMin ?? 0 }));
+        // The bits come from the noise stream before the step's normals, so a saved noise state replays both.
+        if (cfg.binarize === 'dynamic') binarizeBatch(b.x, noise);
+        const r = await stepper.step(b.x, b.size, noise.normals(b.size * iwTrain * latent), w, conditional ? b.labels : undefined);
         sumRecon += r.recon * b.size;
         sumKl += r.kl * b.size;
         seen += b.size;
@@ -390,6 +431,62 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model.dispose();
   }
   return { history, checkpointPath: ckptPath, backend, spec };
+}
+
+/** Range checks of the technique flags, before any work. */
+function checkTechniqueOptions(opts: TrainOptions): void {
+  if (opts.binarize !== undefined && opts.binarize !== 'dynamic' && opts.binarize !== 'static') {
+    throw new TrainOptionsError(`--binarize "${opts.binarize}": expected dynamic or static`);
+  }
+  if (opts.freeBits !== undefined && !(opts.freeBits >= 0 && Number.isFinite(opts.freeBits))) {
+    throw new TrainOptionsError(`--free-bits must be a finite number of nats >= 0, got ${opts.freeBits}`);
+  }
+  if (opts.lrSchedule !== undefined && opts.lrSchedule !== 'constant' && opts.lrSchedule !== 'cosine') {
+    throw new TrainOptionsError(`--lr-schedule "${opts.lrSchedule}": expected constant or cosine`);
+  }
+  if (opts.lrWarmup !== undefined && !(opts.lrWarmup >= 0 && Number.isFinite(opts.lrWarmup))) {
+    throw new TrainOptionsError(`--lr-warmup must be a finite number of epochs >= 0, got ${opts.lrWarmup}`);
+  }
+  if (opts.lrMin !== undefined && !(opts.lrMin >= 0 && Number.isFinite(opts.lrMin))) {
+    throw new TrainOptionsError(`--lr-min must be a finite number >= 0, got ${opts.lrMin}`);
+  }
+  if (opts.iwTrain !== undefined && !(Number.isInteger(opts.iwTrain) && opts.iwTrain >= 1 && opts.iwTrain <= 100_000)) {
+    throw new TrainOptionsError(`--iw-train must be an integer in [1, 100000], got ${opts.iwTrain}`);
+  }
+}
+
+/**
+ * The technique settings of the run, each present only when on (a plain run's
+ * checkpoint header stays byte for byte as before); on a resume, unset
+ * options take the checkpoint's.
+ */
+function techniqueConfig(opts: TrainOptions, base: TrainConfig): Partial<TrainConfig> {
+  const out: Partial<TrainConfig> = {};
+  const binarize = opts.binarize ?? base.binarize;
+  if (binarize) out.binarize = binarize;
+  const freeBits = opts.freeBits ?? base.freeBits ?? 0;
+  if (freeBits > 0) out.freeBits = freeBits;
+  const lrSchedule = opts.lrSchedule ?? base.lrSchedule ?? 'constant';
+  const lrWarmup = opts.lrWarmup ?? base.lrWarmup ?? 0;
+  const lrMin = opts.lrMin ?? base.lrMin ?? 0;
+  if (lrSchedule !== 'constant' || lrWarmup > 0 || lrMin > 0) Object.assign(out, { lrSchedule, lrWarmup, lrMin });
+  const iwTrain = opts.iwTrain ?? base.iwTrain ?? 1;
+  if (iwTrain > 1) out.iwTrain = iwTrain;
+  return out;
+}
+
+/** Combinations of technique settings that make no sense, named by flag. */
+function checkTechniqueConfig(cfg: TrainConfig): void {
+  if (cfg.binarize && cfg.recon !== 'bernoulli') {
+    throw new TrainOptionsError(`--binarize ${cfg.binarize} needs --recon bernoulli (binary pixels have a Bernoulli likelihood), got --recon ${cfg.recon}`);
+  }
+  if (cfg.lrSchedule && cfg.lrSchedule !== 'cosine' && (cfg.lrMin ?? 0) > 0) {
+    throw new TrainOptionsError(`--lr-min ${cfg.lrMin} is the floor of --lr-schedule cosine, but the schedule is ${cfg.lrSchedule}`);
+  }
+  if (cfg.lrMin !== undefined && cfg.lrMin > cfg.lr) throw new TrainOptionsError(`--lr-min must be at most --lr (${cfg.lr}), got ${cfg.lrMin}`);
+  if (cfg.freeBits && cfg.iwTrain) {
+    throw new TrainOptionsError(`--free-bits ${cfg.freeBits} floors the analytic KL of the ELBO, which --iw-train ${cfg.iwTrain} does not optimise; use one of them`);
+  }
 }
 
 /** Image channels each arch assumes until the data say otherwise. */
