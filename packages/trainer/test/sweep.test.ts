@@ -41,6 +41,28 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Starts the sweep and calls `act` once `runDir`'s train.log matches `ready`; resolves with its exit status and stderr. */
+async function sweepUntil(dir: string, runDir: string, ready: RegExp, act: (child: ReturnType<typeof spawn>) => void): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [sweep, ...VARY, '--out', dir, ...TINY], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b) => (stderr += b));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setInterval(() => {
+      const log = existsSync(join(runDir, 'train.log')) ? readFileSync(join(runDir, 'train.log'), 'utf8') : '';
+      if (ready.test(log)) {
+        clearInterval(t);
+        act(child);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(t);
+        reject(new Error(`sweep ended before ${runDir} matched ${ready}:\n${stderr}`));
+      }
+    }, 10);
+  });
+  return { status: await exited, stderr };
+}
+
 describe('vae-sweep', () => {
   const straight = mkdtempSync(join(tmpdir(), 'vae-sweep-'));
 
@@ -92,25 +114,8 @@ describe('vae-sweep', () => {
   it('resumes a sweep SIGKILLed during its second run and gives the uninterrupted results', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vae-sweep-kill-'));
     const run2 = join(dir, 'runs', 'latent=4');
-    const child = spawn(process.execPath, [sweep, ...VARY, '--out', dir, ...TINY], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    // Kill once the second run has finished its first epoch (of 3), so the kill lands inside its training.
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        const log = existsSync(join(run2, 'train.log')) ? readFileSync(join(run2, 'train.log'), 'utf8') : '';
-        if (/epoch 1\/3: train/.test(log)) {
-          clearInterval(t);
-          child.kill('SIGKILL');
-          resolve();
-        } else if (child.exitCode !== null) {
-          clearInterval(t);
-          reject(new Error(`sweep ended before its second run's first epoch:\n${stderr}`));
-        }
-      }, 10);
-    });
-    await exited;
+    // Killed once the second run has finished its first epoch (of 3), so the kill lands inside its training.
+    await sweepUntil(dir, run2, /epoch 1\/3: train/, (c) => c.kill('SIGKILL'));
     // The orphaned vae-train sees its stdin close, stops itself and writes a mid-run checkpoint.
     const pid = Number(readFileSync(join(run2, CHILD_PID), 'utf8'));
     for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
@@ -125,5 +130,21 @@ describe('vae-sweep', () => {
     expect(r.stderr).toContain('[1/2] latent=2: already finished (3 epochs); skipped');
     expect(r.stderr).toMatch(/\[2\/2\] latent=4: resuming at epoch [12]\/3/);
     expect(withoutSpeed(readFileSync(join(dir, 'results.csv'), 'utf8'))).toEqual(withoutSpeed(readFileSync(join(straight, 'results.csv'), 'utf8')));
+  });
+
+  it('forwards SIGTERM once to the running training, which checkpoints, and exits 143 without starting the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vae-sweep-term-'));
+    const run1 = join(dir, 'runs', 'latent=2');
+    const r = await sweepUntil(dir, run1, /epoch 1\/3: train/, (c) => c.kill('SIGTERM'));
+    expect(r.status).toBe(143);
+    expect(r.stderr).toContain('vae-sweep: SIGTERM received; stopping 1 running training(s) after their current step');
+    expect(r.stderr).toContain('vae-sweep: interrupted by SIGTERM; rerun the same command to continue where it stopped');
+    const log = readFileSync(join(run1, 'train.log'), 'utf8');
+    expect(log).toContain('vae-train: SIGTERM received, stopping after the current step');
+    // One signal per child: a second would make vae-train exit without its checkpoint.
+    expect(log).not.toContain('second SIGTERM');
+    expect(log).toMatch(/interrupted by SIGTERM: wrote .*checkpoint\.vaeckpt/);
+    expect((await runState(run1)).kind).toBe('unfinished');
+    expect(existsSync(join(dir, 'runs', 'latent=4'))).toBe(false);
   });
 });

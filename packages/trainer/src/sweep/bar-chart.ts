@@ -35,8 +35,9 @@ export function barChartSvg(bars: readonly [string, number][], opts: BarChartOpt
   const slot = plot.width / Math.max(1, bars.length);
   const rects = bars.map(([label, v], i) => {
     if (!Number.isFinite(v)) return '';
-    const y0 = toPy(0, yAxis, plot);
-    const y1 = toPy(v, yAxis, plot);
+    // Rounded before the height is taken, so every bar's foot lands on the same pixel row.
+    const y0 = Number(num(toPy(0, yAxis, plot)));
+    const y1 = Number(num(toPy(v, yAxis, plot)));
     const x = toPx(i, xAxis, plot) - slot * 0.35;
     return `<rect class="bar" data-label="${escapeXml(label)}" x="${num(x)}" y="${num(Math.min(y0, y1))}" width="${num(slot * 0.7)}" height="${num(Math.abs(y1 - y0))}" fill="${hex(opts.color)}"/>`;
   });
