@@ -71,3 +71,27 @@ describe('vae-sweep results', () => {
     expect(c.yAxis.min).toBeLessThanOrEqual(0);
   });
 });
+
+describe('vae-sweep run pool', () => {
+  it('runs at most --parallel jobs at once, in order, and starts none after a failure', async () => {
+    const { runPool } = await import('../src/sweep/run-pool.js');
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    await runPool([0, 1, 2, 3, 4], 2, async (_, i) => {
+      started.push(i);
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    }, () => false);
+    expect(peak).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    const seen: number[] = [];
+    const err = await runPool([0, 1, 2, 3], 1, async (_, i) => {
+      seen.push(i);
+      if (i === 1) throw new Error('run 1 failed');
+    }, () => false).catch((e) => e);
+    expect(err.message).toBe('run 1 failed');
+    expect(seen).toEqual([0, 1]);
+  });
+});

@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshSweep } from './helpers/fresh-sweep.js';
 import { runState } from '../src/sweep/run-state.js';
@@ -84,6 +84,11 @@ describe('vae-sweep', () => {
       // The ELBO terms add up, and the IWAE bound is no looser than the ELBO it tightens (same test images).
       expect(nums[0]).toBeCloseTo(nums[1] + nums[2], 6);
     }
+    // Each column is what vae-train --evaluate itself reports for that run.
+    const ev = spawnSync(process.execPath, [join(dirname(sweep), 'cli.js'), ...TINY.slice(0, -2), '--latent=4', '--evaluate', '--out', join(straight, 'runs', 'latent=4'), '--iw-samples', '20'], { encoding: 'utf8' });
+    expect(ev.status).toBe(0);
+    const e = JSON.parse(ev.stdout);
+    expect(rows[2].split(',').slice(0, 6)).toEqual(['4', e.loss, e.recon, e.kl, e.iwNll, e.iwSamples].map(String));
     const md = readFileSync(join(straight, 'results.md'), 'utf8').trim().split('\n');
     expect(md[0]).toBe('| latent | test NELBO | recon | KL | IWAE bound (k = 20) | images/s |');
     expect(md).toHaveLength(4);
