@@ -13,11 +13,17 @@ import { escapeXml, hex, num, svgDocument } from '../plots/svg.js';
 
 /** Options for {@link barChartSvg}. */
 export interface BarChartOptions {
+  /** Title above the chart. */
   title: string;
+  /** x axis title (the varied flag). */
   xLabel: string;
+  /** y axis title (the metric and its unit). */
   yLabel: string;
+  /** Fill of every bar. */
   color: Rgb;
+  /** Canvas width in pixels (default 640). */
   width?: number;
+  /** Canvas height in pixels (default 400). */
   height?: number;
 }
 

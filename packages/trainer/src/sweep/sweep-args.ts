@@ -20,6 +20,7 @@ export interface SweepArgs {
   iwSamples: number;
   /** vae-train flags given to every run, as typed. */
   passthrough: string[];
+  /** `--help`/`-h` was given: print the usage, check nothing else. */
   help: boolean;
 }
 

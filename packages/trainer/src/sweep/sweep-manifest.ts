@@ -12,11 +12,13 @@ import { SweepDirError } from './sweep-errors.js';
 
 /** Contents of `sweep.json`. */
 export interface SweepManifest {
+  /** Layout version of this file. */
   version: 1;
   /** The command as typed, for people reading the folder. */
   command: string;
   /** The varied vae-train flag, without dashes. */
   name: string;
+  /** Its values, in run order. */
   values: string[];
   /** vae-train flags given to every run. */
   passthrough: string[];

@@ -12,6 +12,7 @@ import { classifyFlag, flagsInHelp, probeTrainer } from './trainer-flags.js';
 
 /** One run of the sweep: its value and the vae-train flags that set it. */
 export interface SweepRun {
+  /** The value as given in `--vary`. */
   value: string;
   /** e.g. `['--latent=10']`, `['--conditional']`, or `[]` for a switch set to false. */
   flag: string[];
@@ -21,7 +22,9 @@ export interface SweepRun {
 
 /** A validated sweep. */
 export interface SweepPlan extends SweepArgs {
+  /** Whether the varied flag takes a value or is a switch. */
   kind: FlagKind;
+  /** One per value, in `--vary` order. */
   runs: SweepRun[];
 }
 
