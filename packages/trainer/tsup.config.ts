@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     cli: 'src/cli.ts',
     'classifier-cli': 'src/classifier/classifier-cli.ts',
+    sweep: 'src/sweep/sweep-cli.ts',
+    'sweep-parent-watch': 'src/sweep/parent-watch.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
