@@ -19,14 +19,12 @@ import { wasmGemm } from './wasm/wasm-gemm.js';
  */
 export const WASM_ELEMENTWISE_MIN = 4096;
 
-let wasm: WasmGemm | null | undefined;
 let wasmDisabled = false;
 
 /** The WebAssembly module for element-wise ops of `n` elements, or null (small ops, no SIMD, or turned off). */
 export function wasmFor(n: number): WasmGemm | null {
   if (wasmDisabled || n < WASM_ELEMENTWISE_MIN) return null;
-  wasm ??= wasmGemm();
-  return wasm;
+  return wasmGemm();
 }
 
 /** Turns the WebAssembly element-wise path off or on (specs compare it with the JS loops). */

@@ -6,10 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VAE_BIAS_RELU, VAE_BIAS_RELU_GRAD } from '../kernels/bias-relu.js';
+import { projectKernelActive } from '../kernels/project-kernel-active.js';
 
-function fused(): boolean {
-  return tf.getBackend() === 'cpu' && tf.getKernel(VAE_BIAS_RELU, 'cpu') !== undefined;
-}
+const fused = () => projectKernelActive(VAE_BIAS_RELU);
 
 // customGrad passes the inputs and then the save function, untyped.
 const op = tf.customGrad(((x: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {

@@ -8,14 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VAE_BCE, VAE_BCE_GRAD } from '../kernels/bce.js';
+import { projectKernelActive } from '../kernels/project-kernel-active.js';
 import { FUSED_OP_SCOPE } from './bias-relu.js';
 
 /** Reconstruction likelihood: Bernoulli (BCE) or unit-variance Gaussian (squared error). */
 export type ReconLoss = 'bernoulli' | 'mse';
 
-function fusedBce(): boolean {
-  return tf.getBackend() === 'cpu' && tf.getKernel(VAE_BCE, 'cpu') !== undefined;
-}
+const fusedBce = () => projectKernelActive(VAE_BCE);
 
 /** The BCE with its gradient as one op: the cpu backend's fused kernels (kernels/bce.ts), tfjs' ops elsewhere. */
 const bceOp = tf.customGrad(((l: tf.Tensor2D, t: tf.Tensor2D, save: tf.GradSaveFunc) => {

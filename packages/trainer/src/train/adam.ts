@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { VAE_ADAM_UPDATE } from '../kernels/adam-update.js';
+import { projectKernelActive } from '../kernels/project-kernel-active.js';
 
 /** Adam hyper-parameters; defaults are PyTorch's. */
 export interface AdamSettings {
@@ -50,7 +51,7 @@ export class Adam {
     const stepSize = lr / (1 - beta1 ** this.t);
     const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
     // On the cpu backend one fused kernel per variable (same bits as the ops below).
-    const fused = tf.getBackend() === 'cpu' && tf.getKernel(VAE_ADAM_UPDATE, 'cpu') !== undefined;
+    const fused = projectKernelActive(VAE_ADAM_UPDATE);
     const attrs = { beta1, beta2, epsilon, stepSize, sqrtBc2 } as unknown as NamedAttrMap;
     tf.tidy(() => {
       this.vars.forEach((p, i) => {
