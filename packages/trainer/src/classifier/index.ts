@@ -8,6 +8,8 @@ export type { ClassifierModel } from './classifier-model.js';
 export { classifierFromParams, initClassifierParams, ClassifierParamsError } from './classifier-model.js';
 export type { ClassTally } from './classify.js';
 export { classify, tally, ClassifyInputError } from './classify.js';
+export type { SampleScore } from './sample-score.js';
+export { classProbabilities, scoreProbabilities } from './sample-score.js';
 export type { ClassifierTrainOptions, ClassifierEpoch } from './train-classifier.js';
 export { trainClassifier, evaluateClassifier, crossEntropy, CLASSIFIER_TRAIN_DEFAULTS, ClassifierOptionsError } from './train-classifier.js';
 export type { ClassifierHeader } from './weights-file.js';
