@@ -7,6 +7,8 @@ import { ArchConfigError } from '@vae/format';
 import { CheckpointError, readCheckpoint } from '@vae/format/checkpoint';
 import type { TrainOptions } from '../src/train/train.js';
 import { train } from '../src/train/train.js';
+import { estimateRunMemory } from '../src/train/memory-estimate.js';
+import { buildArchSpec } from '@vae/format';
 import { freshCli } from './helpers/fresh-cli.js';
 
 const tiny: Omit<TrainOptions, 'out'> = { arch: 'small', batch: 16, trainLimit: 32, testLimit: 16, seed: 7, epochs: 1, log: () => {}, progress: null, plots: false, backend: 'cpu', threads: 1 };
@@ -40,6 +42,17 @@ describe('--res-blocks', () => {
     const run = train({ ...tiny, out: tmp(), arch: 'mlp', resBlocks: 1, dataset: join(tmp(), 'no-such-data') });
     await expect(run).rejects.toThrow(ArchConfigError);
     await expect(train({ ...tiny, out: tmp(), arch: 'mlp', resBlocks: 1 })).rejects.toThrow('resBlocks 1 needs a conv arch (small or base); mlp has no conv feature map to put residual conv blocks on');
+  });
+});
+
+describe('estimateRunMemory with residual blocks', () => {
+  it('counts each block\'s two conv outputs and its sum (3 x 4x4x32 per image for small) and its weights', () => {
+    const plain = estimateRunMemory(buildArchSpec({ arch: 'small' }), { batch: 128, iwSamples: 0 });
+    const res = estimateRunMemory(buildArchSpec({ arch: 'small', resBlocks: 2 }), { batch: 128, iwSamples: 0 });
+    expect(res.parameters - plain.parameters).toBe(4 * 2 * (9 * 32 * 32 + 32));
+    expect(res.activationPhase).toBe('a training batch of 128');
+    // 4 blocks x 3 maps of 512 values, 128 images, 4 copies of 4 bytes each.
+    expect(res.activationBytes - plain.activationBytes).toBe(4 * 3 * 512 * 128 * 4 * 4);
   });
 });
 
