@@ -126,6 +126,11 @@ function layer(l: LayerSpec, x: RefTensor, params: ReadonlyMap<string, Float32Ar
       return { data: x.data, dims: [x.dims[0], x.data.length / x.dims[0]] };
     case 'reshape':
       return { data: x.data, dims: [x.dims[0], ...l.outputShape] };
+    case 'residual': {
+      let h = x;
+      for (const c of l.layers) h = layer(c, h, params, hook);
+      return relu({ data: x.data.map((v, j) => v + h.data[j]), dims: x.dims }, l.activation);
+    }
   }
 }
 

@@ -35,7 +35,19 @@ export interface ArchConfig {
    * one. See {@link ConditionSpec} for where the one-hot label enters.
    */
   classes?: number;
+  /**
+   * Residual blocks at the lowest resolution of the encoder (after the last
+   * conv stage) and of the decoder (after the reshape, before the first
+   * transposed conv), `resBlocks` on each side; see {@link ResidualSpec}.
+   * Conv archs `small` and `base` only, an integer in `0..`{@link MAX_RES_BLOCKS}.
+   * Absent means none (0 is normalised to absent, so specs and checkpoints
+   * without blocks stay byte for byte as they were).
+   */
+  resBlocks?: number;
 }
+
+/** Largest `resBlocks` a spec may ask for (each block costs two 3x3 convs per side). */
+export const MAX_RES_BLOCKS = 8;
 
 /** Explicit padding in pixels. */
 export interface Pads {
@@ -134,8 +146,43 @@ export interface ReshapeSpec {
   outputShape: ImageShape;
 }
 
+/**
+ * A residual block: `y = act(x + b(a(x)))`, where `layers` = `[a, b]` are
+ * stride-1 3x3 'same'-padded convs that keep the shape and channels of `x`,
+ * `a` with ReLU and `b` linear; `activation` (ReLU) follows the sum, so a
+ * block is `relu(x + conv3x3(relu(conv3x3(x))))` (the original ResNet
+ * ordering, not pre-activation). The skip needs no weights of its own: the
+ * block is one nested layer so that a forward pass (trainer, exporter, probe)
+ * handles it in one place, keeping `x` for the sum, instead of naming values
+ * across a flat list. Weights are the convs' own: `<block>_a/kernel`,
+ * `<block>_a/bias`, `<block>_b/...` (e.g. `encoder/res0_a/kernel`).
+ */
+export interface ResidualSpec {
+  kind: 'residual';
+  name: string;
+  layers: [Conv2DSpec, Conv2DSpec];
+  /** After the sum. */
+  activation: Activation;
+}
+
 /** Any layer of the trunk or decoder. */
-export type LayerSpec = Conv2DSpec | Conv2DTransposeSpec | DenseSpec | FlattenSpec | ReshapeSpec;
+export type LayerSpec = Conv2DSpec | Conv2DTransposeSpec | DenseSpec | FlattenSpec | ReshapeSpec | ResidualSpec;
+
+/**
+ * A spec's layers in order with each {@link ResidualSpec} replaced by its two
+ * convs: what code that only needs every weight layer once (parameter lists,
+ * FLOP and memory counts) walks instead of the nested list.
+ *
+ * @example
+ * ```ts
+ * import { buildArchSpec, expandResidual } from '@vae/format';
+ * expandResidual(buildArchSpec({ arch: 'small', resBlocks: 1 }).decoder).map((l) => l.name);
+ * // ['decoder/fc', 'decoder/reshape', 'decoder/res0_a', 'decoder/res0_b', 'decoder/deconv1', ...]
+ * ```
+ */
+export function expandResidual(layers: readonly LayerSpec[]): Exclude<LayerSpec, ResidualSpec>[] {
+  return layers.flatMap((l) => (l.kind === 'residual' ? (Array.isArray(l.layers) ? l.layers : []) : [l]));
+}
 
 /**
  * How a conditional VAE takes its label `y`, one-hot `[N, classes]` float32:
@@ -201,6 +248,7 @@ export function resolveArchConfig(partial: Partial<ArchConfig> & { arch?: ArchNa
   };
   // Absent rather than 0, so unconditional specs (and their checkpoints) stay byte for byte as they were.
   if (partial.classes !== undefined && partial.classes !== 0) out.classes = partial.classes;
+  if (partial.resBlocks !== undefined && partial.resBlocks !== 0) out.resBlocks = partial.resBlocks;
   return out;
 }
 
@@ -223,6 +271,29 @@ export const MAX_CLASSES = 256;
 
 const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
 
+/** `count` {@link ResidualSpec} blocks on a `shape` feature map, named `<side>/res<i>`. */
+function residualBlocks(side: 'encoder' | 'decoder', count: number, shape: ImageShape): ResidualSpec[] {
+  const c = shape[2];
+  const conv = (name: string, activation: Activation): Conv2DSpec => ({
+    kind: 'conv2d',
+    name,
+    inChannels: c,
+    outChannels: c,
+    kernelSize: 3,
+    stride: 1,
+    pads: { top: 1, bottom: 1, left: 1, right: 1 },
+    inputShape: [...shape],
+    outputShape: [...shape],
+    activation,
+  });
+  return Array.from({ length: count }, (_, i) => ({
+    kind: 'residual',
+    name: `${side}/res${i}`,
+    layers: [conv(`${side}/res${i}_a`, 'relu'), conv(`${side}/res${i}_b`, 'linear')],
+    activation: 'relu',
+  }));
+}
+
 /**
  * Builds the layer spec of an architecture.
  *
@@ -241,6 +312,16 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
   const classes = config.classes ?? 0;
   if (config.classes !== undefined && (!Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES)) {
     throw new ArchConfigError(`classes must be an integer in [2, ${MAX_CLASSES}] (or absent for an unconditional VAE), got ${config.classes}`);
+  }
+  const resBlocks = config.resBlocks ?? 0;
+  if (!Number.isInteger(resBlocks) || resBlocks < 0 || resBlocks > MAX_RES_BLOCKS) {
+    throw new ArchConfigError(`resBlocks must be an integer in [0, ${MAX_RES_BLOCKS}], got ${config.resBlocks}`);
+  }
+  if (resBlocks && config.arch !== 'small' && config.arch !== 'base') {
+    const why = config.arch === 'mlp'
+      ? 'mlp has no conv feature map to put residual conv blocks on'
+      : 'celeba\'s convs carry BatchNorm, which the residual blocks (plain convs) do not, and its PyTorch peer has no such blocks';
+    throw new ArchConfigError(`resBlocks ${resBlocks} needs a conv arch (small or base); ${why}`);
   }
   const [H, W, C] = imageShape;
   const pixels = H * W * C;
@@ -318,12 +399,14 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
   });
   const featShape: ImageShape = [h, w, inC];
   const features = h * w * inC;
+  trunk.push(...residualBlocks('encoder', resBlocks, featShape));
   trunk.push({ kind: 'flatten', name: 'encoder/flatten', inputShape: featShape });
 
   const decoder: LayerSpec[] = [
     // The seed's CelebAVAE feeds its dense output straight to the first ConvTranspose.
     { kind: 'dense', name: 'decoder/fc', inFeatures: latent, outFeatures: features, activation: celeba ? 'linear' : 'relu' },
     { kind: 'reshape', name: 'decoder/reshape', outputShape: featShape },
+    ...residualBlocks('decoder', resBlocks, featShape),
   ];
   const rev = [...channels].reverse();
   for (let i = 0; i < rev.length; i++) {
@@ -372,7 +455,7 @@ export function parametrisedLayers(spec: ArchSpec): (Conv2DSpec | Conv2DTranspos
   if (!Array.isArray(spec?.encoder?.trunk) || !Array.isArray(spec.decoder) || typeof spec.encoder.mu !== 'object' || typeof spec.encoder.logvar !== 'object') {
     throw new ArchConfigError('arch spec needs encoder.trunk and decoder as arrays of layers and encoder.mu/encoder.logvar as dense layers');
   }
-  const all = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
+  const all = expandResidual([...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder]);
   return all.filter((l): l is Conv2DSpec | Conv2DTransposeSpec | DenseSpec => l.kind !== 'flatten' && l.kind !== 'reshape');
 }
 

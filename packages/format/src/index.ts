@@ -24,12 +24,13 @@ export type {
   DenseSpec,
   FlattenSpec,
   ReshapeSpec,
+  ResidualSpec,
   LayerSpec,
   ArchSpec,
   ConditionSpec,
   BatchNormSpec,
 } from './arch-spec.js';
-export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, weightShapes } from './arch-spec.js';
+export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, MAX_RES_BLOCKS, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, expandResidual, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
 export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestData, ManifestPrecision, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';

@@ -13,7 +13,7 @@
  * Infinity where the graph's does. A spec with BatchNorm is folded first, as
  * the exporter folds it, so fp16 and int8 round the folded weights the graph stores.
  */
-import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, LayerSpec } from '@vae/format';
+import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, LayerSpec, ResidualSpec } from '@vae/format';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
 import { dequantizeInt8, quantizeInt8PerChannel } from './quantize-int8.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
@@ -192,6 +192,13 @@ function activate(act: string, t: ProbeTensor): ProbeTensor {
   return t;
 }
 
+/** A residual block's output from its input `x` and its second conv's output `h`: the graph's Add (one float32 sum), then its activation. */
+function skipSum(l: ResidualSpec, x: ProbeTensor, h: ProbeTensor): ProbeTensor {
+  const sum = new Float32Array(x.data.length);
+  for (let i = 0; i < sum.length; i++) sum[i] = x.data[i] + h.data[i];
+  return activate(l.activation, { data: sum, dims: x.dims });
+}
+
 function layer(l: LayerSpec, x: ProbeTensor, wts: Weights): ProbeTensor {
   switch (l.kind) {
     case 'conv2d':
@@ -204,6 +211,11 @@ function layer(l: LayerSpec, x: ProbeTensor, wts: Weights): ProbeTensor {
       return { data: x.data, dims: [x.dims[0], x.data.length / x.dims[0]] };
     case 'reshape':
       return { data: x.data, dims: [x.dims[0], ...l.outputShape] };
+    case 'residual': {
+      let h = x;
+      for (const c of l.layers) h = layer(c, h, wts);
+      return skipSum(l, x, h);
+    }
     default:
       throw new RangeError(`layer kind ${String((l as { kind?: unknown }).kind)} has no probe forward pass`);
   }
@@ -222,6 +234,12 @@ class Pass {
   }
 
   run(l: LayerSpec, x: ProbeTensor): ProbeTensor {
+    // A block's convs are noted one by one, so a non-finite value names the conv (and its weight) that made it.
+    if (l.kind === 'residual') {
+      let h = x;
+      for (const c of l.layers) h = this.run(c, h);
+      return this.note(l.name, skipSum(l, x, h));
+    }
     return this.note(l.name, layer(l, x, this.wts));
   }
 }

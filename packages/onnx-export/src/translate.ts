@@ -8,7 +8,7 @@
  *   so the dense layer that reads it gets its rows re-ordered, and the dense
  *   layer that feeds a reshape gets its columns (and bias) re-ordered.
  */
-import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec } from '@vae/format';
+import type { ArchSpec, Conv2DSpec, Conv2DTransposeSpec, DenseSpec, ImageShape, LayerSpec, ResidualSpec } from '@vae/format';
 import { BATCH_DIM, GRAPH_IO, conditionClasses } from '@vae/format';
 import { ExportError } from './errors.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
@@ -245,6 +245,8 @@ class Translator {
         return this.convTranspose(l, input, layout, out);
       case 'dense':
         return this.dense(l, input, layout, next, out);
+      case 'residual':
+        return this.residual(l, input, layout, out);
       case 'flatten': {
         if (layout.kind === 'vector') return { value: input, layout };
         if (!same(layout.shape, l.inputShape)) {
@@ -273,9 +275,26 @@ class Translator {
       default: {
         const k = (l as { kind?: unknown; name?: unknown }).kind;
         const n = (l as { name?: unknown }).name;
-        throw new ExportError('unsupported-layer', `layer ${String(n)}: kind "${String(k)}" is not supported (conv2d, conv2dTranspose, dense, flatten, reshape)`);
+        throw new ExportError('unsupported-layer', `layer ${String(n)}: kind "${String(k)}" is not supported (conv2d, conv2dTranspose, dense, flatten, reshape, residual)`);
       }
     }
+  }
+
+  /** `act(x + b(a(x)))` as Conv, Relu, Conv, Add, Relu: the skip is `input` read a second time, so no copy is made. */
+  private residual(l: ResidualSpec, input: string, layout: Layout, out?: string) {
+    if (!Array.isArray(l.layers) || l.layers.length !== 2 || l.layers.some((c) => c?.kind !== 'conv2d')) {
+      throw new ExportError('unsupported-layer', `layer ${l.name}: a residual block needs exactly two conv2d layers`);
+    }
+    let inner: { value: string; layout: Layout } = { value: input, layout };
+    for (const c of l.layers) inner = this.conv(c, inner.value, inner.layout);
+    if (inner.layout.kind !== 'image' || layout.kind !== 'image' || !same(inner.layout.shape, layout.shape)) {
+      throw new ExportError('unsupported-layer', `layer ${l.name}: its convs must keep the input's shape for the skip connection`);
+    }
+    const linear = l.activation === 'linear';
+    const sum = this.g.node('Add', `${l.name}/Add`, [input, inner.value], linear && out ? out : `${l.name}/add`, [],
+      `Skip connection of ${l.name}: its input plus ${l.layers[1].name}'s output.`);
+    const value = this.activation(l.name, 'residual Add', l.activation, sum, out);
+    return { value, layout: inner.layout };
   }
 
   private expectImage(l: Conv2DSpec | Conv2DTransposeSpec, layout: Layout): void {

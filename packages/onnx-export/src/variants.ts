@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec, ManifestGraphs, ModelManifest } from '@vae/format';
-import { buildArchSpec, parseManifest } from '@vae/format';
+import { buildArchSpec, expandResidual, parseManifest } from '@vae/format';
 import type { Checkpoint } from '@vae/format/checkpoint';
 import { ExportError } from './errors.js';
 import type { BuiltExport } from './export.js';
@@ -61,7 +61,7 @@ export function recoverParams(spec: ArchSpec, initializers: ReadonlyMap<string, 
     if (!t) throw new ExportError('usage', `the graphs have no float initializer ${name}, which the ${spec.config.arch} architecture needs`);
     return t;
   };
-  const layers = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
+  const layers = expandResidual([...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder]);
   const trunkEnd = spec.encoder.trunk.at(-1);
   for (const [i, l] of layers.entries()) {
     if (l.kind === 'conv2d') {

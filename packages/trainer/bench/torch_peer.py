@@ -337,6 +337,9 @@ def arch_config(args, image=None):
 
 
 def build_model(cfg, classes=0):
+    # A spec with residual blocks has layers this peer does not build; refusing beats comparing against another net.
+    if cfg.get('resBlocks'):
+        raise SystemExit(f"torch_peer.py has no residual blocks; this config asks for resBlocks {cfg['resBlocks']}")
     if cfg['arch'] == 'celeba':
         return CelebAVAE(cfg['channels'], cfg['latent'], classes, cfg['imageShape'])
     if cfg['arch'] == 'mlp':

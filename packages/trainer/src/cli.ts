@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ArchName } from '@vae/format';
-import { conditionClasses } from '@vae/format';
+import { MAX_RES_BLOCKS, conditionClasses } from '@vae/format';
 import type { BackendRequest } from './backend/select-backend.js';
 import { BACKEND_NAMES, selectBackend } from './backend/select-backend.js';
 import { TRAIN_DEFAULTS, TrainOptionsError, loadModel, train } from './train/train.js';
@@ -32,6 +32,9 @@ Model:
   --latent N                latent size (default: 32 for conv archs, 20 for mlp)
   --channels A,B,C          conv channel widths (or mlp hidden widths)
   --kernel K                conv kernel size (default 3 for small, 4 for base)
+  --res-blocks N            residual blocks at the lowest resolution of encoder and
+                            decoder, relu(x + conv3x3(relu(conv3x3(x)))) each
+                            (small and base only; 0..8, default 0)
   --image-size N            square image size the model takes (default: the data's;
                             celeba needs a multiple of 16, i.e. of 2^stages)
   --conditional             train a conditional VAE (CVAE) on the class labels:
@@ -102,6 +105,7 @@ const OPTIONS = {
   latent: { type: 'string' },
   channels: { type: 'string' },
   kernel: { type: 'string' },
+  'res-blocks': { type: 'string' },
   'image-size': { type: 'string' },
   conditional: { type: 'boolean' },
   classes: { type: 'string' },
@@ -254,6 +258,7 @@ async function main(argv: string[]): Promise<number> {
     latent: parseInteger('latent', values.latent, { min: 1 }),
     channels,
     kernel: parseInteger('kernel', values.kernel, { min: 2 }),
+    resBlocks: parseInteger('res-blocks', values['res-blocks'], { min: 0, max: MAX_RES_BLOCKS }),
     imageSize: parseInteger('image-size', values['image-size'], { min: 1, max: 4096 }),
     conditional: values.conditional,
     classes: parseInteger('classes', values.classes, { min: 2, max: 256 }),

@@ -6,7 +6,7 @@
  * the data section. Each failure is a `CheckpointError` that names the field.
  */
 import type { ArchSpec } from '../arch-spec.js';
-import { ARCH_DEFAULTS, ARCH_VERSION, BATCH_NORM_STATE, MAX_CLASSES, buildArchSpec, weightShapes } from '../arch-spec.js';
+import { ARCH_DEFAULTS, ARCH_VERSION, BATCH_NORM_STATE, MAX_CLASSES, MAX_RES_BLOCKS, buildArchSpec, weightShapes } from '../arch-spec.js';
 import { firstDifference } from '../check-arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { CheckpointHeader } from './format.js';
@@ -108,6 +108,8 @@ function layerCheck(c: HeaderChecker): Check {
     flatten: c.obj({ kind: () => {}, name, inputShape: image }),
     reshape: c.obj({ kind: () => {}, name, outputShape: image }),
   };
+  // A residual block nests exactly two convs; the spec built from the config must agree with them (archCheck).
+  byKind.residual = c.obj({ kind: () => {}, name, layers: c.array(byKind.conv2d, { min: 2, max: 2 }), activation });
   return (v, field) => {
     const kind = (v as { kind?: unknown } | null)?.kind;
     if (typeof v !== 'object' || v === null) c.fail(field, 'a layer object', v);
@@ -129,7 +131,7 @@ function archCheck(c: HeaderChecker): Check {
       channels: c.array(c.int(1, MAX_DIM), { min: 1, max: 64 }),
       kernel: c.int(0, MAX_DIM),
       imageShape: c.array(c.int(1, MAX_DIM), { min: 3, max: 3 }),
-    }, { classes: c.int(2, MAX_CLASSES) }),
+    }, { classes: c.int(2, MAX_CLASSES), resBlocks: c.int(1, MAX_RES_BLOCKS) }),
     encoder: c.obj({ trunk: c.array(layer, { max: 256 }), mu: layer, logvar: layer, logvarClamp: c.array(c.finite(), { min: 2, max: 2 }) }),
     decoder: c.array(layer, { max: 256 }),
   }, { condition: c.obj({ kind: c.oneOf(['one-hot']), classes: c.int(2, MAX_CLASSES) }) });

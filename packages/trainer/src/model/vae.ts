@@ -5,7 +5,7 @@
  * variable registry.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ArchSpec, LayerSpec } from '@vae/format';
+import type { ArchSpec, LayerSpec, ResidualSpec } from '@vae/format';
 import { checkArchSpec, conditionClasses, parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
 import type { TrainingPass } from './batch-norm.js';
@@ -101,6 +101,64 @@ export function initParams(spec: ArchSpec, seed: number): Map<string, Float32Arr
   return out;
 }
 
+/**
+ * One layer's forward pass on tfjs ops, reading parameters through `p`
+ * (checkpoint names, `"encoder/conv1/kernel"`); what a {@link VaeModel} runs
+ * for every layer of its spec.
+ * @internal
+ */
+export function applyLayer(l: LayerSpec, x: tf.Tensor, p: (name: string) => tf.Tensor, training?: TrainingPass): tf.Tensor {
+  const n = x.shape[0];
+  let y: tf.Tensor;
+  switch (l.kind) {
+    case 'flatten':
+      return tf.reshape(x, [n, -1]);
+    case 'reshape':
+      return tf.reshape(x, [n, ...l.outputShape]);
+    case 'residual':
+      return residual(l, x, p, training);
+    case 'dense':
+      y = tf.matMul(x as tf.Tensor2D, p(`${l.name}/kernel`) as tf.Tensor2D);
+      break;
+    case 'conv2d': {
+      const { top, bottom, left, right } = l.pads;
+      y = tf.conv2d(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, l.stride, [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ]);
+      break;
+    }
+    case 'conv2dTranspose': {
+      const [oh, ow, oc] = l.outputShape;
+      // tfjs computes this as the input-gradient of a conv over the output
+      // shape; with `padding` p that conv maps oh -> ih, and the spare
+      // bottom/right rows are exactly PyTorch's `output_padding`.
+      y = tf.conv2dTranspose(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, [n, oh, ow, oc], l.stride, l.padding);
+      break;
+    }
+  }
+  const bias = p(`${l.name}/bias`);
+  const bn = l.kind !== 'dense' ? l.batchNorm : undefined;
+  // Bias and ReLU in one op (one pass each way on the cpu backend) where no BatchNorm sits between them.
+  if (!bn && l.activation === 'relu') return biasRelu(y, bias);
+  y = tf.add(y, bias);
+  if (l.kind !== 'dense' && l.batchNorm) {
+    const stats = { gamma: p(`${l.name}/bn/gamma`), beta: p(`${l.name}/bn/beta`), mean: p(`${l.name}/bn/mean`), variance: p(`${l.name}/bn/variance`) };
+    y = batchNorm(y, stats, l.batchNorm, l.name, training);
+  }
+  return l.activation === 'relu' ? tf.relu(y) : y;
+}
+
+// relu(x + b(a(x))): the inner convs go through applyLayer, so conv a gets the fused bias-relu like every other conv.
+function residual(l: ResidualSpec, x: tf.Tensor, p: (name: string) => tf.Tensor, training: TrainingPass | undefined): tf.Tensor {
+  let h = x;
+  for (const c of l.layers) h = applyLayer(c, h, p, training);
+  const sum = tf.add(x, h);
+  return l.activation === 'relu' ? tf.relu(sum) : sum;
+}
+
 /** Builds a model with freshly initialised parameters. */
 export function createVaeModel(spec: ArchSpec, seed: number): VaeModel {
   return vaeModelFromParams(spec, initParams(spec, seed));
@@ -123,47 +181,7 @@ export function vaeModelFromParams(spec: ArchSpec, values: Map<string, Float32Ar
   }
   const p = (name: string) => params.get(name)!;
 
-  const apply = (l: LayerSpec, x: tf.Tensor, training: TrainingPass | undefined): tf.Tensor => {
-    const n = x.shape[0];
-    let y: tf.Tensor;
-    switch (l.kind) {
-      case 'flatten':
-        return tf.reshape(x, [n, -1]);
-      case 'reshape':
-        return tf.reshape(x, [n, ...l.outputShape]);
-      case 'dense':
-        y = tf.matMul(x as tf.Tensor2D, p(`${l.name}/kernel`) as tf.Tensor2D);
-        break;
-      case 'conv2d': {
-        const { top, bottom, left, right } = l.pads;
-        y = tf.conv2d(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, l.stride, [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ]);
-        break;
-      }
-      case 'conv2dTranspose': {
-        const [oh, ow, oc] = l.outputShape;
-        // tfjs computes this as the input-gradient of a conv over the output
-        // shape; with `padding` p that conv maps oh -> ih, and the spare
-        // bottom/right rows are exactly PyTorch's `output_padding`.
-        y = tf.conv2dTranspose(x as tf.Tensor4D, p(`${l.name}/kernel`) as tf.Tensor4D, [n, oh, ow, oc], l.stride, l.padding);
-        break;
-      }
-    }
-    const bias = p(`${l.name}/bias`);
-    const bn = l.kind !== 'dense' ? l.batchNorm : undefined;
-    // Bias and ReLU in one op (one pass each way on the cpu backend) where no BatchNorm sits between them.
-    if (!bn && l.activation === 'relu') return biasRelu(y, bias);
-    y = tf.add(y, bias);
-    if (l.kind !== 'dense' && l.batchNorm) {
-      const stats = { gamma: p(`${l.name}/bn/gamma`), beta: p(`${l.name}/bn/beta`), mean: p(`${l.name}/bn/mean`), variance: p(`${l.name}/bn/variance`) };
-      y = batchNorm(y, stats, l.batchNorm, l.name, training);
-    }
-    return l.activation === 'relu' ? tf.relu(y) : y;
-  };
+  const apply = (l: LayerSpec, x: tf.Tensor, training: TrainingPass | undefined): tf.Tensor => applyLayer(l, x, p, training);
 
   const classes = conditionClasses(spec);
   // The label joins as K extra columns, after the features and after z (ConditionSpec).

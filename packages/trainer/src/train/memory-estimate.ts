@@ -43,6 +43,9 @@ function layerOutputs(l: LayerSpec): number {
     case 'conv2d':
     case 'conv2dTranspose':
       return l.outputShape[0] * l.outputShape[1] * l.outputShape[2];
+    case 'residual':
+      // Its two convs' outputs and the sum.
+      return l.layers.reduce((n, c) => n + layerOutputs(c), l.layers[0].outputShape.reduce((a, b) => a * b, 1));
     default:
       return 0; // flatten and reshape are views
   }

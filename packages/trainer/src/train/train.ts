@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec, ImageShape } from '@vae/format';
-import { MAX_CLASSES, buildArchSpec, conditionClasses } from '@vae/format';
+import { MAX_CLASSES, buildArchSpec, conditionClasses, weightShapes } from '@vae/format';
 import type { Checkpoint, CheckpointHeader, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
 import { writeRunFile } from './write-run-file.js';
@@ -42,6 +42,12 @@ export interface TrainOptions {
   latent?: number;
   channels?: number[];
   kernel?: number;
+  /**
+   * Residual blocks at the lowest resolution of the encoder and of the decoder
+   * (`--res-blocks`, conv archs small and base; default 0: none). Part of the
+   * architecture, so recorded in the checkpoint's spec only when non-zero.
+   */
+  resBlocks?: number;
   /**
    * Side of the square images the model takes (`celeba` needs a multiple of
    * 2^stages, 16 for its four). Default: the data's own size. The channel
@@ -187,7 +193,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new TrainOptionsError(`--classes must be an integer in [2, ${MAX_CLASSES}], got ${opts.classes}`);
   }
   // --conditional alone on a resume is checked against the checkpoint below, not rebuilt from defaults.
-  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel, opts.imageSize].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
+  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel, opts.imageSize, opts.resBlocks].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
   // Provisional until the data say how many classes they have; only the two head widths and the decoder's first layer depend on it.
   const provisionalClasses = opts.conditional ? (opts.classes ?? ckpt?.header.arch.config.classes ?? 10) : undefined;
   if (opts.kernel !== undefined && (opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch) === 'mlp') {
@@ -201,7 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       : ckpt?.header.arch.config.imageShape;
   const requestedArch =
     archFlagGiven
-      ? buildArchSpec({ arch: requestedArchName, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, imageShape: requestedImageShape, classes: provisionalClasses })
+      ? buildArchSpec({ arch: requestedArchName, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, imageShape: requestedImageShape, classes: provisionalClasses, resBlocks: opts.resBlocks })
       : null;
   let spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
   if (ckpt && opts.conditional !== undefined && opts.conditional !== Boolean(conditionClasses(spec))) {
@@ -304,7 +310,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (split.count === 0) throw new DatasetError(`${data.name}: the ${what} split has 0 images; training needs at least 1 ${what} image`);
   }
   checkBatchNormBatches(spec, trainSplit.count, cfg.batch);
-  log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')})${conditional ? `, conditional on ${conditionClasses(spec)} classes` : ''}`);
+  log(`data: ${data.name}, ${trainSplit.count} train / ${testSplit.count} test images; arch ${spec.config.arch} (latent ${spec.config.latent}, channels ${spec.config.channels.join('/')}${spec.config.resBlocks ? `, ${spec.config.resBlocks} residual blocks` : ''})${conditional ? `, conditional on ${conditionClasses(spec)} classes` : ''}`);
+  log(modelSizeSummary(spec));
 
   const model: VaeModel = ckpt ? vaeModelFromParams(spec, paramsOf(ckpt)) : createVaeModel(spec, cfg.seed);
   const stepper = new TrainStep(model, { lr: cfg.lr, ...ADAM_DEFAULTS }, cfg.recon, { freeBits: cfg.freeBits, iwTrain: cfg.iwTrain });
@@ -487,6 +494,16 @@ function checkTechniqueConfig(cfg: TrainConfig): void {
   if (cfg.freeBits && cfg.iwTrain) {
     throw new TrainOptionsError(`--free-bits ${cfg.freeBits} floors the analytic KL of the ELBO, which --iw-train ${cfg.iwTrain} does not optimise; use one of them`);
   }
+}
+
+/**
+ * Parameters and fp32 weight bytes of what the ONNX export holds: BatchNorm is
+ * folded into its conv there, so `bn/*` tensors are left out.
+ */
+function modelSizeSummary(spec: ArchSpec): string {
+  let n = 0;
+  for (const [name, shape] of weightShapes(spec)) if (!name.includes('/bn/')) n += shape.reduce((a, b) => a * b, 1);
+  return `model: ${n.toLocaleString('en-US')} parameters, ${(n * 4).toLocaleString('en-US')} bytes (${((n * 4) / 1e6).toFixed(2)} MB) of fp32 weights in the ONNX graphs`;
 }
 
 /** Image channels each arch assumes until the data say otherwise. */

@@ -21,6 +21,15 @@ describe('trainingFlops', () => {
     expect(flops).toBe(2 * (2 * conv1 + 3 * (forward - conv1)));
   });
 
+  it('counts each residual block as its two 3x3 same convs at the lowest resolution (small: 4x4x32), 3 passes each', () => {
+    const plain = trainingFlops(buildArchSpec({ arch: 'small' }));
+    const res = trainingFlops(buildArchSpec({ arch: 'small', resBlocks: 2 }));
+    // 2 blocks on each side, 2 convs per block, each 4 * 4 * 3 * 3 * 32 * 32 multiply-adds; none is the first layer.
+    const blockConvs = 2 * 2 * 2 * (4 * 4 * 9 * 32 * 32);
+    expect(res.forwardMacs - plain.forwardMacs).toBe(blockConvs);
+    expect(res.flops - plain.flops).toBe(2 * 3 * blockConvs);
+  });
+
   it('grows with the classes of a conditional model (the label enters both heads and the decoder)', () => {
     const plain = trainingFlops(buildArchSpec({ arch: 'small' })).forwardMacs;
     const cvae = trainingFlops(buildArchSpec({ arch: 'small', classes: 10 })).forwardMacs;

@@ -4,6 +4,7 @@
  * it with the machine's peak.
  */
 import type { ArchSpec, LayerSpec } from '@vae/format';
+import { expandResidual } from '@vae/format';
 
 /** Multiply-adds of one layer's forward pass for one image (0 for layers without weights). */
 export function layerMacs(layer: LayerSpec): number {
@@ -40,7 +41,8 @@ export interface TrainingFlops {
  * percent of the FLOPs, though not of the time.
  */
 export function trainingFlops(spec: ArchSpec): TrainingFlops {
-  const layers: LayerSpec[] = [...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder];
+  // A residual block's work is its two convs' (the skip's Add is element-wise).
+  const layers: LayerSpec[] = expandResidual([...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder]);
   let forwardMacs = 0;
   let trainMacs = 0;
   let first = true;
