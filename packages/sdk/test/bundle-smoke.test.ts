@@ -115,6 +115,17 @@ describe('built package', () => {
     expect(diff).toBeLessThan(1e-4);
   });
 
+  it("Node wasm (onnxruntime-web's WebAssembly build, the fallback when onnxruntime-node is missing) matches cpu within 1e-4", () => {
+    const run = (device: string) => JSON.parse(node(['--input-type=module', '-e', program("await import('@vae/sdk')")], { MODEL: fx.dir, DEVICE: device }));
+    const wasm = run('wasm');
+    const cpu = run('cpu');
+    expect(wasm.device).toBe('wasm');
+    expect(cpu.device).toBe('cpu');
+    const diff = Math.max(...wasm.pixels.map((v: number, i: number) => Math.abs(v - cpu.pixels[i])));
+    console.log(`Node wasm vs cpu max abs diff: ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
+  });
+
   it("Node webgpu with no Vulkan driver is a VAEDeviceError saying what is missing", () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', program("await import('@vae/sdk')")], {
       cwd: pkgDir,
