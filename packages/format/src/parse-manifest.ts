@@ -3,8 +3,9 @@
  * the SDK accepts before it reads a single graph byte.
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
-import type { ManifestCondition, ManifestData, ManifestGraph, ManifestGraphs, ManifestValueInfo, ModelManifest } from './manifest.js';
-import { MAX_CLASSES } from './arch-spec.js';
+import type { ManifestCondition, ManifestData, ManifestFloat32Matrix, ManifestGraph, ManifestGraphs, ManifestPrior, ManifestValueInfo, ModelManifest } from './manifest.js';
+import { MAX_CLASSES, MAX_VAMP_COMPONENTS } from './arch-spec.js';
+import { base64Length, base64ToFloat32 } from './float32-base64.js';
 import { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 
 /**
@@ -59,6 +60,17 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   const image = [BATCH_DIM, C, H, W];
   const code = [BATCH_DIM, latent];
   const classes = o.condition === undefined ? 0 : checkCondition(o.condition, o.archConfig);
+  const archPrior = (o.archConfig as { prior?: { components?: unknown } } | null | undefined)?.prior;
+  if (o.prior !== undefined) {
+    if (classes) throw bad('prior: a VampPrior on a conditional model is not supported; expected no prior with a condition');
+    decodeManifestPrior(o.prior, latent);
+    if (archPrior?.components !== (o.prior as ManifestPrior).components) {
+      throw bad(`prior.components is ${(o.prior as ManifestPrior).components}, but archConfig.prior.components is ${JSON.stringify(archPrior?.components)}; expected the same K`);
+    }
+  } else if (archPrior !== undefined) {
+    // Sampling it from N(0, I) would silently give another model's images.
+    throw bad(`prior is missing, but archConfig.prior is ${JSON.stringify(archPrior)}; expected { "kind": "vamp", "components": K, "mean", "logVar" }`);
+  }
   const label = classes ? [io(GRAPH_IO.y, [BATCH_DIM, classes])] : [];
   checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
   checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code), ...label], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)], !classes);
@@ -74,6 +86,60 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
     }
   }
   return o as ModelManifest;
+}
+
+/** The decoded mixture of a {@link ManifestPrior}: `[K, latent]` row-major each. */
+export interface DecodedPrior {
+  components: number;
+  mean: Float32Array;
+  logVar: Float32Array;
+}
+
+/**
+ * Validates a manifest's `prior` against `latent` and decodes its two
+ * `[components, latent]` float32 arrays. Every size is checked before
+ * anything is decoded: the shape must be `[components, latent]` and the
+ * base64 text exactly as long as those values need.
+ *
+ * @throws {@link ManifestError} naming the field (`prior.mean.shape`, ...) and what was expected
+ *
+ * @example
+ * ```ts
+ * import { decodeManifestPrior, parseManifest } from '@vae/format';
+ * const m = parseManifest(text);
+ * if (m.prior) console.log(decodeManifestPrior(m.prior, m.latent).mean.length); // K * latent
+ * ```
+ */
+export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrior {
+  const bad = (what: string) => new ManifestError(`model.json prior${what}`);
+  const p = prior as Partial<ManifestPrior> | null;
+  if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad(` is ${JSON.stringify(prior)?.slice(0, 200)}, expected { "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }`);
+  if (p.kind !== 'vamp') throw bad(`.kind is ${JSON.stringify(p.kind)}, expected "vamp"`);
+  const K = p.components;
+  if (typeof K !== 'number' || !Number.isInteger(K) || K < 1 || K > MAX_VAMP_COMPONENTS) {
+    throw bad(`.components is ${JSON.stringify(K)}, expected an integer in [1, ${MAX_VAMP_COMPONENTS}]`);
+  }
+  const extra = Object.keys(p).find((k) => !['kind', 'components', 'mean', 'logVar'].includes(k));
+  if (extra !== undefined) throw bad(` has ${JSON.stringify(extra)}, expected only kind, components, mean and logVar`);
+  const matrix = (field: 'mean' | 'logVar'): Float32Array => {
+    const m = p[field] as Partial<ManifestFloat32Matrix> | undefined;
+    if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(`.${field} is ${JSON.stringify(m)?.slice(0, 100)}, expected { "dtype": "float32", "shape": [${K}, ${latent}], "base64": "..." }`);
+    if (m.dtype !== 'float32') throw bad(`.${field}.dtype is ${JSON.stringify(m.dtype)}, expected "float32"`);
+    if (!Array.isArray(m.shape) || m.shape.length !== 2 || m.shape[0] !== K || m.shape[1] !== latent) {
+      throw bad(`.${field}.shape is ${JSON.stringify(m.shape)?.slice(0, 100)}, expected [${K}, ${latent}] (components, latent)`);
+    }
+    const want = base64Length(K * latent * 4);
+    if (typeof m.base64 !== 'string' || m.base64.length !== want) {
+      const got = typeof m.base64 === 'string' ? `${m.base64.length} characters` : JSON.stringify(m.base64)?.slice(0, 60);
+      throw bad(`.${field}.base64 is ${got}, expected ${want} characters of base64 (${K} x ${latent} float32, ${K * latent * 4} bytes)`);
+    }
+    const values = base64ToFloat32(m.base64);
+    if (!values || values.length !== K * latent) throw bad(`.${field}.base64 does not decode to ${K * latent * 4} bytes of float32; expected padded RFC 4648 base64`);
+    const i = values.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw bad(`.${field} holds ${values[i]} at index ${i}, expected finite values`);
+    return values;
+  };
+  return { components: K, mean: matrix('mean'), logVar: matrix('logVar') };
 }
 
 /** Largest `data.crop` accepted: far beyond any photo a VAE is trained on, small enough to be a typo guard. */
