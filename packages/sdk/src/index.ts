@@ -19,10 +19,12 @@ export type {
   ManifestGraph,
   ManifestMetrics,
   ManifestValueInfo,
+  ManifestPrior,
+  ManifestFloat32Matrix,
 } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { VAE } from './vae.js';
-export type { LoadOptions, VAEInfo, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
+export type { LoadOptions, VAEInfo, VAEPrior, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
 export type { LabelInput } from './condition.js';
 export { VAEError, VAEInputError, VAEModelError, VAEDeviceError, VAESourceError, VAEDisposedError } from './errors.js';
 export type { VAEErrorCode, DeviceFailure } from './errors.js';
@@ -39,7 +41,7 @@ export { imageAt } from './tensors.js';
 export { tile, toGray8, toPixels8, toImageData, fromImageData } from './images.js';
 export type { TileOptions, ImageDataLike, ImageDataOut, FromPixelsOptions } from './images.js';
 export { lerp, slerp } from './interpolate.js';
-export { gaussianLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';
-export type { LatentSampleOptions } from './random.js';
+export { gaussianLatents, vampLatents, Xoshiro128, fillGaussian, MAX_SEED } from './random.js';
+export type { LatentSampleOptions, VampMixture } from './random.js';
 export { negativeElbo } from './elbo.js';
 export type { ElboResult, ElboOptions } from './elbo.js';
