@@ -267,7 +267,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // Before any allocation: a runaway size must be a message, not the OOM killer.
   const limit = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
   // The IWAE objective decodes K samples per image: activations as for a K times larger batch.
-  const trainRows = cfg.batch * (cfg.iwTrain ?? 1);
+  // A VampPrior also encodes its K pseudo-inputs every step: counted as K more rows (a slight overestimate: no decoder pass).
+  const trainRows = cfg.batch * (cfg.iwTrain ?? 1) + (spec.config.prior?.components ?? 0);
   const est = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
   if (est.totalBytes > limit) {
     throw new TrainOptionsError(
