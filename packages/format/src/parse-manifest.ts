@@ -61,15 +61,10 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   const code = [BATCH_DIM, latent];
   const classes = o.condition === undefined ? 0 : checkCondition(o.condition, o.archConfig);
   const archPrior = (o.archConfig as { prior?: { components?: unknown } } | null | undefined)?.prior;
-  if (o.prior !== undefined) {
-    if (classes) throw bad('prior: a VampPrior on a conditional model is not supported; expected no prior with a condition');
-    decodeManifestPrior(o.prior, latent);
-    if (archPrior?.components !== (o.prior as ManifestPrior).components) {
-      throw bad(`prior.components is ${(o.prior as ManifestPrior).components}, but archConfig.prior.components is ${JSON.stringify(archPrior?.components)}; expected the same K`);
-    }
-  } else if (archPrior !== undefined) {
-    // Sampling it from N(0, I) would silently give another model's images.
-    throw bad(`prior is missing, but archConfig.prior is ${JSON.stringify(archPrior)}; expected { "kind": "vamp", "components": K, "mean", "logVar" }`);
+  // Without its prior a vamp model would silently be sampled from N(0, I); a conditional one has none.
+  if (o.prior !== undefined || archPrior !== undefined) {
+    const K = classes ? -1 : decodeManifestPrior(o.prior, latent).components;
+    if (archPrior?.components !== K) throw bad(`prior has ${classes ? 'a condition' : `${K} components`}, archConfig.prior ${JSON.stringify(archPrior)}; expected the same K, on an unconditional model`);
   }
   const label = classes ? [io(GRAPH_IO.y, [BATCH_DIM, classes])] : [];
   checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
@@ -111,32 +106,24 @@ export interface DecodedPrior {
  * ```
  */
 export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrior {
-  const bad = (what: string) => new ManifestError(`model.json prior${what}`);
+  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
   const p = prior as Partial<ManifestPrior> | null;
-  if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad(` is ${JSON.stringify(prior)?.slice(0, 200)}, expected { "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }`);
-  if (p.kind !== 'vamp') throw bad(`.kind is ${JSON.stringify(p.kind)}, expected "vamp"`);
-  const K = p.components;
-  if (typeof K !== 'number' || !Number.isInteger(K) || K < 1 || K > MAX_VAMP_COMPONENTS) {
-    throw bad(`.components is ${JSON.stringify(K)}, expected an integer in [1, ${MAX_VAMP_COMPONENTS}]`);
-  }
-  const extra = Object.keys(p).find((k) => !['kind', 'components', 'mean', 'logVar'].includes(k));
-  if (extra !== undefined) throw bad(` has ${JSON.stringify(extra)}, expected only kind, components, mean and logVar`);
+  if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad('', prior, '{ "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }');
+  if (p.kind !== 'vamp') throw bad('.kind', p.kind, '"vamp"');
+  const K = p.components as number;
+  if (!Number.isInteger(K) || K < 1 || K > MAX_VAMP_COMPONENTS) throw bad('.components', K, `an integer in [1, ${MAX_VAMP_COMPONENTS}]`);
   const matrix = (field: 'mean' | 'logVar'): Float32Array => {
-    const m = p[field] as Partial<ManifestFloat32Matrix> | undefined;
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(`.${field} is ${JSON.stringify(m)?.slice(0, 100)}, expected { "dtype": "float32", "shape": [${K}, ${latent}], "base64": "..." }`);
-    if (m.dtype !== 'float32') throw bad(`.${field}.dtype is ${JSON.stringify(m.dtype)}, expected "float32"`);
-    if (!Array.isArray(m.shape) || m.shape.length !== 2 || m.shape[0] !== K || m.shape[1] !== latent) {
-      throw bad(`.${field}.shape is ${JSON.stringify(m.shape)?.slice(0, 100)}, expected [${K}, ${latent}] (components, latent)`);
-    }
+    const m = (p[field] ?? {}) as Partial<ManifestFloat32Matrix>;
+    const at = `.${field}`;
+    if (m.dtype !== 'float32') throw bad(`${at}.dtype`, m.dtype, '"float32"');
+    if (!Array.isArray(m.shape) || m.shape.length !== 2 || m.shape[0] !== K || m.shape[1] !== latent) throw bad(`${at}.shape`, m.shape, `[${K},${latent}] (components, latent)`);
+    // Bounded before decoding: the text must be exactly as long as K x latent float32 need.
     const want = base64Length(K * latent * 4);
-    if (typeof m.base64 !== 'string' || m.base64.length !== want) {
-      const got = typeof m.base64 === 'string' ? `${m.base64.length} characters` : JSON.stringify(m.base64)?.slice(0, 60);
-      throw bad(`.${field}.base64 is ${got}, expected ${want} characters of base64 (${K} x ${latent} float32, ${K * latent * 4} bytes)`);
-    }
+    if (typeof m.base64 !== 'string' || m.base64.length !== want) throw bad(`${at}.base64`, m.base64, `${want} characters (${K} x ${latent} float32, ${K * latent * 4} bytes)`);
     const values = base64ToFloat32(m.base64);
-    if (!values || values.length !== K * latent) throw bad(`.${field}.base64 does not decode to ${K * latent * 4} bytes of float32; expected padded RFC 4648 base64`);
+    if (!values) throw bad(`${at}.base64`, m.base64, 'padded RFC 4648 base64');
     const i = values.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) throw bad(`.${field} holds ${values[i]} at index ${i}, expected finite values`);
+    if (i >= 0) throw bad(`${at}[${i}]`, values[i], 'a finite number');
     return values;
   };
   return { components: K, mean: matrix('mean'), logVar: matrix('logVar') };

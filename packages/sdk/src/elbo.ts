@@ -89,34 +89,30 @@ export async function negativeElbo(vae: VAE, images: ImagesInput, options: ElboO
   return { nelbo: (recon + kl) / n, recon: recon / n, kl: kl / n, count: n };
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
-
 /**
  * Sum over rows of the single-sample KL estimate under a VampPrior,
  * `log q(z|x) - log p(z)` with `log p(z) = logsumexp_k log N(z; mean_k, diag exp(logVar_k)) - log K`,
- * in float64, as the trainer's evaluation computes it.
+ * in float64, as the trainer's evaluation computes it. Each component's term is
+ * `log N_k(z) - log q(z|x)`, where the 2π constants cancel.
  */
 function vampKlSum(z: Float32Array, eps: Float32Array, logvar: Float32Array, mix: DecodedPrior, L: number): number {
   const K = mix.components;
-  const n = z.length / L;
-  const terms = new Float64Array(K);
+  const t = new Float64Array(K);
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    let logq = 0;
-    for (let d = 0; d < L; d++) logq += -0.5 * (eps[i * L + d] ** 2 + logvar[i * L + d] + LOG_2PI);
+  for (let i = 0; i < z.length; i += L) {
     let mx = -Infinity;
+    let acc = 0;
     for (let k = 0; k < K; k++) {
-      let t = 0;
+      let s = 0;
       for (let d = 0; d < L; d++) {
         const lv = mix.logVar[k * L + d];
-        t += -0.5 * ((z[i * L + d] - mix.mean[k * L + d]) ** 2 * Math.exp(-lv) + lv + LOG_2PI);
+        s += (z[i + d] - mix.mean[k * L + d]) ** 2 * Math.exp(-lv) + lv - eps[i + d] ** 2 - logvar[i + d];
       }
-      terms[k] = t;
-      if (t > mx) mx = t;
+      t[k] = -s / 2;
+      mx = Math.max(mx, t[k]);
     }
-    let acc = 0;
-    for (let k = 0; k < K; k++) acc += Math.exp(terms[k] - mx);
-    total += logq - (mx + Math.log(acc) - Math.log(K));
+    for (let k = 0; k < K; k++) acc += Math.exp(t[k] - mx);
+    total -= mx + Math.log(acc / K);
   }
   return total;
 }

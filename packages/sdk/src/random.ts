@@ -22,6 +22,7 @@
  * `Math.log/cos/sin` may differ by an ulp between JS engines and libms; after
  * rounding to float32 the latents agree except in rare last-bit cases.
  */
+import type { DecodedPrior } from '@vae/format';
 import { Xoshiro128 } from '@vae/format';
 import { VAEInputError } from './errors.js';
 import { checkOptions, t as types } from './options.js';
@@ -156,46 +157,18 @@ export function describe(v: unknown): string {
   return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v;
 }
 
-/** A VampPrior's mixture as {@link vampLatents} takes it: `[components, latent]` row-major each. */
-export interface VampMixture {
-  /** Number of components K. */
-  components: number;
-  /** Component means, `K × latent` float32. */
-  mean: Float32Array;
-  /** Component log-variances, `K × latent` float32. */
-  logVar: Float32Array;
-}
-
 /**
- * The latents `sample(n, { seed, temperature })` decodes on a VampPrior model,
- * in the documented order (step 5 above): `n` component indices, then the
- * `n × latent` Gaussians, `z_i = mean[c_i] + exp(logVar[c_i] / 2) · temperature · ε_i`.
- *
- * @example
- * ```ts
- * import { decodeManifestPrior } from '@vae/format';
- * import { vampLatents } from '@vae/sdk';
- * const mix = decodeManifestPrior(vae.info.manifest.prior, vae.latent);
- * const { z, components } = vampLatents(4, vae.latent, mix, { seed: 1 }); // what vae.sample(4, { seed: 1 }) decodes
- * ```
+ * Draws a VampPrior model's latents in the documented order (step 5 above) on
+ * `rng`, freshly seeded: `n` component words, then the Gaussians times `t`.
+ * `mix` comes from `decodeManifestPrior`, which has checked its sizes.
+ * @internal
  */
-export function vampLatents(n: number, latent: number, mixture: VampMixture, options: LatentSampleOptions = {}): { z: Float32Array; components: Int32Array } {
-  options = checkOptions('vampLatents', options, { seed: types.integer, temperature: types.number });
-  checkCount('latent', latent);
-  checkRows('n', n, latent, 'latents');
-  const K = mixture.components;
-  if (!Number.isInteger(K) || K < 1 || mixture.mean.length !== K * latent || mixture.logVar.length !== K * latent) {
-    throw new VAEInputError(`the mixture must hold ${K} x ${latent} means and log-variances, got ${mixture.mean.length} and ${mixture.logVar.length} values`);
-  }
-  const seed = options.seed === undefined ? randomSeed() : checkSeed(options.seed);
-  const t = options.temperature === undefined ? 1 : checkTemperature(options.temperature);
-  const rng = new Xoshiro128(seed);
-  const components = new Int32Array(n);
-  for (let i = 0; i < n; i++) components[i] = Math.floor((rng.nextUint32() * K) / TWO_POW_32);
+export function mixtureLatents(rng: Xoshiro128, n: number, latent: number, mix: DecodedPrior, t: number): Float32Array {
+  const c = Array.from({ length: n }, () => Math.floor((rng.nextUint32() * mix.components) / TWO_POW_32));
   const z = fillGaussian(rng, new Float32Array(n * latent), t);
-  for (let i = 0; i < n; i++) {
-    const row = components[i] * latent;
-    for (let d = 0; d < latent; d++) z[i * latent + d] = mixture.mean[row + d] + Math.exp(0.5 * mixture.logVar[row + d]) * z[i * latent + d];
+  for (let i = 0; i < z.length; i++) {
+    const k = c[Math.floor(i / latent)] * latent + (i % latent);
+    z[i] = mix.mean[k] + Math.exp(0.5 * mix.logVar[k]) * z[i];
   }
-  return { z, components };
+  return z;
 }

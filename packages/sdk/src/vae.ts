@@ -25,8 +25,7 @@ import { verifySessionIo } from './source/validate-graphs.js';
 import type { OptionSchema } from './options.js';
 import { checkOptions, t } from './options.js';
 import { platform } from './platform.js';
-import type { VampMixture } from './random.js';
-import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, vampLatents, Xoshiro128 } from './random.js';
+import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, mixtureLatents, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
 
@@ -329,7 +328,6 @@ export class VAE {
   readonly #enc: BackendSession;
   readonly #dec: BackendSession;
   readonly #info: VAEInfo;
-  #mixture: VampMixture | undefined;
   readonly #imageSize: number;
   #tail: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -433,14 +431,6 @@ export class VAE {
   /** Latent dimensionality. */
   get latent(): number {
     return this.#info.latent;
-  }
-
-  /** A VampPrior model's mixture, decoded from model.json once (parseManifest has bounded and checked it); undefined for N(0, I). */
-  get #vampMixture(): VampMixture | undefined {
-    const p = this.#info.manifest.prior;
-    if (!p) return undefined;
-    this.#mixture ??= decodeManifestPrior(p, this.#info.latent);
-    return this.#mixture;
   }
 
   get #condition(): ManifestCondition | undefined {
@@ -597,10 +587,11 @@ export class VAE {
    * documented generator (see `gaussianLatents`), decoded in batches.
    *
    * On a VampPrior model (`info.prior.kind === 'vamp'`) the latents come from
-   * its mixture instead, as `vampLatents(n, latent, mixture, { seed, temperature })`
-   * gives them: the first `n` words of the generator pick each sample's
-   * component uniformly, `c_i = floor(r_i · K / 2^32)`, then the Gaussians ε
-   * follow, `z_i = mean[c_i] + exp(logVar[c_i] / 2) · temperature · ε_i`.
+   * its mixture (model.json's `prior`) instead: the first `n` words of the
+   * generator pick each sample's component uniformly, `c_i = floor(r_i · K / 2^32)`,
+   * then the Gaussians ε follow as above (times `temperature`, rounded to
+   * float32), and `z_i = mean[c_i] + exp(logVar[c_i] / 2) · ε_i` (float64,
+   * rounded to float32).
    *
    * On a conditional model, `label` picks the class: one index for all `n`
    * samples, or an array of `n`. The latents never depend on the label: they
@@ -636,8 +627,10 @@ export class VAE {
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
       labels = checkLabels(this.#condition, options.label, n, 'vae.sample', { what: 'samples', required: false });
       const rng = new Xoshiro128(seed);
-      const mixture = this.#vampMixture;
-      z = mixture ? vampLatents(n, this.#info.latent, mixture, { seed, temperature: t }).z : fillGaussian(rng, new Float32Array(n * this.#info.latent), t);
+      const L = this.#info.latent;
+      // parseManifest has bounded and checked the prior; decoding K x latent floats is cheap next to decoding images.
+      const prior = this.#info.manifest.prior;
+      z = prior ? mixtureLatents(rng, n, L, decodeManifestPrior(prior, L), t) : fillGaussian(rng, new Float32Array(n * L), t);
       const cond = this.#condition;
       if (cond && !labels) {
         // fillGaussian draws words in pairs, so an odd n·latent has used (and dropped) a whole pair already.
