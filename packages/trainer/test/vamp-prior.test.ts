@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,9 @@ const pseudoOf = async (dir: string) => (await readCheckpoint(dir)).tensors.get(
 describe('--prior vamp (trainer)', () => {
   it('trains, records the prior in the checkpoint, moves the pseudo-inputs, and resumes', async () => {
     const dir = tmp();
-    const first = await train({ ...tiny, out: dir });
+    // With plots: the sample grid draws from the mixture.
+    const first = await train({ ...tiny, out: dir, plots: true });
+    expect(existsSync(join(dir, 'plots', 'samples.png'))).toBe(true);
     const ckpt = await readCheckpoint(dir);
     expect(ckpt.header.arch.config.prior).toEqual({ kind: 'vamp', components: 5 });
     expect(ckpt.header.tensors.find((t) => t.name === VAMP_PSEUDO_INPUTS)?.shape).toEqual([5, 28, 28, 1]);
