@@ -44,6 +44,70 @@ export interface ArchConfig {
    * without blocks stay byte for byte as they were).
    */
   resBlocks?: number;
+  /**
+   * The prior over the latent; absent: the standard normal N(0, I), and the
+   * config (and its checkpoints) stay byte for byte as before. See
+   * {@link PriorConfig}.
+   */
+  prior?: PriorConfig;
+}
+
+/**
+ * A VampPrior (Tomczak & Welling 2018, "VAE with a VampPrior"): the prior is
+ * the mixture `p(z) = 1/K sum_k q(z | u_k)` of the encoder's own posteriors at
+ * K learned pseudo-inputs `u_k`. The pseudo-inputs are the weight
+ * {@link VAMP_PSEUDO_INPUTS}, `[K, H, W, C]` (NHWC like the images), stored
+ * unconstrained: the image the encoder sees is `u_k = sigmoid(w_k)`, which
+ * keeps every pseudo-pixel in (0, 1) like real pixels while giving a
+ * gradient everywhere (the paper's hardtanh has none outside [0, 1]).
+ * Only for unconditional archs without BatchNorm (not `celeba`): a
+ * pseudo-input batch would move BatchNorm's statistics, and a conditional
+ * prior would need a label per component.
+ */
+export interface PriorConfig {
+  kind: 'vamp';
+  /** Number of pseudo-inputs K, an integer in [1, {@link MAX_VAMP_COMPONENTS}]. */
+  components: number;
+}
+
+/** Largest VampPrior component count: bounds the manifest's mixture arrays and the per-step encoder pass. */
+export const MAX_VAMP_COMPONENTS = 4096;
+
+/** Weight name of the VampPrior's pseudo-inputs, `[K, H, W, C]`, pre-sigmoid (see {@link PriorConfig}). */
+export const VAMP_PSEUDO_INPUTS = 'prior/pseudo_inputs';
+
+/**
+ * Checks a config's `prior` (absent is the standard normal and always fine).
+ *
+ * @throws {@link ArchConfigError} naming `prior` (or `prior.kind`, `prior.components`) and what was expected
+ *
+ * @example
+ * ```ts
+ * import { checkPriorConfig } from '@vae/format';
+ * checkPriorConfig({ arch: 'small', prior: { kind: 'vamp', components: 100 } }); // ok
+ * checkPriorConfig({ arch: 'celeba', prior: { kind: 'vamp', components: 100 } }); // throws ArchConfigError
+ * ```
+ */
+export function checkPriorConfig(config: Pick<ArchConfig, 'arch' | 'prior' | 'classes'>): void {
+  const p = config.prior as unknown;
+  if (p === undefined) return;
+  if (!p || typeof p !== 'object' || Array.isArray(p)) {
+    throw new ArchConfigError(`prior is ${JSON.stringify(p)}; expected { "kind": "vamp", "components": K } or no prior (the standard normal)`);
+  }
+  const o = p as Record<string, unknown>;
+  if (o.kind !== 'vamp') throw new ArchConfigError(`prior.kind is ${JSON.stringify(o.kind)}; expected "vamp"`);
+  const k = o.components;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_VAMP_COMPONENTS) {
+    throw new ArchConfigError(`prior.components is ${JSON.stringify(k)}; expected an integer in [1, ${MAX_VAMP_COMPONENTS}]`);
+  }
+  const extra = Object.keys(o).find((key) => key !== 'kind' && key !== 'components');
+  if (extra !== undefined) throw new ArchConfigError(`prior has ${JSON.stringify(extra)}; expected only kind and components`);
+  if (config.classes !== undefined) {
+    throw new ArchConfigError(`prior "vamp" is not supported on a conditional model (classes ${config.classes}): its mixture would need a label per pseudo-input; drop classes or the prior`);
+  }
+  if (config.arch === 'celeba') {
+    throw new ArchConfigError(`prior "vamp" is not supported on the celeba arch: encoding the pseudo-inputs would move its BatchNorm statistics; use small, base or mlp`);
+  }
 }
 
 /** Largest `resBlocks` a spec may ask for (each block costs two 3x3 convs per side). */
@@ -249,6 +313,8 @@ export function resolveArchConfig(partial: Partial<ArchConfig> & { arch?: ArchNa
   // Absent rather than 0, so unconditional specs (and their checkpoints) stay byte for byte as they were.
   if (partial.classes !== undefined && partial.classes !== 0) out.classes = partial.classes;
   if (partial.resBlocks !== undefined && partial.resBlocks !== 0) out.resBlocks = partial.resBlocks;
+  // Copied field by field: a caller's object must not alias the spec's (checkArchSpec compares them).
+  if (partial.prior !== undefined) out.prior = partial.prior && typeof partial.prior === 'object' ? { ...partial.prior } : partial.prior;
   return out;
 }
 
@@ -323,6 +389,7 @@ export function buildArchSpec(input: Partial<ArchConfig> & { arch?: ArchName }):
       : 'celeba\'s convs carry BatchNorm, which the residual blocks (plain convs) do not, and its PyTorch peer has no such blocks';
     throw new ArchConfigError(`resBlocks ${resBlocks} needs a conv arch (small or base); ${why}`);
   }
+  checkPriorConfig(config);
   const [H, W, C] = imageShape;
   const pixels = H * W * C;
   const withCondition = (spec: ArchSpec): ArchSpec => {
@@ -462,7 +529,8 @@ export function parametrisedLayers(spec: ArchSpec): (Conv2DSpec | Conv2DTranspos
 /**
  * Shape of each weight tensor, keyed `"<layer>/kernel"` and `"<layer>/bias"`,
  * tfjs layouts, plus `"<layer>/bn/{gamma,beta,mean,variance}"` for layers with
- * a {@link BatchNormSpec}.
+ * a {@link BatchNormSpec}, plus {@link VAMP_PSEUDO_INPUTS} `[K, H, W, C]` with a
+ * VampPrior.
  */
 export function weightShapes(spec: ArchSpec): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -479,5 +547,7 @@ export function weightShapes(spec: ArchSpec): Map<string, number[]> {
       for (const p of ['gamma', 'beta', 'mean', 'variance']) out.set(`${l.name}/bn/${p}`, [l.outChannels]);
     }
   }
+  // Last, so every other weight keeps its place (and its initial values) with or without the prior.
+  if (spec.config.prior) out.set(VAMP_PSEUDO_INPUTS, [spec.config.prior.components, ...spec.config.imageShape]);
   return out;
 }

@@ -29,12 +29,15 @@ export type {
   ArchSpec,
   ConditionSpec,
   BatchNormSpec,
+  PriorConfig,
 } from './arch-spec.js';
-export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, MAX_RES_BLOCKS, ArchConfigError, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, expandResidual, weightShapes } from './arch-spec.js';
+export { ARCH_VERSION, ARCH_DEFAULTS, BATCH_NORM_DEFAULTS, BATCH_NORM_STATE, LOGVAR_CLAMP, MAX_CLASSES, MAX_RES_BLOCKS, MAX_VAMP_COMPONENTS, VAMP_PSEUDO_INPUTS, ArchConfigError, checkPriorConfig, conditionClasses, resolveArchConfig, buildArchSpec, parametrisedLayers, expandResidual, weightShapes } from './arch-spec.js';
 export { checkArchSpec } from './check-arch-spec.js';
-export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestData, ManifestPrecision, ModelManifest } from './manifest.js';
+export type { ManifestDType, ManifestValueInfo, ManifestGraph, ManifestGraphs, ManifestMetrics, ManifestCondition, ManifestData, ManifestPrecision, ManifestPrior, ManifestFloat32Matrix, ModelManifest } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
-export { parseManifest, checkManifestData, ManifestError, sameShape, formatShape } from './parse-manifest.js';
+export type { DecodedPrior } from './parse-manifest.js';
+export { parseManifest, checkManifestData, decodeManifestPrior, ManifestError, sameShape, formatShape } from './parse-manifest.js';
+export { float32ToBase64, base64ToFloat32, base64Length } from './float32-base64.js';
 export type { GraphIoName } from './graph-io.js';
 export { GRAPH_IO, BATCH_DIM } from './graph-io.js';
 export { Xoshiro128, mix32 } from './xoshiro128.js';

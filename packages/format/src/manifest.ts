@@ -65,6 +65,33 @@ export interface ManifestData {
   background?: string;
 }
 
+/**
+ * A float32 matrix stored exactly and compactly: `base64` holds the
+ * `shape[0] * shape[1]` values row-major as little-endian float32 bytes
+ * (padded RFC 4648 base64; see `float32ToBase64`).
+ */
+export interface ManifestFloat32Matrix {
+  dtype: 'float32';
+  shape: [number, number];
+  base64: string;
+}
+
+/**
+ * A VampPrior model's prior (see `PriorConfig` in the arch spec): the mixture
+ * `p(z) = 1/K sum_k N(z; mean_k, diag exp(logVar_k))`, with each component
+ * the encoder's posterior at one learned pseudo-input, computed by the
+ * exporter. Absent: the standard normal N(0, I). The graphs do not contain it.
+ */
+export interface ManifestPrior {
+  kind: 'vamp';
+  /** Number of mixture components K. */
+  components: number;
+  /** Component means, `[K, latent]`. */
+  mean: ManifestFloat32Matrix;
+  /** Component log-variances (already clamped like the encoder's), `[K, latent]`. */
+  logVar: ManifestFloat32Matrix;
+}
+
 /** Weight precision of a model's graphs (transformers.js calls it `dtype`). */
 export type ManifestPrecision = 'fp32' | 'fp16' | 'int8';
 
@@ -95,6 +122,8 @@ export interface ModelManifest {
   data?: ManifestData;
   /** Present only on a conditional model: its label's classes. */
   condition?: ManifestCondition;
+  /** Present only on a model with a learned prior (VampPrior); absent: z ~ N(0, I). */
+  prior?: ManifestPrior;
   training: {
     epochs: number;
     metrics: ManifestMetrics | null;

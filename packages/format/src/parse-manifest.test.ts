@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GRAPH_IO } from './graph-io.js';
 import type { ModelManifest } from './manifest.js';
-import { formatShape, ManifestError, parseManifest, sameShape } from './parse-manifest.js';
+import { decodeManifestPrior, formatShape, ManifestError, parseManifest, sameShape } from './parse-manifest.js';
+import { base64ToFloat32, float32ToBase64 } from './float32-base64.js';
 
 /** A minimal manifest as the exporter writes it, latent 8. */
 function manifest(): ModelManifest {
@@ -213,5 +214,98 @@ describe('parseManifest data and image shapes', () => {
       [{ name: 'celeba', size: 64 }, 'model.json data has "size", expected only name, crop and background'],
     ];
     for (const [data, msg] of cases) expect(message({ ...rgb(), data })).toBe(msg);
+  });
+});
+
+describe('parseManifest: prior (VampPrior)', () => {
+  /** A vamp manifest, K = 2 over latent 8; values chosen so that any decoding slip shows. */
+  const vampManifest = (K = 2) => {
+    const m = manifest() as ModelManifest & { archConfig: Record<string, unknown> };
+    m.archConfig = { arch: 'small', prior: { kind: 'vamp', components: K } };
+    const values = (off: number) => Float32Array.from({ length: K * 8 }, (_, i) => off + i / 8);
+    m.prior = {
+      kind: 'vamp',
+      components: K,
+      mean: { dtype: 'float32', shape: [K, 8], base64: float32ToBase64(values(-1)) },
+      logVar: { dtype: 'float32', shape: [K, 8], base64: float32ToBase64(values(-3)) },
+    };
+    return m;
+  };
+
+  it('accepts a well-formed prior and decodes its arrays bit for bit', () => {
+    const m = parseManifest(JSON.stringify(vampManifest()));
+    const d = decodeManifestPrior(m.prior, m.latent);
+    expect(d.components).toBe(2);
+    expect(Array.from(d.mean)).toEqual(Array.from({ length: 16 }, (_, i) => -1 + i / 8));
+    expect(Array.from(d.logVar)).toEqual(Array.from({ length: 16 }, (_, i) => -3 + i / 8));
+  });
+
+  it('rejects a shape that disagrees with components or latent, naming prior', () => {
+    const m = vampManifest();
+    m.prior!.mean.shape = [3, 8];
+    let e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json prior.mean.shape is [3,8], expected [2,8] (components, latent)');
+    const m2 = vampManifest();
+    m2.prior!.logVar.shape = [2, 4];
+    e = failure(m2);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json prior.logVar.shape is [2,4], expected [2,8] (components, latent)');
+  });
+
+  it('rejects base64 whose byte length disagrees with components x latent, before decoding', () => {
+    const m = vampManifest();
+    // One component's worth of values under a [2, 8] shape.
+    m.prior!.mean.base64 = float32ToBase64(new Float32Array(8));
+    const e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json prior.mean.base64 is 44 characters, expected 88 characters (2 x 8 float32, 64 bytes)');
+  });
+
+  it('rejects base64 of the right length that is not base64, and non-finite values', () => {
+    const m = vampManifest();
+    m.prior!.logVar.base64 = '!'.repeat(88);
+    let e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json prior.logVar.base64 is 88 characters, expected padded RFC 4648 base64');
+    const m2 = vampManifest();
+    const v = new Float32Array(16);
+    v[5] = NaN;
+    m2.prior!.mean.base64 = float32ToBase64(v);
+    e = failure(m2);
+    expect(e.message).toBe('model.json prior.mean[5] is null, expected a finite number');
+  });
+
+  it('rejects components out of range or different from archConfig, and a missing prior on a vamp archConfig', () => {
+    const m = vampManifest();
+    m.prior!.components = 3;
+    let e = failure(m);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toBe('model.json prior.mean.shape is [2,8], expected [3,8] (components, latent)');
+    const big = vampManifest();
+    big.prior!.components = 5000;
+    expect(failure(big).message).toBe('model.json prior.components is 5000, expected an integer in [1, 4096]');
+    const other = vampManifest();
+    (other.archConfig as { prior: { components: number } }).prior.components = 4;
+    expect(failure(other).message).toBe('model.json: prior has 2 components, archConfig.prior {"kind":"vamp","components":4}; expected the same K, on an unconditional model');
+    const missing = vampManifest();
+    delete missing.prior;
+    const e2 = failure(missing);
+    expect(e2).toBeInstanceOf(ManifestError);
+    expect(e2.message).toBe('model.json prior is undefined, expected { "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }');
+  });
+
+  it('keeps manifests without a prior valid', () => {
+    expect(parseManifest(manifest()).prior).toBeUndefined();
+  });
+});
+
+describe('float32 base64', () => {
+  it('encodes little-endian float32 bytes as RFC 4648 padded base64 (hand-checked)', () => {
+    // 1.0f = 00 00 80 3f; 2.0f = 00 00 00 40.
+    expect(float32ToBase64(new Float32Array([1]))).toBe('AACAPw==');
+    expect(float32ToBase64(new Float32Array([1, 2]))).toBe('AACAPwAAAEA=');
+    expect(Array.from(base64ToFloat32('AACAPwAAAEA=')!)).toEqual([1, 2]);
+    expect(base64ToFloat32('AACAP')).toBeNull();
   });
 });

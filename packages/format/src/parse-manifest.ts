@@ -3,8 +3,9 @@
  * the SDK accepts before it reads a single graph byte.
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
-import type { ManifestCondition, ManifestData, ManifestGraph, ManifestGraphs, ManifestValueInfo, ModelManifest } from './manifest.js';
-import { MAX_CLASSES } from './arch-spec.js';
+import type { ManifestCondition, ManifestData, ManifestFloat32Matrix, ManifestGraph, ManifestGraphs, ManifestPrior, ManifestValueInfo, ModelManifest } from './manifest.js';
+import { MAX_CLASSES, MAX_VAMP_COMPONENTS } from './arch-spec.js';
+import { base64Length, base64ToFloat32 } from './float32-base64.js';
 import { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 
 /**
@@ -59,6 +60,12 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
   const image = [BATCH_DIM, C, H, W];
   const code = [BATCH_DIM, latent];
   const classes = o.condition === undefined ? 0 : checkCondition(o.condition, o.archConfig);
+  const archPrior = (o.archConfig as { prior?: { components?: unknown } } | null | undefined)?.prior;
+  // Without its prior a vamp model would silently be sampled from N(0, I); a conditional one has none.
+  if (o.prior !== undefined || archPrior !== undefined) {
+    const K = classes ? -1 : decodeManifestPrior(o.prior, latent).components;
+    if (archPrior?.components !== K) throw bad(`prior has ${classes ? 'a condition' : `${K} components`}, archConfig.prior ${JSON.stringify(archPrior)}; expected the same K, on an unconditional model`);
+  }
   const label = classes ? [io(GRAPH_IO.y, [BATCH_DIM, classes])] : [];
   checkGraphEntry(o.graphs.encoder, 'encoder', [io(GRAPH_IO.x, image), ...label], [io(GRAPH_IO.mu, code), io(GRAPH_IO.logvar, code)], !classes);
   checkGraphEntry(o.graphs.decoder, 'decoder', [io(GRAPH_IO.z, code), ...label], [io(GRAPH_IO.x, image), io(GRAPH_IO.logits, image)], !classes);
@@ -74,6 +81,52 @@ export function parseManifest(input: ModelManifest | string | Uint8Array): Model
     }
   }
   return o as ModelManifest;
+}
+
+/** The decoded mixture of a {@link ManifestPrior}: `[K, latent]` row-major each. */
+export interface DecodedPrior {
+  components: number;
+  mean: Float32Array;
+  logVar: Float32Array;
+}
+
+/**
+ * Validates a manifest's `prior` against `latent` and decodes its two
+ * `[components, latent]` float32 arrays. Every size is checked before
+ * anything is decoded: the shape must be `[components, latent]` and the
+ * base64 text exactly as long as those values need.
+ *
+ * @throws {@link ManifestError} naming the field (`prior.mean.shape`, ...) and what was expected
+ *
+ * @example
+ * ```ts
+ * import { decodeManifestPrior, parseManifest } from '@vae/format';
+ * const m = parseManifest(text);
+ * if (m.prior) console.log(decodeManifestPrior(m.prior, m.latent).mean.length); // K * latent
+ * ```
+ */
+export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrior {
+  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
+  const p = prior as Partial<ManifestPrior> | null;
+  if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad('', prior, '{ "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }');
+  if (p.kind !== 'vamp') throw bad('.kind', p.kind, '"vamp"');
+  const K = p.components as number;
+  if (!Number.isInteger(K) || K < 1 || K > MAX_VAMP_COMPONENTS) throw bad('.components', K, `an integer in [1, ${MAX_VAMP_COMPONENTS}]`);
+  const matrix = (field: 'mean' | 'logVar'): Float32Array => {
+    const m = (p[field] ?? {}) as Partial<ManifestFloat32Matrix>;
+    const at = `.${field}`;
+    if (m.dtype !== 'float32') throw bad(`${at}.dtype`, m.dtype, '"float32"');
+    if (!Array.isArray(m.shape) || m.shape.length !== 2 || m.shape[0] !== K || m.shape[1] !== latent) throw bad(`${at}.shape`, m.shape, `[${K},${latent}] (components, latent)`);
+    // Bounded before decoding: the text must be exactly as long as K x latent float32 need.
+    const want = base64Length(K * latent * 4);
+    if (typeof m.base64 !== 'string' || m.base64.length !== want) throw bad(`${at}.base64`, m.base64, `${want} characters (${K} x ${latent} float32, ${K * latent * 4} bytes)`);
+    const values = base64ToFloat32(m.base64);
+    if (!values) throw bad(`${at}.base64`, m.base64, 'padded RFC 4648 base64');
+    const i = values.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw bad(`${at}[${i}]`, values[i], 'a finite number');
+    return values;
+  };
+  return { components: K, mean: matrix('mean'), logVar: matrix('logVar') };
 }
 
 /** Largest `data.crop` accepted: far beyond any photo a VAE is trained on, small enough to be a typo guard. */

@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ArchSpec, ManifestCondition, ManifestData, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+import type { ArchSpec, ManifestCondition, ManifestData, ManifestGraph, ManifestMetrics, ManifestPrior, ManifestValueInfo, ModelManifest } from '@vae/format';
 import { MANIFEST_FORMAT_VERSION, checkManifestData, conditionClasses, imageFolderPreparation } from '@vae/format';
 import type { Checkpoint, EpochMetrics } from '@vae/format/checkpoint';
 import { CheckpointError, checkpointParams, readCheckpoint, resolveCheckpointPath, writeFileAtomic } from '@vae/format/checkpoint';
 import { checkFiniteOutputs } from './check-finite-outputs.js';
+import { manifestPrior } from './manifest-prior.js';
 import { ExportError } from './errors.js';
 import type { ModelProto, ValueInfoProto } from './onnx-schema.js';
 import { DataType, encodeModel } from './onnx-schema.js';
@@ -52,6 +53,12 @@ export interface BuildOptions {
    * (an IDX model's `dataset` says it all).
    */
   data?: Partial<ManifestData>;
+  /**
+   * The manifest's `prior` for a VampPrior model whose pseudo-inputs are not
+   * among the weights (variants re-exported from graphs, which do not hold
+   * them); by default it is computed from the checkpoint (see `manifestPrior`).
+   */
+  prior?: ManifestPrior;
 }
 
 /** Fashion-MNIST's class names, in label order. */
@@ -213,6 +220,9 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
   });
   // After translateArch, which has checked the spec and each weight's size and finiteness.
   checkFiniteOutputs(spec, params, precision);
+  // The prior is not in the graphs: model.json carries it (the SDK samples from it).
+  if (options.prior && !spec.config.prior) throw new ExportError('usage', `a prior was given, but the ${spec.config.arch} model has the standard normal prior`);
+  const prior = options.prior ?? manifestPrior(spec, params);
   models.encoder.metadata_props!.push({ key: 'vae.graph', value: 'encoder' });
   models.decoder.metadata_props!.push({ key: 'vae.graph', value: 'decoder' });
   const command = (header as { command?: unknown }).command;
@@ -233,6 +243,7 @@ export function buildExport(ckpt: Checkpoint, options: BuildOptions = {}): Built
     dataset,
     ...(data ? { data } : {}),
     ...(condition ? { condition } : {}),
+    ...(prior ? { prior } : {}),
     training: { epochs: header.epoch, metrics, ...(typeof command === 'string' && command ? { command } : {}) },
     precision,
     onnx: { opset, irVersion: irVersionForOpset(opset), producer: { name: PRODUCER.name, version: PRODUCER.version } },

@@ -132,6 +132,8 @@ export function exportVariantFromGraphs(manifest: ModelManifest, encoder: Uint8A
     opset: manifest.onnx.opset,
     ...(manifest.condition ? { classNames: manifest.condition.names } : {}),
     ...(manifest.data ? { data: manifest.data } : {}),
+    // The graphs do not hold the pseudo-inputs: every variant keeps the model's own prior.
+    ...(manifest.prior ? { prior: manifest.prior } : {}),
   };
   const same = buildExport(ckpt, { ...options, precision: manifest.precision });
   for (const [which, bytes] of [['encoder', encoder], ['decoder', decoder]] as const) {

@@ -19,10 +19,12 @@ export type {
   ManifestGraph,
   ManifestMetrics,
   ManifestValueInfo,
+  ManifestPrior,
+  ManifestFloat32Matrix,
 } from './manifest.js';
 export { MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { VAE } from './vae.js';
-export type { LoadOptions, VAEInfo, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
+export type { LoadOptions, VAEInfo, VAEPrior, VAECondition, SampleOptions, SampleResult, PathResult, InterpolateOptions, ManifoldOptions, DecodeOptions, EncodeOptions, ReconstructOptions, RestyleOptions, RestyleResult } from './vae.js';
 export type { LabelInput } from './condition.js';
 export { VAEError, VAEInputError, VAEModelError, VAEDeviceError, VAESourceError, VAEDisposedError } from './errors.js';
 export type { VAEErrorCode, DeviceFailure } from './errors.js';

@@ -7,7 +7,7 @@ import type { ModelManifest } from '@vae/format';
 import { ManifestError, parseManifest as parseManifestFormat } from '@vae/format';
 import { VAEModelError } from './errors.js';
 
-export type { ManifestCondition, ManifestDType, ManifestGraph, ManifestMetrics, ManifestValueInfo, ModelManifest } from '@vae/format';
+export type { ManifestCondition, ManifestDType, ManifestFloat32Matrix, ManifestGraph, ManifestMetrics, ManifestPrior, ManifestValueInfo, ModelManifest } from '@vae/format';
 export { MANIFEST_FORMAT_VERSION } from '@vae/format';
 
 /**

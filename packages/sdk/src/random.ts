@@ -13,10 +13,16 @@
  *    Values are used in the order g1, g2, g1, g2, …
  * 4. **Latents.** Element `k` of latent `i` is Gaussian number `i·latent + k`,
  *    times `temperature`, rounded to float32.
+ * 5. **VampPrior models** (`model.json` has `prior`, K components): first `n`
+ *    uint32 words `r_i` pick each sample's component
+ *    `c_i = floor(r_i · K / 2^32)`; then the Gaussians `ε` of step 4 follow on
+ *    the same generator (times `temperature`, rounded to float32 as in step 4),
+ *    and `z_i = mean[c_i] + exp(logVar[c_i] / 2) · ε_i` in float64, rounded to float32.
  *
  * `Math.log/cos/sin` may differ by an ulp between JS engines and libms; after
  * rounding to float32 the latents agree except in rare last-bit cases.
  */
+import type { DecodedPrior } from '@vae/format';
 import { Xoshiro128 } from '@vae/format';
 import { VAEInputError } from './errors.js';
 import { checkOptions, t as types } from './options.js';
@@ -149,4 +155,20 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as { length: number }).length}`;
   return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v;
+}
+
+/**
+ * Draws a VampPrior model's latents in the documented order (step 5 above) on
+ * `rng`, freshly seeded: `n` component words, then the Gaussians times `t`.
+ * `mix` comes from `decodeManifestPrior`, which has checked its sizes.
+ * @internal
+ */
+export function mixtureLatents(rng: Xoshiro128, n: number, latent: number, mix: DecodedPrior, t: number): Float32Array {
+  const c = Array.from({ length: n }, () => Math.floor((rng.nextUint32() * mix.components) / TWO_POW_32));
+  const z = fillGaussian(rng, new Float32Array(n * latent), t);
+  for (let i = 0; i < z.length; i++) {
+    const k = c[Math.floor(i / latent)] * latent + (i % latent);
+    z[i] = mix.mean[k] + Math.exp(0.5 * mix.logVar[k]) * z[i];
+  }
+  return z;
 }

@@ -3,7 +3,7 @@
  * everything built on them. Platform-free: it reaches ONNX Runtime only through
  * the backend the `node` or `web` entry point registered.
  */
-import { GRAPH_IO } from '@vae/format';
+import { GRAPH_IO, decodeManifestPrior } from '@vae/format';
 import type { ManifestCondition } from '@vae/format';
 import { startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, ExtraFeed, WasmOptions } from './backends/types.js';
@@ -25,7 +25,7 @@ import { verifySessionIo } from './source/validate-graphs.js';
 import type { OptionSchema } from './options.js';
 import { checkOptions, t } from './options.js';
 import { platform } from './platform.js';
-import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, randomSeed, Xoshiro128 } from './random.js';
+import { checkCount, checkRows, checkSeed, checkTemperature, describe, fillGaussian, mixtureLatents, randomSeed, Xoshiro128 } from './random.js';
 import type { ImageBatch, ImagesInput, LatentBatch, LatentsInput } from './tensors.js';
 import { toImageBatch, toLatentBatch } from './tensors.js';
 
@@ -138,7 +138,15 @@ export interface VAEInfo {
    * unconditional model, which takes no `label`.
    */
   readonly condition: VAECondition | undefined;
+  /** The prior `sample` draws from: `{ kind: 'standard' }` (N(0, I)) or `{ kind: 'vamp', components: K }` (model.json's `prior`). */
+  readonly prior: VAEPrior;
 }
+
+/**
+ * The prior a model samples from ({@link VAEInfo.prior}): the standard normal,
+ * or a VampPrior mixture of `components` Gaussians stored in model.json.
+ */
+export type VAEPrior = { readonly kind: 'standard' } | { readonly kind: 'vamp'; readonly components: number };
 
 /** The classes a conditional model is conditioned on ({@link VAEInfo.condition}). */
 export interface VAECondition {
@@ -410,6 +418,7 @@ export class VAE {
       threads,
       batchSize,
       condition: m.condition ? Object.freeze({ classes: m.condition.classes, names: Object.freeze([...m.condition.names]) }) : undefined,
+      prior: Object.freeze(m.prior ? { kind: 'vamp' as const, components: m.prior.components } : { kind: 'standard' as const }),
     });
     return new VAE(info, started.value.enc, started.value.dec);
   }
@@ -577,6 +586,13 @@ export class VAE {
    * Draws `n` digits from the prior: `z ~ N(0, temperature²·I)` from the
    * documented generator (see `gaussianLatents`), decoded in batches.
    *
+   * On a VampPrior model (`info.prior.kind === 'vamp'`) the latents come from
+   * its mixture (model.json's `prior`) instead: the first `n` words of the
+   * generator pick each sample's component uniformly, `c_i = floor(r_i · K / 2^32)`,
+   * then the Gaussians ε follow as above (times `temperature`, rounded to
+   * float32), and `z_i = mean[c_i] + exp(logVar[c_i] / 2) · ε_i` (float64,
+   * rounded to float32).
+   *
    * On a conditional model, `label` picks the class: one index for all `n`
    * samples, or an array of `n`. The latents never depend on the label: they
    * are always `gaussianLatents(n, latent, { seed, temperature })`, so one
@@ -611,7 +627,10 @@ export class VAE {
       const t = options?.temperature === undefined ? 1 : checkTemperature(options.temperature);
       labels = checkLabels(this.#condition, options.label, n, 'vae.sample', { what: 'samples', required: false });
       const rng = new Xoshiro128(seed);
-      z = fillGaussian(rng, new Float32Array(n * this.#info.latent), t);
+      const L = this.#info.latent;
+      // parseManifest has bounded and checked the prior; decoding K x latent floats is cheap next to decoding images.
+      const prior = this.#info.manifest.prior;
+      z = prior ? mixtureLatents(rng, n, L, decodeManifestPrior(prior, L), t) : fillGaussian(rng, new Float32Array(n * L), t);
       const cond = this.#condition;
       if (cond && !labels) {
         // fillGaussian draws words in pairs, so an odd n·latent has used (and dropped) a whole pair already.

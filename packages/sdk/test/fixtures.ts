@@ -36,13 +36,14 @@ const cache = new Map<string, FixtureModel>();
 
 /**
  * Exports a random `arch` model with `latent` dims into a fresh temp folder
- * (cached per process); with `classes`, a conditional one (both graphs take `y`).
+ * (cached per process); with `classes`, a conditional one (both graphs take `y`);
+ * with `vampComponents`, a VampPrior model (model.json gets `prior`).
  */
-export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number; classes?: number; imageShape?: ImageShape } = {}): FixtureModel {
+export function fixtureModel(opts: { arch?: ArchName; latent?: number; seed?: number; classes?: number; imageShape?: ImageShape; vampComponents?: number } = {}): FixtureModel {
   const key = JSON.stringify(opts);
   const hit = cache.get(key);
   if (hit) return hit;
-  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}), ...(opts.classes ? { classes: opts.classes } : {}), ...(opts.imageShape ? { imageShape: opts.imageShape } : {}) });
+  const spec = buildArchSpec({ arch: opts.arch ?? 'small', ...(opts.latent ? { latent: opts.latent } : {}), ...(opts.classes ? { classes: opts.classes } : {}), ...(opts.imageShape ? { imageShape: opts.imageShape } : {}), ...(opts.vampComponents ? { prior: { kind: 'vamp' as const, components: opts.vampComponents } } : {}) });
   const r = rng(opts.seed ?? 1);
   const tensors = [...weightShapes(spec)].map(([name, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -82,6 +82,11 @@ Techniques (each off by default; recorded in the checkpoint, kept by --resume):
   --lr-min X                floor of the cosine schedule (default 0)
   --iw-train K              train on the IWAE bound with K importance samples
                             (default 1: the ELBO); not with --free-bits
+  --prior standard|vamp     the prior (default standard: N(0, I)); vamp: the VampPrior,
+                            a mixture of the encoder's posteriors at K learned
+                            pseudo-inputs (KL by a one-sample Monte-Carlo estimate);
+                            not with --conditional, --arch celeba or --free-bits
+  --vamp-components K       the VampPrior's pseudo-inputs (default 100; 1..4096)
   --max-memory SIZE         refuse settings whose estimated memory exceeds SIZE
                             (e.g. 16G; default ${DEFAULT_MAX_MEMORY / 2 ** 30}G)
   --backend ${BACKEND_NAMES.join('|')}   (default auto: a real GPU if present)
@@ -136,6 +141,8 @@ const OPTIONS = {
   'lr-warmup': { type: 'string' },
   'lr-min': { type: 'string' },
   'iw-train': { type: 'string' },
+  prior: { type: 'string' },
+  'vamp-components': { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
   out: { type: 'string' },
@@ -279,6 +286,8 @@ async function main(argv: string[]): Promise<number> {
     lrWarmup: parseDecimal('lr-warmup', values['lr-warmup'], { min: 0 }),
     lrMin: parseDecimal('lr-min', values['lr-min'], { min: 0 }),
     iwTrain: parseInteger('iw-train', values['iw-train'], { min: 1, max: 100_000 }),
+    prior: values.prior as 'standard' | 'vamp' | undefined,
+    vampComponents: parseInteger('vamp-components', values['vamp-components'], { min: 1, max: 4096 }),
     maxMemory: parseSize('max-memory', values['max-memory']),
     backend: values.backend as BackendRequest | undefined,
     threads,

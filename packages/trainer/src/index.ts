@@ -17,9 +17,11 @@ export { createVaeModel, vaeModelFromParams, initParams, ModelParamsError, Condi
 export type { ReconLoss } from './model/loss.js';
 export { bernoulliNll, gaussianKl, squaredError, klWeight } from './model/loss.js';
 export type { TrainOptions, TrainResult } from './train/train.js';
-export { train, loadModel, TRAIN_DEFAULTS, TrainOptionsError } from './train/train.js';
+export { train, loadModel, TRAIN_DEFAULTS, DEFAULT_VAMP_COMPONENTS, TrainOptionsError } from './train/train.js';
+export { encodePseudoInputs, logNormalPairs, vampLogPrior, logPosterior, vampKlEstimate, VampPriorError } from './model/vamp-prior.js';
+export type { VampComponents } from './model/vamp-prior.js';
 export type { StepLosses, AdamConfig, OptimizerState } from './train/train-step.js';
-export { TrainStep, NonFiniteLossError, ADAM_DEFAULTS } from './train/train-step.js';
+export { TrainStep, NonFiniteLossError, VampObjectiveError, ADAM_DEFAULTS } from './train/train-step.js';
 export type { InterruptSaved } from './train/interrupt.js';
 export { InterruptedError } from './train/interrupt.js';
 export type { MemoryEstimate } from './train/memory-estimate.js';

@@ -6,7 +6,7 @@
  * the data section. Each failure is a `CheckpointError` that names the field.
  */
 import type { ArchSpec } from '../arch-spec.js';
-import { ARCH_DEFAULTS, ARCH_VERSION, BATCH_NORM_STATE, MAX_CLASSES, MAX_RES_BLOCKS, buildArchSpec, weightShapes } from '../arch-spec.js';
+import { ARCH_DEFAULTS, ARCH_VERSION, BATCH_NORM_STATE, MAX_CLASSES, MAX_RES_BLOCKS, MAX_VAMP_COMPONENTS, buildArchSpec, weightShapes } from '../arch-spec.js';
 import { firstDifference } from '../check-arch-spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { CheckpointHeader } from './format.js';
@@ -131,7 +131,7 @@ function archCheck(c: HeaderChecker): Check {
       channels: c.array(c.int(1, MAX_DIM), { min: 1, max: 64 }),
       kernel: c.int(0, MAX_DIM),
       imageShape: c.array(c.int(1, MAX_DIM), { min: 3, max: 3 }),
-    }, { classes: c.int(2, MAX_CLASSES), resBlocks: c.int(1, MAX_RES_BLOCKS) }),
+    }, { classes: c.int(2, MAX_CLASSES), resBlocks: c.int(1, MAX_RES_BLOCKS), prior: c.obj({ kind: c.oneOf(['vamp']), components: c.int(1, MAX_VAMP_COMPONENTS) }) }),
     encoder: c.obj({ trunk: c.array(layer, { max: 256 }), mu: layer, logvar: layer, logvarClamp: c.array(c.finite(), { min: 2, max: 2 }) }),
     decoder: c.array(layer, { max: 256 }),
   }, { condition: c.obj({ kind: c.oneOf(['one-hot']), classes: c.int(2, MAX_CLASSES) }) });

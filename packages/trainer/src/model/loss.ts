@@ -100,9 +100,16 @@ export function freeBitsKl(mu: tf.Tensor2D, logvar: tf.Tensor2D, lambda: number)
  * and a diagonal Gaussian q, the 2*pi constants cancel:
  * `log p(z) - log q(z|x) = -1/2 sum(z^2) + 1/2 sum(eps^2) + 1/2 sum(logvar)`.
  * `klWeight` scales that prior ratio as beta and the KL warm-up scale the KL.
+ * With `logPz` (the log density of z under another prior, such as the
+ * VampPrior's `vampLogPrior`) that prior replaces N(0, I).
  */
-export function logImportanceWeights(nllX: tf.Tensor1D, z: tf.Tensor2D, eps: tf.Tensor2D, logvar: tf.Tensor2D, klWeight = 1): tf.Tensor1D {
+export function logImportanceWeights(nllX: tf.Tensor1D, z: tf.Tensor2D, eps: tf.Tensor2D, logvar: tf.Tensor2D, klWeight = 1, logPz?: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
+    if (logPz) {
+      // Another prior (the VampPrior's mixture): log p(z) - log q(z|x) with both 2*pi constants written out.
+      const logq = tf.mul(tf.add(tf.add(tf.sum(tf.square(eps), 1), tf.sum(logvar, 1)), eps.shape[1] * Math.log(2 * Math.PI)), -0.5);
+      return tf.sub(tf.mul(tf.sub(logPz, logq), klWeight), nllX) as tf.Tensor1D;
+    }
     const ratio = tf.mul(tf.sub(tf.add(tf.sum(tf.square(eps), 1), tf.sum(logvar, 1)), tf.sum(tf.square(z), 1)), 0.5);
     return tf.sub(tf.mul(ratio, klWeight), nllX) as tf.Tensor1D;
   });

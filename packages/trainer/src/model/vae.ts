@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArchSpec, LayerSpec, ResidualSpec } from '@vae/format';
-import { checkArchSpec, conditionClasses, parametrisedLayers, weightShapes } from '@vae/format';
+import { VAMP_PSEUDO_INPUTS, checkArchSpec, conditionClasses, parametrisedLayers, weightShapes } from '@vae/format';
 import { Rng, deriveSeed } from '../rng.js';
 import type { TrainingPass } from './batch-norm.js';
 import { batchNorm, isBatchNormState } from './batch-norm.js';
@@ -98,6 +98,10 @@ export function initParams(spec: ArchSpec, seed: number): Map<string, Float32Arr
       }
     }
   }
+  // A VampPrior's pseudo-inputs (pre-sigmoid) ~ N(0, 1), images around grey 0.5, from a stream of
+  // their own: the layers' draws, and every checkpoint without the prior, stay as they were.
+  const pseudo = shapes.get(VAMP_PSEUDO_INPUTS);
+  if (pseudo) out.set(VAMP_PSEUDO_INPUTS, new Rng(deriveSeed(seed, 0x7a3b)).normals(pseudo.reduce((a, b) => a * b, 1)));
   return out;
 }
 

@@ -13,8 +13,23 @@ import type { LabelledImages } from '../data/idx.js';
 import { conditionClasses } from '@vae/format';
 import type { VaeModel } from '../model/vae.js';
 import { oneHotLabels } from '../model/vae.js';
+import { encodePseudoInputs } from '../model/vamp-prior.js';
 import { Rng, deriveSeed } from '../rng.js';
 import { imageGridPng, latentScatterSvg, lineChartSvg, reconstructionGridPng, svgToPng } from '../plots/index.js';
+
+/** Standard-normal draws `eps` `[n, latent]` moved into the VampPrior's mixture, one uniformly drawn component per row. */
+async function mixtureLatents(model: VaeModel, eps: Float32Array, n: number, rng: Rng): Promise<Float32Array> {
+  const { mu, logvar } = encodePseudoInputs(model);
+  const [m, lv] = [(await mu.data()) as Float32Array, (await logvar.data()) as Float32Array];
+  tf.dispose([mu, logvar]);
+  const [K, L] = mu.shape;
+  const z = new Float32Array(n * L);
+  for (let i = 0; i < n; i++) {
+    const k = Math.min(K - 1, Math.floor(rng.uniform() * K));
+    for (let d = 0; d < L; d++) z[i * L + d] = m[k * L + d] + Math.exp(0.5 * lv[k * L + d]) * eps[i * L + d];
+  }
+  return z;
+}
 
 /** Inverse CDF of the standard normal (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -80,7 +95,10 @@ export async function writeEpochPlots(
     await writeClassPlots(plots, model, test, epoch, seed);
   } else {
     const nSamp = 64;
-    const z = new Rng(deriveSeed(seed, 0x5a3b1e)).normals(nSamp * latent);
+    const rng = new Rng(deriveSeed(seed, 0x5a3b1e));
+    let z = rng.normals(nSamp * latent);
+    // A VampPrior model's samples come from its mixture: component k uniform, then mu_k + sigma_k * eps.
+    if (model.spec.config.prior) z = await mixtureLatents(model, z, nSamp, rng);
     const samples = await decodeMeans(model, z, nSamp);
     await writeRunFile(join(plots, 'samples.png'), await imageGridPng(samples, nSamp, shape, { cols: 8, scale: 3, title: `Prior samples, epoch ${epoch}` }), 'plot');
   }

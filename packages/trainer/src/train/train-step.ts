@@ -10,6 +10,8 @@ import { isBatchNormState, oneHotLabels } from '../model/vae.js';
 import { Adam } from './adam.js';
 import type { ReconLoss } from '../model/loss.js';
 import { freeBitsKl, gaussianKl, iwaeLoss, logImportanceWeights, reconstructionLoss } from '../model/loss.js';
+import type { VampComponents } from '../model/vamp-prior.js';
+import { encodePseudoInputs, vampKlEstimate, vampLogPrior } from '../model/vamp-prior.js';
 
 /** Adam settings; defaults match PyTorch's `torch.optim.Adam`. */
 export interface AdamConfig {
@@ -45,6 +47,11 @@ export interface StepLosses {
 export interface OptimizerState {
   iterations: number;
   slots: Map<string, Float32Array>;
+}
+
+/** Thrown when a step's objective cannot be combined with the model's prior (free bits with a VampPrior). */
+export class VampObjectiveError extends Error {
+  override name = 'VampObjectiveError';
 }
 
 /** Thrown when a step produces a NaN or infinite loss. */
@@ -110,13 +117,18 @@ export class TrainStep {
     let klT: tf.Scalar | undefined;
     const pass: TrainingPass = { updates: new Map() };
     try {
+      const vamp = Boolean(this.model.spec.config.prior);
+      if (vamp && freeBits > 0) throw new VampObjectiveError(`free bits (${freeBits}) floor a per-dimension analytic KL, which the VampPrior's Monte-Carlo KL does not have; use one of them`);
       const { value, grads } = tf.variableGrads(() => {
         const { mu, logvar } = this.model.encode(xT, y, pass);
-        if (K > 1) return this.iwaeObjective(xT, y, mu, logvar, eps, n, K, klWeight, pass, (r, k) => ((reconT = r), (klT = k)));
+        // The pseudo-inputs go through the same encoder every step: the prior moves with it.
+        const prior = vamp ? encodePseudoInputs(this.model, pass) : undefined;
+        if (K > 1) return this.iwaeObjective(xT, y, mu, logvar, eps, n, K, klWeight, pass, (r, k) => ((reconT = r), (klT = k)), prior);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
         const logits = this.model.decodeLogits(z, y, pass);
         const r = tf.mean(reconstructionLoss(this.recon, logits, xT)) as tf.Scalar;
-        const k = tf.mean(gaussianKl(mu, logvar)) as tf.Scalar;
+        // The VampPrior has no closed-form KL: the estimate log q(z|x) - log p(z) at the reconstruction's z.
+        const k = tf.mean(prior ? vampKlEstimate(z, eps, logvar, prior) : gaussianKl(mu, logvar)) as tf.Scalar;
         reconT = tf.keep(r);
         klT = tf.keep(k);
         // Free bits change only what is optimised; the reported KL stays the true one.
@@ -158,12 +170,19 @@ export class TrainStep {
     klWeight: number,
     pass: TrainingPass,
     report: (recon: tf.Scalar, kl: tf.Scalar) => void,
+    prior?: VampComponents,
   ): tf.Scalar {
     const rows = tf.tensor1d(Int32Array.from({ length: n * K }, (_, r) => Math.floor(r / K)), 'int32');
     const lv = tf.gather(logvar, rows) as tf.Tensor2D;
     const z = tf.add(tf.gather(mu, rows), tf.mul(tf.exp(tf.mul(lv, 0.5)), eps)) as tf.Tensor2D;
     const logits = this.model.decodeLogits(z, y ? (tf.gather(y, rows) as tf.Tensor2D) : undefined, pass);
     const nll = reconstructionLoss(this.recon, logits, tf.gather(xT, rows));
+    if (prior) {
+      // The VampPrior's KL is reported as the mean Monte-Carlo estimate over all n*K samples.
+      const logPz = vampLogPrior(z, prior);
+      report(tf.keep(tf.mean(nll) as tf.Scalar), tf.keep(tf.mean(vampKlEstimate(z, eps, lv, prior)) as tf.Scalar));
+      return iwaeLoss(tf.reshape(logImportanceWeights(nll, z, eps, lv, klWeight, logPz), [n, K]) as tf.Tensor2D);
+    }
     report(tf.keep(tf.mean(nll) as tf.Scalar), tf.keep(tf.mean(gaussianKl(mu, logvar)) as tf.Scalar));
     return iwaeLoss(tf.reshape(logImportanceWeights(nll, z, eps, lv, klWeight), [n, K]) as tf.Tensor2D);
   }

@@ -93,6 +93,15 @@ export interface TrainOptions {
   lrMin?: number;
   /** Importance samples of the IWAE training objective (`--iw-train`, default 1: the ELBO). */
   iwTrain?: number;
+  /**
+   * The prior (`--prior`, default `standard`: N(0, I)). `vamp`: the VampPrior,
+   * a mixture of the encoder's posteriors at {@link vampComponents} learned
+   * pseudo-inputs; part of the architecture (`ArchConfig.prior`), so a resume
+   * keeps it. Not with a conditional model, the celeba arch or `freeBits`.
+   */
+  prior?: 'standard' | 'vamp';
+  /** The VampPrior's number of pseudo-inputs K (`--vamp-components`, default {@link DEFAULT_VAMP_COMPONENTS}). */
+  vampComponents?: number;
   /** Refuse settings whose estimated memory exceeds this many bytes (default {@link DEFAULT_MAX_MEMORY}). */
   maxMemory?: number;
   /** Continue from `out/checkpoint.vaeckpt` if it exists. */
@@ -136,6 +145,9 @@ export const TRAIN_DEFAULTS = Object.freeze({
   testLimit: null as number | null,
   iwSamples: 0,
 });
+
+/** Pseudo-inputs of a VampPrior run when `--vamp-components` is not given (the paper's MNIST setting was 500; 100 keeps the per-step encoder pass under the batch's size). */
+export const DEFAULT_VAMP_COMPONENTS = 100;
 
 /** What a finished run returns. */
 export interface TrainResult {
@@ -192,8 +204,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (opts.classes !== undefined && !(Number.isInteger(opts.classes) && opts.classes >= 2 && opts.classes <= MAX_CLASSES)) {
     throw new TrainOptionsError(`--classes must be an integer in [2, ${MAX_CLASSES}], got ${opts.classes}`);
   }
+  if (opts.prior !== undefined && opts.prior !== 'standard' && opts.prior !== 'vamp') throw new TrainOptionsError(`--prior "${opts.prior}": expected standard or vamp`);
+  if (opts.vampComponents !== undefined && opts.prior !== 'vamp' && !(opts.prior === undefined && ckpt?.header.arch.config.prior)) {
+    throw new TrainOptionsError(`--vamp-components ${opts.vampComponents} sizes the VampPrior; it needs --prior vamp`);
+  }
+  const prior = opts.prior === 'vamp' ? { kind: 'vamp' as const, components: opts.vampComponents ?? ckpt?.header.arch.config.prior?.components ?? DEFAULT_VAMP_COMPONENTS } : undefined;
+  if (ckpt && opts.prior !== undefined && (opts.prior === 'vamp') !== Boolean(ckpt.header.arch.config.prior)) {
+    const has = ckpt.header.arch.config.prior ? `a VampPrior (${ckpt.header.arch.config.prior.components} components)` : 'the standard normal prior';
+    throw new CheckpointError('mismatch', `checkpoint's model has ${has}, but the options ask for --prior ${opts.prior}; resume without changing it`, ckptPath);
+  }
+  if (ckpt && opts.vampComponents !== undefined && ckpt.header.arch.config.prior && opts.vampComponents !== ckpt.header.arch.config.prior.components) {
+    throw new CheckpointError('mismatch', `checkpoint's VampPrior has ${ckpt.header.arch.config.prior.components} components, but the options ask for --vamp-components ${opts.vampComponents}; resume without changing it`, ckptPath);
+  }
   // --conditional alone on a resume is checked against the checkpoint below, not rebuilt from defaults.
-  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel, opts.imageSize, opts.resBlocks].some((v) => v !== undefined) || (!ckpt && opts.conditional === true);
+  const archFlagGiven = [opts.arch, opts.latent, opts.channels, opts.kernel, opts.imageSize, opts.resBlocks].some((v) => v !== undefined) || (!ckpt && (opts.conditional === true || prior !== undefined));
   // Provisional until the data say how many classes they have; only the two head widths and the decoder's first layer depend on it.
   const provisionalClasses = opts.conditional ? (opts.classes ?? ckpt?.header.arch.config.classes ?? 10) : undefined;
   if (opts.kernel !== undefined && (opts.arch ?? ckpt?.header.arch.config.arch ?? TRAIN_DEFAULTS.arch) === 'mlp') {
@@ -207,7 +231,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       : ckpt?.header.arch.config.imageShape;
   const requestedArch =
     archFlagGiven
-      ? buildArchSpec({ arch: requestedArchName, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, imageShape: requestedImageShape, classes: provisionalClasses, resBlocks: opts.resBlocks })
+      ? buildArchSpec({ arch: requestedArchName, latent: opts.latent, channels: opts.channels, kernel: opts.kernel, imageShape: requestedImageShape, classes: provisionalClasses, resBlocks: opts.resBlocks, ...(prior ? { prior } : ckpt?.header.arch.config.prior ? { prior: ckpt.header.arch.config.prior } : {}) })
       : null;
   let spec = ckpt ? ckpt.header.arch : (requestedArch ?? buildArchSpec({ arch: TRAIN_DEFAULTS.arch }));
   if (ckpt && opts.conditional !== undefined && opts.conditional !== Boolean(conditionClasses(spec))) {
@@ -234,6 +258,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...techniqueConfig(opts, base),
   };
   checkTechniqueConfig(cfg);
+  if (cfg.freeBits && spec.config.prior) {
+    throw new TrainOptionsError(`--free-bits ${cfg.freeBits} floors a per-dimension analytic KL, which the VampPrior's Monte-Carlo KL (log q(z|x) - log p(z)) does not have; use --prior standard or drop --free-bits`);
+  }
   if (ckpt) {
     // Anything that changes the data order or the maths would make the resumed run a different run.
     const fixed = ['batch', 'lr', 'beta', 'klWarmup', 'seed', 'dataset', 'recon', 'trainLimit', 'binarize', 'freeBits', 'lrSchedule', 'lrWarmup', 'lrMin', 'iwTrain'] as const;
@@ -246,7 +273,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // Before any allocation: a runaway size must be a message, not the OOM killer.
   const limit = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
   // The IWAE objective decodes K samples per image: activations as for a K times larger batch.
-  const trainRows = cfg.batch * (cfg.iwTrain ?? 1);
+  // A VampPrior also encodes its K pseudo-inputs every step: counted as K more rows (a slight overestimate: no decoder pass).
+  const trainRows = cfg.batch * (cfg.iwTrain ?? 1) + (spec.config.prior?.components ?? 0);
   const est = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
   if (est.totalBytes > limit) {
     throw new TrainOptionsError(

@@ -36,3 +36,16 @@ describe('trainingFlops', () => {
     expect(cvae - plain).toBe(2 * 10 * 32 + 10 * 512);
   });
 });
+
+describe('trainingFlops with a VampPrior', () => {
+  it('adds the K pseudo-inputs through the encoder, three passes each, shared out over the batch', () => {
+    const plain = trainingFlops(buildArchSpec({ arch: 'small' }));
+    const vamp = trainingFlops(buildArchSpec({ arch: 'small', prior: { kind: 'vamp', components: 100 } }), { batch: 128 });
+    // The small encoder by hand: three convs and the two heads.
+    const encoder = 14 * 14 * 9 * 1 * 8 + 7 * 7 * 9 * 8 * 16 + 4 * 4 * 9 * 16 * 32 + 2 * 512 * 32;
+    expect(vamp.forwardMacs).toBe(plain.forwardMacs);
+    expect(vamp.priorForwardMacs).toBe(100 * encoder);
+    expect(vamp.flops - plain.flops).toBeCloseTo((2 * 3 * 100 * encoder) / 128, 6);
+    expect(plain.priorForwardMacs).toBe(0);
+  });
+});

@@ -29,8 +29,19 @@ export function layerMacs(layer: LayerSpec): number {
 export interface TrainingFlops {
   /** Multiply-adds of one forward pass (encoder, both heads, decoder). */
   forwardMacs: number;
-  /** FLOPs (2 per multiply-add) of forward and backward for one image. */
+  /**
+   * FLOPs (2 per multiply-add) of forward and backward for one image; with a
+   * VampPrior, the step's pseudo-input encoder pass shared out over the batch.
+   */
   flops: number;
+  /** A VampPrior's pseudo-input encoder pass, multiply-adds of its forward, per step (0 without one). */
+  priorForwardMacs: number;
+}
+
+/** Options of {@link trainingFlops}. */
+export interface TrainingFlopsOptions {
+  /** Images per step, over which a VampPrior's per-step pseudo-input pass is shared (default 128, the trainer's). */
+  batch?: number;
 }
 
 /**
@@ -38,11 +49,15 @@ export interface TrainingFlops {
  * weight gradient of every layer (as many multiply-adds again) and the input
  * gradient of every layer but the first (the image needs none). Element-wise
  * work (activations, the loss, BatchNorm, Adam) is left out: it is a few
- * percent of the FLOPs, though not of the time.
+ * percent of the FLOPs, though not of the time. A VampPrior adds, once per
+ * step, the encoder (trunk and heads) on its K pseudo-inputs with all three
+ * passes, the first layer's input gradient included (it trains the
+ * pseudo-inputs); per image that is `K / batch` of it.
  */
-export function trainingFlops(spec: ArchSpec): TrainingFlops {
+export function trainingFlops(spec: ArchSpec, opts: TrainingFlopsOptions = {}): TrainingFlops {
   // A residual block's work is its two convs' (the skip's Add is element-wise).
-  const layers: LayerSpec[] = expandResidual([...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar, ...spec.decoder]);
+  const encoder: LayerSpec[] = expandResidual([...spec.encoder.trunk, spec.encoder.mu, spec.encoder.logvar]);
+  const layers: LayerSpec[] = [...encoder, ...expandResidual(spec.decoder)];
   let forwardMacs = 0;
   let trainMacs = 0;
   let first = true;
@@ -53,5 +68,8 @@ export function trainingFlops(spec: ArchSpec): TrainingFlops {
     trainMacs += macs * (first ? 2 : 3);
     first = false;
   }
-  return { forwardMacs, flops: 2 * trainMacs };
+  const K = spec.config.prior?.components ?? 0;
+  const priorForwardMacs = K * encoder.reduce((a, l) => a + layerMacs(l), 0);
+  const batch = opts.batch ?? 128;
+  return { forwardMacs, flops: 2 * (trainMacs + (3 * priorForwardMacs) / batch), priorForwardMacs };
 }
