@@ -4,7 +4,7 @@
  */
 import { BATCH_DIM, GRAPH_IO } from './graph-io.js';
 import type { ManifestCondition, ManifestData, ManifestFloat32Matrix, ManifestGraph, ManifestGraphs, ManifestPrior, ManifestValueInfo, ModelManifest } from './manifest.js';
-import { MAX_CLASSES, MAX_VAMP_COMPONENTS } from './arch-spec.js';
+import { LOGVAR_CLAMP, MAX_CLASSES, MAX_VAMP_COMPONENTS } from './arch-spec.js';
 import { base64Length, base64ToFloat32 } from './float32-base64.js';
 import { MANIFEST_FORMAT_VERSION, MANIFEST_PRECISIONS } from './manifest.js';
 
@@ -106,7 +106,7 @@ export interface DecodedPrior {
  * ```
  */
 export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrior {
-  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
+  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : typeof got === 'number' ? String(got) : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
   const p = prior as Partial<ManifestPrior> | null;
   if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad('', prior, '{ "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }');
   if (p.kind !== 'vamp') throw bad('.kind', p.kind, '"vamp"');
@@ -124,6 +124,10 @@ export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrio
     if (!values) throw bad(`${at}.base64`, m.base64, 'padded RFC 4648 base64');
     const i = values.findIndex((v) => !Number.isFinite(v));
     if (i >= 0) throw bad(`${at}[${i}]`, values[i], 'a finite number');
+    // The encoder clamps its log-variance, so a component outside the clamp is damage, and exp(logVar/2) of one would overflow the samples.
+    const [lo, hi] = LOGVAR_CLAMP;
+    const j = field === 'logVar' ? values.findIndex((v) => v < lo || v > hi) : -1;
+    if (j >= 0) throw bad(`${at}[${j}]`, values[j], `a log-variance in [${lo}, ${hi}] (the encoder's clamp)`);
     return values;
   };
   return { components: K, mean: matrix('mean'), logVar: matrix('logVar') };

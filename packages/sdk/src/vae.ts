@@ -874,6 +874,8 @@ export class VAE {
    * evenly in probability through the normal quantile, as in Kingma & Welling
    * (2014). Row-major: columns sweep `dims[0]` upwards, rows sweep `dims[1]`
    * downwards, so `tile(result, n)` reads like a plot. Meant for 2-D latents.
+   * The quantiles are the standard normal's even on a VampPrior model, whose
+   * mixture may put little mass on parts of that grid.
    *
    * @example
    * ```ts

@@ -56,6 +56,21 @@ describe('estimateRunMemory with residual blocks', () => {
   });
 });
 
+describe('estimateRunMemory with a VampPrior', () => {
+  it('adds the mixture density\'s [N, K, latent] tensors of the training step (6 copies) and of evaluation (3 copies)', () => {
+    const plain = estimateRunMemory(buildArchSpec({ arch: 'small' }), { batch: 128 * 16, iwSamples: 0 });
+    const vamp = estimateRunMemory(buildArchSpec({ arch: 'small', prior: { kind: 'vamp', components: 4096 } }), { batch: 128 * 16, iwSamples: 0, priorRows: 128 * 16 });
+    expect(vamp.activationPhase).toBe("a training batch of 2048 with the VampPrior's 4096-component density");
+    // 2048 samples x 4096 components x 32 latents x 4 bytes x 6 copies, on top of the same batch's activations.
+    expect(vamp.activationBytes - plain.activationBytes).toBe(2048 * 4096 * 32 * 4 * 6);
+    // That is what the default --max-memory must now refuse (small, batch 128, --iw-train 16, K 4096).
+    expect(vamp.totalBytes).toBeGreaterThan(4 * 2 ** 30);
+    const evalOnly = estimateRunMemory(buildArchSpec({ arch: 'small', prior: { kind: 'vamp', components: 4096 } }), { batch: 1, iwSamples: 1000, priorRows: 1 });
+    expect(evalOnly.activationPhase).toBe("the VampPrior's 4096-component density over 256 evaluation samples");
+    expect(evalOnly.activationBytes).toBe(256 * 4096 * 32 * 4 * 3);
+  });
+});
+
 describe('vae-train --res-blocks (real child process)', () => {
   it('documents the flag, and refuses it on mlp (ArchConfigError, exit 2) and out of range (TrainOptionsError) naming what was wrong', async () => {
     const cli = await freshCli();

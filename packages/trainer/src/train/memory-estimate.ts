@@ -23,6 +23,14 @@ const EVAL_ACTIVATION_COPIES = 2;
 /** Batch of `evaluate` and samples decoded at once by the IWAE bound (see evaluate.ts). */
 const EVAL_BATCH = 100;
 const IW_SLICE = 256;
+/**
+ * `[N, K, latent]` float32 tensors a VampPrior's exact mixture density keeps
+ * alive in a training step (the difference, its square, the weighted product,
+ * and about as many again for the backward pass).
+ */
+const VAMP_TRAIN_PAIR_COPIES = 6;
+/** The same in evaluation: no backward pass. */
+const VAMP_EVAL_PAIR_COPIES = 3;
 
 /** What {@link estimateRunMemory} found. */
 export interface MemoryEstimate {
@@ -51,8 +59,13 @@ function layerOutputs(l: LayerSpec): number {
   }
 }
 
-/** Estimates the peak memory of training `spec` with `batch` images per step (and `iwSamples` for IWAE). */
-export function estimateRunMemory(spec: ArchSpec, opts: { batch: number; iwSamples: number }): MemoryEstimate {
+/**
+ * Estimates the peak memory of training `spec` with `batch` rows per step (and
+ * `iwSamples` for IWAE). With a VampPrior, `priorRows` is the number of latent
+ * samples whose mixture density a step evaluates (batch x `--iw-train`): each
+ * meets every one of the K components at once.
+ */
+export function estimateRunMemory(spec: ArchSpec, opts: { batch: number; iwSamples: number; priorRows?: number }): MemoryEstimate {
   let parameters = 0;
   for (const shape of weightShapes(spec)) parameters += shape[1].reduce((a, b) => a * b, 1);
   const [H, W, C] = spec.config.imageShape;
@@ -65,6 +78,15 @@ export function estimateRunMemory(spec: ArchSpec, opts: { batch: number; iwSampl
     [`an evaluation batch of ${EVAL_BATCH}`, EVAL_BATCH * perImage * EVAL_ACTIVATION_COPIES * 4],
   ];
   if (opts.iwSamples > 0) phases.push([`an IWAE slice of ${IW_SLICE} samples`, IW_SLICE * (decoder + 2 * pixels) * EVAL_ACTIVATION_COPIES * 4]);
+  const K = spec.config.prior?.components ?? 0;
+  if (K > 0) {
+    const L = spec.config.latent;
+    // The mixture density's [N, K, latent] pairs come on top of the same step's activations.
+    const train = phases[0][1] + (opts.priorRows ?? opts.batch) * K * L * 4 * VAMP_TRAIN_PAIR_COPIES;
+    phases[0] = [`a training batch of ${opts.batch} with the VampPrior's ${K}-component density`, train];
+    const evalRows = Math.max(EVAL_BATCH, opts.iwSamples > 0 ? IW_SLICE : 0);
+    phases.push([`the VampPrior's ${K}-component density over ${evalRows} evaluation samples`, evalRows * K * L * 4 * VAMP_EVAL_PAIR_COPIES]);
+  }
   const [activationPhase, activationBytes] = phases.reduce((a, b) => (b[1] > a[1] ? b : a));
   const parameterBytes = parameters * 4 * PARAM_COPIES;
   return { parameters, parameterBytes, activationBytes, totalBytes: parameterBytes + activationBytes, activationPhase };

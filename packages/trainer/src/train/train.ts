@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchName, ArchSpec, ImageShape } from '@vae/format';
-import { MAX_CLASSES, buildArchSpec, conditionClasses, weightShapes } from '@vae/format';
+import { MAX_CLASSES, VAMP_PSEUDO_INPUTS, buildArchSpec, conditionClasses, weightShapes } from '@vae/format';
 import type { Checkpoint, CheckpointHeader, EpochMetrics, EpochPosition, TrainConfig } from '@vae/format/checkpoint';
 import { CHECKPOINT_FILE, CheckpointError, encodeCheckpoint, readCheckpoint } from '@vae/format/checkpoint';
 import { writeRunFile } from './write-run-file.js';
@@ -275,7 +275,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // The IWAE objective decodes K samples per image: activations as for a K times larger batch.
   // A VampPrior also encodes its K pseudo-inputs every step: counted as K more rows (a slight overestimate: no decoder pass).
   const trainRows = cfg.batch * (cfg.iwTrain ?? 1) + (spec.config.prior?.components ?? 0);
-  const est = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
+  const est = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples, priorRows: cfg.batch * (cfg.iwTrain ?? 1) });
   if (est.totalBytes > limit) {
     throw new TrainOptionsError(
       `estimated memory ${formatBytes(est.totalBytes)} exceeds the limit of ${formatBytes(limit)} (--max-memory): ` +
@@ -320,7 +320,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (ckpt) throw new CheckpointError('mismatch', `checkpoint's model takes ${spec.config.imageShape.join('x')} images (HxWxC), but ${data.name} holds ${dataShape.join('x')}`, ckptPath);
     // The arch's default size (celeba: 64x64x3) gives way to the data's; celeba refuses a size that is not a multiple of 2^stages.
     spec = buildArchSpec({ ...spec.config, imageShape: dataShape });
-    const est2 = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples });
+    const est2 = estimateRunMemory(spec, { batch: trainRows, iwSamples: cfg.iwSamples, priorRows: cfg.batch * (cfg.iwTrain ?? 1) });
     if (est2.totalBytes > limit) {
       throw new TrainOptionsError(`estimated memory ${formatBytes(est2.totalBytes)} for ${dataShape.join('x')} images exceeds the limit of ${formatBytes(limit)} (--max-memory); lower --latent, --channels or --batch, or raise --max-memory`);
     }
@@ -526,11 +526,13 @@ function checkTechniqueConfig(cfg: TrainConfig): void {
 
 /**
  * Parameters and fp32 weight bytes of what the ONNX export holds: BatchNorm is
- * folded into its conv there, so `bn/*` tensors are left out.
+ * folded into its conv there, so `bn/*` tensors are left out, and a
+ * VampPrior's pseudo-inputs stay in the trainer (model.json carries only the
+ * components' means and log-variances).
  */
 function modelSizeSummary(spec: ArchSpec): string {
   let n = 0;
-  for (const [name, shape] of weightShapes(spec)) if (!name.includes('/bn/')) n += shape.reduce((a, b) => a * b, 1);
+  for (const [name, shape] of weightShapes(spec)) if (!name.includes('/bn/') && name !== VAMP_PSEUDO_INPUTS) n += shape.reduce((a, b) => a * b, 1);
   return `model: ${n.toLocaleString('en-US')} parameters, ${(n * 4).toLocaleString('en-US')} bytes (${((n * 4) / 1e6).toFixed(2)} MB) of fp32 weights in the ONNX graphs`;
 }
 
