@@ -273,7 +273,7 @@ describe('parseManifest: prior (VampPrior)', () => {
     v[5] = NaN;
     m2.prior!.mean.base64 = float32ToBase64(v);
     e = failure(m2);
-    expect(e.message).toBe('model.json prior.mean[5] is NaN, expected a finite number');
+    expect(e.message).toBe('model.json prior.mean[5] is null, expected a finite number');
   });
 
   it('rejects a component log-variance outside the encoder\'s clamp, whose exp(logVar/2) would overflow the samples', () => {
@@ -283,7 +283,7 @@ describe('parseManifest: prior (VampPrior)', () => {
     m.prior!.logVar.base64 = float32ToBase64(v);
     const e = failure(m);
     expect(e).toBeInstanceOf(ManifestError);
-    expect(e.message).toBe('model.json prior.logVar[9] is 3.0000000054977558e+38, expected a log-variance in [-20, 10] (the encoder\'s clamp)');
+    expect(e.message).toBe('model.json prior.logVar[9] is 3.0000000054977558e+38, expected within [-20, 10]');
     // A mean that large is only unusual, not an overflow: the clamp is the log-variance's.
     const ok = vampManifest();
     ok.prior!.mean.base64 = float32ToBase64(new Float32Array(16).fill(40));

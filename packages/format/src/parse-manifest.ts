@@ -106,7 +106,7 @@ export interface DecodedPrior {
  * ```
  */
 export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrior {
-  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : typeof got === 'number' ? String(got) : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
+  const bad = (field: string, got: unknown, want: string) => new ManifestError(`model.json prior${field} is ${typeof got === 'string' ? `${got.length} characters` : JSON.stringify(got)?.slice(0, 100)}, expected ${want}`);
   const p = prior as Partial<ManifestPrior> | null;
   if (!p || typeof p !== 'object' || Array.isArray(p)) throw bad('', prior, '{ "kind": "vamp", "components": K, "mean": {...}, "logVar": {...} }');
   if (p.kind !== 'vamp') throw bad('.kind', p.kind, '"vamp"');
@@ -127,7 +127,7 @@ export function decodeManifestPrior(prior: unknown, latent: number): DecodedPrio
     // The encoder clamps its log-variance, so a component outside the clamp is damage, and exp(logVar/2) of one would overflow the samples.
     const [lo, hi] = LOGVAR_CLAMP;
     const j = field === 'logVar' ? values.findIndex((v) => v < lo || v > hi) : -1;
-    if (j >= 0) throw bad(`${at}[${j}]`, values[j], `a log-variance in [${lo}, ${hi}] (the encoder's clamp)`);
+    if (j >= 0) throw bad(`${at}[${j}]`, values[j], `within [${lo}, ${hi}]`);
     return values;
   };
   return { components: K, mean: matrix('mean'), logVar: matrix('logVar') };
