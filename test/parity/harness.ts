@@ -54,9 +54,17 @@ export function nhwcToNchw(data: Float32Array, [n, h, w, c]: number[]): Tensor {
   return { data: out, dims: [n, c, h, w] };
 }
 
-/** Runs a model on onnxruntime-node's cpu provider. */
-export async function runCpu(model: Uint8Array, feeds: Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+/**
+ * Runs a model on onnxruntime-node's cpu provider, once per feed. `keepQdq`
+ * keeps DequantizeLinear's own semantics, as the SDK runs int8 graphs (ORT's
+ * QDQ fusion would quantize the activations too).
+ */
+export async function runCpu(model: Uint8Array, feeds: Record<string, Tensor>[], opts: { keepQdq?: boolean } = {}): Promise<Record<string, Tensor>[]> {
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(opts.keepQdq ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
+  });
   const out: Record<string, Tensor>[] = [];
   for (const f of feeds) {
     const ortFeeds: Record<string, ort.Tensor> = {};

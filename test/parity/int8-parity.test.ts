@@ -6,7 +6,6 @@
  * DequantizeLinear's own semantics (`session.disable_quant_qdq`), as the SDK's
  * does: ORT's QDQ fusion would also quantize the activations.
  */
-import { createRequire } from 'node:module';
 import type { ArchName } from '@vae/format';
 import { buildArchSpec } from '@vae/format';
 import { buildExport } from '@vae/onnx-export';
@@ -14,19 +13,12 @@ import { describe, expect, it } from 'vitest';
 import { probeBatch } from '../../packages/onnx-export/src/check-finite-outputs.js';
 import { probeDecoder, probeEncoder } from '../../packages/onnx-export/src/probe-forward.js';
 import { makeCheckpoint, randomParams } from '../../packages/onnx-export/test/fixtures.js';
-import { maxAbsDiff, nchwToNhwc, nhwcToNchw } from './harness.js';
+import { maxAbsDiff, nchwToNhwc, nhwcToNchw, runCpu } from './harness.js';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
+/** ORT cpu keeping DequantizeLinear's own semantics (see runCpu), on one feed. */
 async function run(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>) {
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', extra: { session: { disable_quant_qdq: '1' } } });
-  const f: Record<string, import('onnxruntime-node').Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data, t.dims);
-  const r = await s.run(f);
-  await s.release();
-  const out: Record<string, { data: Float32Array; dims: number[] }> = {};
-  for (const [k, t] of Object.entries(r)) out[k] = { data: new Float32Array(t.data as Float32Array), dims: [...t.dims] };
-  return out;
+  return (await runCpu(model, [feeds], { keepQdq: true }))[0];
 }
 
 describe('int8 exports on ONNX Runtime cpu', () => {

@@ -8,7 +8,6 @@
  * probe 1e-4 as in probe-forward.test.ts and int8-parity.test.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,7 +22,6 @@ import { probeDecoder, probeEncoder } from '../../packages/onnx-export/src/probe
 import { makeCheckpoint } from '../../packages/onnx-export/test/fixtures.js';
 import { maxAbsDiff, nchwToNhwc, nhwcToNchw, normals, PARITY_TOLERANCE, runCpu } from './harness.js';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 const TOL = PARITY_TOLERANCE;
 const PROBE_TOL = 1e-4;
 const CASES: { label: string; config: Partial<ArchConfig> & Pick<ArchConfig, 'arch'>; steps: number }[] = [
@@ -47,16 +45,9 @@ let images: Float32Array;
 let trainImages: Float32Array;
 const built: Built[] = [];
 
-/** ORT cpu keeping DequantizeLinear's own semantics, as int8-parity.test.ts and the SDK run int8 graphs (QDQ fusion would quantize activations too). */
+/** ORT cpu keeping DequantizeLinear's own semantics (see runCpu), on one feed. */
 async function runQdq(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>) {
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', extra: { session: { disable_quant_qdq: '1' } } });
-  const f: Record<string, import('onnxruntime-node').Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data, t.dims);
-  const r = await s.run(f);
-  await s.release();
-  const out: Record<string, { data: Float32Array; dims: number[] }> = {};
-  for (const [k, t] of Object.entries(r)) out[k] = { data: new Float32Array(t.data as Float32Array), dims: [...t.dims] };
-  return out;
+  return (await runCpu(model, [feeds], { keepQdq: true }))[0];
 }
 
 async function tfjsOutputs(model: VaeModel, x: Float32Array, z: Float32Array, n: number) {
