@@ -121,8 +121,8 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
       // so it passes over it (webgpu gets int8 wrong) to wasm, and info says why.
       expect(o.ran, label).toBe(o.device === 'auto' ? 'wasm' : o.device);
       if (o.device === 'auto') {
-        expect(o.reason).toMatch(/^auto: the first of webgl, webgpu, wasm that starts and runs int8 \(an int8 model \(the smallest download\) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no \.wasm.*\); skipped webgl, webgpu$/);
-        expect(o.skipped?.[0]).toEqual({ device: 'webgl', reason: expect.stringMatching(/^WebGL2 renders on the CPU here \(ANGLE \(Google, Vulkan [^)]*\(SwiftShader Device.*: its shaders are slower to a first sample than wasm; pass \{ device: 'webgl' \} to use it$/) });
+        expect(o.reason).toMatch(/^auto: the first of webgl, webgpu, wasm that starts and runs int8 \(int8 runs on webgl where WebGL2 is on a GPU \(no \.wasm: .*\); skipped webgl, webgpu$/);
+        expect(o.skipped?.[0]).toEqual({ device: 'webgl', reason: expect.stringMatching(/^WebGL2 renders on the CPU here \(ANGLE \(Google, Vulkan [^)]*\(SwiftShader Device.*: it decodes 20× slower than wasm; pass \{ device: 'webgl' \} to use it$/) });
       }
       expect(o.file, label).toBe(o.dtype === 'fp32' ? 'decoder.onnx' : `decoder_${o.dtype}.onnx`);
       const w = want[o.dtype];

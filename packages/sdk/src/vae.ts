@@ -5,7 +5,7 @@
  */
 import { GRAPH_IO, decodeManifestPrior } from '@vae/format';
 import type { ManifestCondition } from '@vae/format';
-import { startOnDevice } from './backends/registry.js';
+import { preloadDevice, startOnDevice } from './backends/registry.js';
 import type { BackendSession, ConcreteDevice, Device, ExtraFeed, WasmOptions } from './backends/types.js';
 import type { LabelInput } from './condition.js';
 import { checkLabels, drawLabels, expectedLabel, oneHot } from './condition.js';
@@ -374,7 +374,11 @@ export class VAE {
     // Before any download: a platform without a worker says so at once.
     const backend = worker ? workerBackendHere() : undefined;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const model = await readModel(source, { signal, timeoutMs, onProgress, dtype: options.dtype, cache });
+    // Cold start: a device asked for by name downloads its runtime beside the
+    // model, and its driver wakes once the graphs' requests are out.
+    const wake = backend ? undefined : preloadDevice(options.device);
+    const progress = wake ? (p: LoadProgress) => (p.file !== 'model.json' && wake(), onProgress?.(p)) : onProgress;
+    const model = await readModel(source, { signal, timeoutMs, onProgress: progress, dtype: options.dtype, cache });
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {

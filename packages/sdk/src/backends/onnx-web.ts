@@ -69,14 +69,19 @@ export function configureWasm(ort: { env: { wasm: Record<string, unknown> } }, o
 
 type GpuNavigator = { gpu?: { requestAdapter(): Promise<unknown> } };
 
+type Gl = { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number };
+
+/** A new WebGL2 context (on an OffscreenCanvas where there is one, e.g. in a worker), or null. */
+function webgl2(): Gl | null | undefined {
+  const g = globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown }; document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } };
+  return (g.OffscreenCanvas ? new g.OffscreenCanvas(1, 1) : g.document?.createElement('canvas'))?.getContext('webgl2') as Gl | null | undefined;
+}
+
 async function precheck(device: ConcreteDevice): Promise<string | null> {
   if (device === 'cpu' || device === 'cuda') return `'${device}' is a Node device; in browsers use 'wasm', 'webgpu' or 'webgl'`;
   if (device === 'webgl') {
-    const doc = (globalThis as { document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } }).document;
-    const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown } }).OffscreenCanvas;
     try {
-      const canvas = Offscreen ? new Offscreen(1, 1) : doc?.createElement('canvas');
-      if (!canvas?.getContext('webgl2')) return 'no WebGL2 context: this browser (or its GPU settings) has no WebGL2';
+      if (!webgl2()) return 'no WebGL2 context: this browser (or its GPU settings) has no WebGL2';
     } catch (e) {
       return `creating a WebGL2 context failed: ${(e as Error).message}`;
     }
@@ -96,28 +101,42 @@ async function precheck(device: ConcreteDevice): Promise<string | null> {
 /** What WebGPU runs right: int8 came out wrong (test/browser/webgl-dtype.test.ts, Chromium on SwiftShader), fp32 and fp16 within 1e-5 of cpu. */
 const WEBGPU_DTYPES = Object.freeze(['fp32', 'fp16'] as const);
 
-type Gl = { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number };
-
 /** A WebGL renderer that is the CPU, not a GPU (ANGLE's SwiftShader, Mesa's llvmpipe, Windows' Basic Render Driver). */
 export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|basic render driver|software/i;
 
 /**
- * `auto` passes over webgl when WebGL2 renders on the CPU: there its shaders
- * took 18 s to a first grid that wasm drew in 9 s with 3.5 MB more to download
- * (pnpm bench:web, SwiftShader). A renderer the browser does not name counts as a GPU.
+ * `auto` passes over webgl when WebGL2 renders on the CPU: there it decoded
+ * 80 digits/s at batch 64 against wasm's 1,600 (pnpm bench:web, SwiftShader),
+ * though its first grid came sooner, having 3.5 MB less to download. A
+ * renderer the browser does not name counts as a GPU.
  */
 async function autoSkip(device: ConcreteDevice): Promise<string | null> {
   if (device !== 'webgl') return null;
-  const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(k: 'webgl2'): unknown } }).OffscreenCanvas;
-  const doc = (globalThis as { document?: { createElement(t: 'canvas'): { getContext(k: 'webgl2'): unknown } } }).document;
   try {
-    const gl = (Offscreen ? new Offscreen(1, 1) : doc?.createElement('canvas'))?.getContext('webgl2') as Gl | null | undefined;
+    const gl = webgl2();
     const info = gl?.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(gl ? gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) : '');
-    return SOFTWARE_RENDERER.test(renderer) ? `WebGL2 renders on the CPU here (${renderer.slice(0, 120)}): its shaders are slower to a first sample than wasm; pass { device: 'webgl' } to use it` : null;
+    return SOFTWARE_RENDERER.test(renderer) ? `WebGL2 renders on the CPU here (${renderer.slice(0, 120)}): it decodes 20× slower than wasm; pass { device: 'webgl' } to use it` : null;
   } catch {
     return null;
   }
+}
+
+const noop = () => {};
+
+/**
+ * Fetches a device's runtime build (and WebGL's graph rewriter) at once; the
+ * function it returns wakes the driver: precheck creates a WebGL2 context or
+ * requests a WebGPU adapter, and a page's first WebGL2 context takes
+ * 0.1–0.6 s on SwiftShader, during which the page cannot even send a request.
+ */
+function preload(device: ConcreteDevice): () => void {
+  if (device === 'webgl') import('./onnx-rewrite.js').catch(noop);
+  const ort = loadOrt(device);
+  let woken: unknown;
+  return () => {
+    woken ??= ort.then(() => precheck(device)).catch(noop);
+  };
 }
 
 // onnxruntime-web initialises its WASM/WebGPU runtime on the first create;
@@ -135,8 +154,12 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
     // The WebGL build has no DequantizeLinear and no float16 tensors: the int8
     // and fp16 variants are widened to float32 here, after the (small) download.
     // A chunk of its own, fetched beside the runtime: wasm pages never load it.
-    const [ort, { dequantizeForWebgl }] = await Promise.all([loadOrt(device), import('./onnx-rewrite.js')]);
-    const graph = dequantizeForWebgl(model);
+    const [ort, { rewriteForWebgl }] = await Promise.all([loadOrt(device), import('./onnx-rewrite.js')]);
+    const graph = rewriteForWebgl(model);
+    // Unpacked (one float per texel) shaders: the same speed as packed ones
+    // here once compiled, and 0.4 s less compiling on a first run (SwiftShader,
+    // mnist decoder at batch 1, 16 and 64). Read once, before the first session.
+    ort.env.webgl.pack = false;
     const create = () => ort.InferenceSession.create(graph, { executionProviders: executionProvidersFor(device) as never }) as unknown as Promise<WebglOrtSession>;
     const wrapped = webglSession(ort as never, await create(), create);
     return { ...wrapped, run: (...args) => oneAtATime(() => wrapped.run(...args)) };
@@ -179,7 +202,7 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
 
 /** What `auto` does in browsers, for `vae.info.deviceReason`. */
 export const WEB_AUTO_RULE =
-  "an int8 model (the smallest download) runs on webgl when the browser has WebGL2 on a GPU: its ~100 KB runtime needs no .wasm, so runtime + SDK + model come to about 0.52 MB gzip against 4.05 MB on wasm (pnpm bench:web), its int8 weights widened to float32 on the client; a WebGL2 that renders on the CPU (SwiftShader, llvmpipe) is passed over, its shaders being slower than wasm; other precisions run on webgpu when the browser has an adapter, else on wasm (every op and dtype, bit-stable across machines); webgl's precision rests on the GPU's float textures, checked on SwiftShader only";
+  'int8 runs on webgl where WebGL2 is on a GPU (no .wasm: 0.52 MB gzip to a first grid against 4.05 MB on wasm, pnpm bench:web), not on a CPU renderer (20× slower than wasm); other precisions on webgpu when there is an adapter, else wasm';
 
 /** `auto`'s order for a model of precision `dtype` ({@link WEB_AUTO_RULE}). */
 const autoOrderFor = (dtype: string | undefined): readonly ConcreteDevice[] => (dtype === 'int8' ? INT8_AUTO_ORDER : AUTO_ORDER);
@@ -202,6 +225,7 @@ export const webBackend: Backend = Object.freeze({
     device === 'webgpu' ? "onnxruntime-web 1.30's WebGPU DequantizeLinear gave wrong int8 results (max |Δ| 0.99 against cpu), so it is not used" : undefined,
   precheck,
   autoSkip,
+  preload,
   createSession,
   async capabilities() {
     const nav = (globalThis as { navigator?: GpuNavigator & { hardwareConcurrency?: number } }).navigator;

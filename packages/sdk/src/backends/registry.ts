@@ -58,6 +58,16 @@ export function getBackend(): Backend {
   return p.backend;
 }
 
+/**
+ * Lets the installed backend start what `device` needs early (see
+ * {@link Backend.preload}); `auto` and unknown devices are left to
+ * {@link startOnDevice}, which also reports every failure.
+ */
+export function preloadDevice(device: Device | undefined): (() => void) | undefined {
+  const b = installedPlatform()?.backend;
+  return device && device !== 'auto' && b?.devices.includes(device) ? b.preload?.(device) : undefined;
+}
+
 /** Result of starting a model's sessions on the first device that works. */
 export interface StartedSessions<T> {
   device: ConcreteDevice;

@@ -95,6 +95,13 @@ export interface Backend {
    * device that would start but that `auto` should not pick here, or null.
    */
   autoSkip?(device: ConcreteDevice): Promise<string | null>;
+  /**
+   * Starts downloading what a session on `device` will need (its runtime)
+   * while the model downloads, and returns what wakes its driver, to be called
+   * once the model's bytes are flowing (waking it can block the page for a
+   * moment). Never throws: {@link Backend.createSession} reports failures.
+   */
+  preload?(device: ConcreteDevice): () => void;
   /** Starts a session on a device; throws with the runtime's reason when it can't. */
   createSession(model: Uint8Array, device: ConcreteDevice, options: SessionOptions): Promise<BackendSession>;
   /** The runtime package behind a device when it is not {@link Backend.runtime} (a fallback). */
