@@ -15,6 +15,6 @@ it('@vae/sdk browser bundle is ≤ 30 KB gzipped, without onnxruntime-node or -w
   console.log(`@vae/sdk browser bundle: ${(raw / 1024).toFixed(1)} KB minified, ${(gzip / 1024).toFixed(1)} KB gzipped (budget ${SDK_BUDGET_BYTES / 1024} KB)`);
   expect(gzip).toBeLessThanOrEqual(SDK_BUDGET_BYTES);
   // The runtime stays a lazy external import, never inlined.
-  expect(code).toMatch(/import\(["']onnxruntime-web["']\)/);
+  expect(code).toMatch(/import\(["'`]onnxruntime-web["'`]\)/);
   expect(code).not.toContain('onnxruntime-node');
 });

@@ -31,6 +31,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BUDGET_KB = SDK_BUDGET_BYTES / 1024;
 const TARGET = { bytes: 600 * 1024, ms: 1500 };
 const DECODE_RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const COLD_RUNS = Math.max(1, Number(process.env.BENCH_COLD_RUNS ?? 3));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const gz = (buf) => gzipSync(buf, { level: 9 }).length;
@@ -94,38 +95,70 @@ let chromiumVersion = '';
 for (const cfg of configs) {
   const label = `${cfg.device} ${cfg.dtype}${cfg.worker ? ' +worker' : ''}`;
   process.stderr.write(`bench:web ${label}…\n`);
-  const profile = mkdtempSync(join(tmpdir(), 'vae-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    ignoreDefaultArgs: ['--headless'],
-    args: [
-      '--headless=new', '--no-sandbox',
-      '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-    ],
-    viewport: { width: 800, height: 600 },
-    env: { ...process.env, VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' },
-  });
-  chromiumVersion = context.browser()?.version() ?? chromiumVersion;
+  // An empty profile each time: a cold visit has no HTTP cache, Cache Storage or GPU shader cache.
+  const launch = async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'vae-bench-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      ignoreDefaultArgs: ['--headless'],
+      args: [
+        '--headless=new', '--no-sandbox',
+        '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+      ],
+      viewport: { width: 800, height: 600 },
+      env: { ...process.env, VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' },
+    });
+    chromiumVersion = context.browser()?.version() ?? chromiumVersion;
+    return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+  };
   const url = `${server.url}?device=${cfg.device}&dtype=${cfg.dtype}${cfg.worker ? '&worker=1' : ''}`;
-  const visit = async () => {
+  const visit = async (context) => {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', LINK);
     served.length = 0;
+    if (process.env.BENCH_PROFILE) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 1000 }); await cdp.send('Profiler.start'); }
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.firstGrid || !document.getElementById('error').hidden, undefined, { timeout: 180_000 });
     const r = await page.evaluate(() => ({ t: Number(document.body.dataset.firstGrid), lastByte: Math.max(...performance.getEntriesByType('resource').map((e) => e.responseEnd)), info: window.__vae && { device: window.__vae.vae.info.device, file: window.__vae.vae.info.manifest.graphs.decoder.file }, err: document.getElementById('error').textContent }));
     if (!r.info) throw new Error(r.err);
+    if (process.env.BENCH_PROFILE) {
+      const { profile } = await cdp.send('Profiler.stop');
+      const self = new Map();
+      const dt = profile.timeDeltas; const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      profile.samples.forEach((id, i) => { const n = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000); });
+      for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stderr.write(`  self ${v.toFixed(0).padStart(6)} ms  ${k}\n`);
+      // A timeline: per 50 ms of the page's clock, what ran most.
+      let t = (profile.startTime - 0) / 1000; const buckets = new Map();
+      profile.samples.forEach((id, i) => { t += (dt[i] ?? 0) / 1000; const n = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}`; const b = Math.floor(t / 50); const m = buckets.get(b) ?? new Map(); m.set(k, (m.get(k) ?? 0) + 1); buckets.set(b, m); });
+      const t0 = Math.min(...buckets.keys());
+      for (const [b, m] of [...buckets].sort((a, c) => a[0] - c[0])) process.stderr.write(`  at ${String((b - t0) * 50).padStart(5)} ${[...m].sort((a, c) => c[1] - a[1]).slice(0, 3).map(([k, v]) => `${k}×${v}`).join(', ')}\n`);
+    }
+    if (process.env.BENCH_TRACE) {
+      const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseStart), Math.round(e.responseEnd)]));
+      for (const [name, start, first, end] of entries) process.stderr.write(`  ${String(start).padStart(5)} ${String(first).padStart(5)} ${String(end).padStart(5)} ms  ${name}\n`);
+      process.stderr.write(`  first grid at ${r.t.toFixed(0)} ms\n`);
+    }
     const upToGrid = [...served];
     return { page, t: r.t, lastByte: r.lastByte, info: r.info, bytes: upToGrid.reduce((a, x) => a + x.bytes, 0), by: tally(upToGrid), files: upToGrid.map((x) => `${x.path} ${kb(x.bytes)}`) };
   };
+  let browser;
   try {
-    const cold = await visit();
-    await cold.page.close();
-    const warm = await visit();
+    // COLD_RUNS cold visits, each in a fresh browser; the row shows the median (by time to the first grid).
+    const colds = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      browser = await launch();
+      const c = await visit(browser.context);
+      await c.page.close();
+      colds.push(c);
+      if (i < COLD_RUNS - 1) await browser.close();
+    }
+    const cold = [...colds].sort((a, b) => a.t - b.t)[colds.length >> 1];
+    cold.all = colds.map((c) => c.t);
+    const warm = await visit(browser.context);
     const perf = await warm.page.evaluate(async ({ runs, measure }) => {
       const { vae } = window.__vae;
       const last = Math.max(...performance.getEntriesByType('resource').map((e) => e.responseEnd));
@@ -157,8 +190,7 @@ for (const cfg of configs) {
   } catch (e) {
     results.push({ ...cfg, label, error: String(e.message ?? e).split('\n')[0] });
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   }
 }
 await server.close();
@@ -178,7 +210,7 @@ console.log(`\n@vae/sdk in the browser (Chromium ${chromiumVersion}, ${process.p
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
 const ok = results.filter((r) => !r.error);
 const table = [
-  ['device', 'dtype', 'worker', 'ran on', 'cold bytes (gzip)', 'wasm / model / js', 'cold first grid', 'cold last byte', 'warm bytes', 'warm first grid', 'decode b64', 'max |Δ| vs Node'],
+  ['device', 'dtype', 'worker', 'ran on', 'cold bytes (gzip)', 'wasm / model / js', 'cold first grid: median (each)', 'cold last byte', 'warm bytes', 'warm first grid', 'decode b64', 'max |Δ| vs Node'],
   ...results.map((r) =>
     r.error
       ? [r.device, r.dtype, r.worker ? 'yes' : 'no', 'FAILED', r.error.slice(0, 120), '', '', '', '', '', '', '']
@@ -189,7 +221,7 @@ const table = [
           r.cold.info.device,
           kb(r.cold.bytes),
           [r.cold.by.wasm, r.cold.by.model, r.cold.by.js].map(kb).join(' / '),
-          `${r.cold.t.toFixed(0)} ms`,
+          `${r.cold.t.toFixed(0)} ms (${r.cold.all.map((t) => t.toFixed(0)).join(', ')})`,
           `${r.cold.lastByte.toFixed(0)} ms`,
           `${kb(r.warm.bytes)} (wasm+model ${kb(r.warm.by.wasm + r.warm.by.model)})`,
           `${r.warm.t.toFixed(0)} ms`,
