@@ -92,7 +92,7 @@ describe('onnxruntime-web backend', () => {
     await b.createSession(dqModel, 'webgl', {});
     const { rewriteForWebgl } = await import('./onnx-rewrite.js');
     expect(Array.from(builds.webgl.created[0].model)).toEqual(Array.from(rewriteForWebgl(dqModel)));
-    // Unpacked shaders: 0.4 s less compiling on a first run (onnx-web.ts).
+    // Unpacked shaders: 0.2–0.7 s less compiling on a first run (onnx-web.ts).
     expect(builds.webgl.env.webgl.pack).toBe(false);
     expect(builds.webgl.created[0].model.length).not.toBe(dqModel.length);
     await b.createSession(dqModel, 'wasm', {});

@@ -157,7 +157,7 @@ async function createSessionNow(model: Uint8Array, device: ConcreteDevice, optio
     const [ort, { rewriteForWebgl }] = await Promise.all([loadOrt(device), import('./onnx-rewrite.js')]);
     const graph = rewriteForWebgl(model);
     // Unpacked (one float per texel) shaders: the same speed as packed ones
-    // here once compiled, and 0.4 s less compiling on a first run (SwiftShader,
+    // here once compiled, and 0.2–0.7 s less compiling on a first run (SwiftShader, a one-off page,
     // mnist decoder at batch 1, 16 and 64). Read once, before the first session.
     ort.env.webgl.pack = false;
     const create = () => ort.InferenceSession.create(graph, { executionProviders: executionProvidersFor(device) as never }) as unknown as Promise<WebglOrtSession>;
