@@ -67,11 +67,13 @@ const ALL = [
   { device: 'webgl', dtype: 'fp32' },
   { device: 'webgl', dtype: 'fp16' },
   { device: 'webgl', dtype: 'int8' },
+  { device: 'webgl', dtype: 'int8', lazy: true },
+  { device: 'wasm', dtype: 'int8', lazy: true },
   { device: 'wasm', dtype: 'fp32', worker: true },
   { device: 'auto', dtype: 'int8' },
 ];
 const only = process.env.BENCH_ONLY?.split(',');
-const configs = ALL.filter((c) => !only || only.includes(`${c.device}/${c.dtype}${c.worker ? '/worker' : ''}`));
+const configs = ALL.filter((c) => !only || only.includes(`${c.device}/${c.dtype}${c.worker ? '/worker' : ''}${c.lazy ? '/lazy' : ''}`));
 
 const LINK = { offline: false, latency: 40, downloadThroughput: (10e6 / 8) | 0, uploadThroughput: (10e6 / 8) | 0 };
 const served = [];
@@ -93,7 +95,7 @@ const tally = (list) => {
 const results = [];
 let chromiumVersion = '';
 for (const cfg of configs) {
-  const label = `${cfg.device} ${cfg.dtype}${cfg.worker ? ' +worker' : ''}`;
+  const label = `${cfg.device} ${cfg.dtype}${cfg.worker ? ' +worker' : ''}${cfg.lazy ? ' +lazyEncoder' : ''}`;
   process.stderr.write(`bench:web ${label}…\n`);
   // An empty profile each time: a cold visit has no HTTP cache, Cache Storage or GPU shader cache.
   const launch = async () => {
@@ -113,7 +115,7 @@ for (const cfg of configs) {
     chromiumVersion = context.browser()?.version() ?? chromiumVersion;
     return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
   };
-  const url = `${server.url}?device=${cfg.device}&dtype=${cfg.dtype}${cfg.worker ? '&worker=1' : ''}`;
+  const url = `${server.url}?device=${cfg.device}&dtype=${cfg.dtype}${cfg.worker ? '&worker=1' : ''}${cfg.lazy ? '&lazy=1' : ''}`;
   const visit = async (context) => {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -210,14 +212,15 @@ console.log(`\n@vae/sdk in the browser (Chromium ${chromiumVersion}, ${process.p
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
 const ok = results.filter((r) => !r.error);
 const table = [
-  ['device', 'dtype', 'worker', 'ran on', 'cold bytes (gzip)', 'wasm / model / js', 'cold first grid: median (each)', 'cold last byte', 'warm bytes', 'warm first grid', 'decode b64', 'max |Δ| vs Node'],
+  ['device', 'dtype', 'worker', 'encoder', 'ran on', 'cold bytes (gzip)', 'wasm / model / js', 'cold first grid: median (each)', 'cold last byte', 'warm bytes', 'warm first grid', 'decode b64', 'max |Δ| vs Node'],
   ...results.map((r) =>
     r.error
-      ? [r.device, r.dtype, r.worker ? 'yes' : 'no', 'FAILED', r.error.slice(0, 120), '', '', '', '', '', '', '']
+      ? [r.device, r.dtype, r.worker ? 'yes' : 'no', r.lazy ? 'lazy' : 'load', 'FAILED', r.error.slice(0, 120), '', '', '', '', '', '', '']
       : [
           r.device,
           r.dtype,
           r.worker ? 'yes' : 'no',
+          r.lazy ? 'lazy' : 'load',
           r.cold.info.device,
           kb(r.cold.bytes),
           [r.cold.by.wasm, r.cold.by.model, r.cold.by.js].map(kb).join(' / '),
@@ -231,7 +234,7 @@ const table = [
   ),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-console.log(`\nfrom navigation to the first rendered grid (bench/page: VAE.load('mnist', { device, dtype }), sample 16, draw), 10 Mbit/s down, 40 ms latency (DevTools), gzip; warm = second visit, same profile:\n`);
+console.log(`\nfrom navigation to the first rendered grid (bench/page: VAE.load('mnist', { device, dtype, worker?, lazyEncoder? }), sample 16, draw; encoder: lazy = read at first use, which this page never makes), 10 Mbit/s down, 40 ms latency (DevTools), gzip; warm = second visit, same profile:\n`);
 for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  '));
 console.log("\ncold last byte: when the last response of the cold visit finished (the link's share of the first grid); the rest is session start and the first run.");
 console.log('WebGL and WebGPU run on SwiftShader (a CPU) here, on a shared 2-core machine: their times are a correctness check, not a GPU speed figure.');

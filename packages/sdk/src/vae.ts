@@ -13,14 +13,14 @@ import { checkCacheSettings } from './cache/settings.js';
 import { mergeLegacyWasmOptions } from './env.js';
 import { workerBackendHere } from './worker/start-worker.js';
 import type { DeviceFailure } from './errors.js';
-import { VAEDisposedError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
+import { VAEDeviceError, VAEDisposedError, VAEError, VAEInputError, VAEModelError, VAESourceError } from './errors.js';
 import { lerp, linspace, normalQuantile, slerp } from './interpolate.js';
 import type { ModelManifest } from './manifest.js';
 import { throwIfAborted } from './source/abort.js';
 import { DEFAULT_TIMEOUT_MS, readModel } from './source/read-model.js';
 import type { ModelDType } from './source/select-variant.js';
 import { MODEL_DTYPES } from './source/select-variant.js';
-import type { LoadProgress, ModelSource } from './source/types.js';
+import type { LoadedModel, LoadProgress, ModelSource } from './source/types.js';
 import { verifySessionIo } from './source/validate-graphs.js';
 import type { OptionSchema } from './options.js';
 import { checkOptions, t } from './options.js';
@@ -97,6 +97,16 @@ export interface LoadOptions {
    * where there is no Cache API (Node).
    */
   cache?: boolean;
+  /**
+   * Read and start the encoder at the first call that needs it (`encode`,
+   * `reconstruct`, `restyle`, `interpolate` between images, `negativeElbo`),
+   * not in `load`: a page that only samples downloads model.json and the
+   * decoder alone (for the bundled int8 mnist, 186 KB instead of 397 KB).
+   * A missing or corrupt encoder, or one the device cannot start, is then
+   * that call's error, with the same types `load` would have thrown; the
+   * call after it tries again. Default false.
+   */
+  lazyEncoder?: boolean;
 }
 
 /** What was loaded and where it runs. */
@@ -265,6 +275,7 @@ const LOAD_SCHEMA: OptionSchema = {
   onProgress: t.function,
   worker: t.boolean,
   cache: t.boolean,
+  lazyEncoder: t.boolean,
 };
 const SAMPLE_SCHEMA: OptionSchema = { seed: t.integer, temperature: t.number, label: t.label };
 const ENCODE_SCHEMA: OptionSchema = { label: t.label };
@@ -378,15 +389,24 @@ export class VAE {
     // model, and its driver wakes once the graphs' requests are out.
     const wake = backend ? undefined : preloadDevice(options.device);
     const progress = wake ? (p: LoadProgress) => (p.file !== 'model.json' && wake(), onProgress?.(p)) : onProgress;
-    const model = await readModel(source, { signal, timeoutMs, onProgress: progress, dtype: options.dtype, cache });
+    const lazy = options.lazyEncoder === true;
+    const model = await readModel(source, { signal, timeoutMs, onProgress: progress, dtype: options.dtype, cache, lazyEncoder: lazy });
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
+      const start = (graph: 'encoder' | 'decoder', bytes: Uint8Array) => startGraph(() => backend.createSession(bytes, device, { threads, onProgress, cache }), m.graphs[graph].file, device);
+      if (lazy) {
+        const dec = await start('decoder', model.decoder);
+        try {
+          verifySessionIo(m, 'decoder', dec.inputs, dec.outputs);
+        } catch (e) {
+          await dec.release().catch(noop);
+          throw e;
+        }
+        return { enc: lazySession(() => startEncoder(model, device, (bytes) => start('encoder', bytes))), dec };
+      }
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
-      const [e, d] = await Promise.allSettled([
-        startGraph(() => backend.createSession(model.encoder, device, { threads, onProgress, cache }), m.graphs.encoder.file, device),
-        startGraph(() => backend.createSession(model.decoder, device, { threads, onProgress, cache }), m.graphs.decoder.file, device),
-      ]);
+      const [e, d] = await Promise.allSettled([start('encoder', model.encoder!), start('decoder', model.decoder)]);
       if (e.status === 'rejected' || d.status === 'rejected') {
         await Promise.all([e, d].map((r) => (r.status === 'fulfilled' ? r.value.release().catch(noop) : undefined)));
         throw e.status === 'rejected' ? e.reason : (d as PromiseRejectedResult).reason;
@@ -922,6 +942,44 @@ export class VAE {
     await this.#tail;
     await Promise.all([this.#enc.release().catch(noop), this.#dec.release().catch(noop)]);
   }
+}
+
+/**
+ * A session that starts at its first run ({@link LoadOptions.lazyEncoder}).
+ * A failed start is not kept: the next run tries again.
+ */
+function lazySession(start: () => Promise<BackendSession>): BackendSession {
+  let session: Promise<BackendSession> | undefined;
+  const get = () => (session ??= start().catch((e) => {
+    session = undefined;
+    throw e;
+  }));
+  return {
+    inputs: [],
+    outputs: [],
+    run: (...args) => get().then((s) => s.run(...args)),
+    release: async () => {
+      await (await session?.catch(noop))?.release();
+    },
+  };
+}
+
+/** The encoder of a lazy load, on the device the decoder runs on. */
+async function startEncoder(model: LoadedModel, device: ConcreteDevice, start: (bytes: Uint8Array) => Promise<BackendSession>): Promise<BackendSession> {
+  let enc: BackendSession;
+  try {
+    enc = await start(model.encoder ?? (await model.readEncoder!()));
+  } catch (e) {
+    if (e instanceof VAEError) throw e;
+    throw new VAEDeviceError(`the encoder could not start on '${device}', where the decoder runs: ${(e as Error)?.message ?? String(e)}`, [], { cause: e });
+  }
+  try {
+    verifySessionIo(model.manifest, 'encoder', enc.inputs, enc.outputs);
+  } catch (e) {
+    await enc.release().catch(noop);
+    throw e;
+  }
+  return enc;
 }
 
 const MODEL_FAILURE = /protobuf|INVALID_GRAPH|INVALID_PROTOBUF|INVALID_ARGUMENT|NO_MODEL|Load model|ShapeInference|opset|ir_version|Node \(|TypeInference|not supported|Unsupported model/i;

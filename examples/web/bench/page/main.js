@@ -5,7 +5,7 @@
 import { VAE, tile, toImageData } from '@vae/sdk';
 
 const q = new URLSearchParams(location.search);
-const options = { device: q.get('device') ?? 'auto', ...(q.get('dtype') ? { dtype: q.get('dtype') } : {}), ...(q.get('worker') === '1' ? { worker: true } : {}) };
+const options = { device: q.get('device') ?? 'auto', ...(q.get('dtype') ? { dtype: q.get('dtype') } : {}), ...(q.get('worker') === '1' ? { worker: true } : {}), ...(q.get('lazy') === '1' ? { lazyEncoder: true } : {}) };
 try {
   const vae = await VAE.load('mnist', options);
   const grid = tile(await vae.sample(16, { seed: 1 }), 4);

@@ -48,6 +48,7 @@ export async function readModel(source: ModelSource | undefined, options: ReadOp
   // success is kept, so one caller's abort or timeout is not every caller's.
   const key = `${name}:${options.dtype ?? ''}`;
   const hit = shipped.get(key);
+  if (hit && !hit.encoder && !options.lazyEncoder) await hit.readEncoder!();
   if (hit) return hit;
   const model = await readModelNow(name, options);
   shipped.set(key, model);
@@ -78,19 +79,27 @@ async function readModelNow(source: ModelSource | undefined, options: ReadOption
   };
   try {
     const refs = r.kind === 'folder' ? graphRefs(manifest, m.where) : r;
-    const [e, d] = await Promise.all([graph('encoder', refs.encoder), graph('decoder', refs.decoder)]);
+    const [e, d] = await Promise.all([options.lazyEncoder ? undefined : graph('encoder', refs.encoder), graph('decoder', refs.decoder)]);
     throwIfAborted(options.signal, 'the model');
-    await verifyGraphBytes(manifest, 'encoder', e.bytes);
+    if (e) await verifyGraphBytes(manifest, 'encoder', e.bytes);
     await verifyGraphBytes(manifest, 'decoder', d.bytes);
     const origin =
       r.kind === 'folder'
         ? folderOf(m.where)
         : m.where.kind === 'url' && m.where.url.protocol === 'data:'
-          ? `${describeRef(e.where)} (model.json inlined)`
+          ? `${describeRef(d.where)} (model.json inlined)`
           : m.where.kind === 'url'
             ? m.where.url.href
             : m.where.path;
-    return { manifest, encoder: e.bytes, decoder: d.bytes, origin };
+    const model: LoadedModel = { manifest, encoder: e?.bytes, decoder: d.bytes, origin };
+    // Later, outside this load: its signal no longer applies, its timeout, cache and progress do.
+    const g = manifest.graphs.encoder;
+    model.readEncoder = async () => {
+      const got = await readFile(refs.encoder, g.file, g.bytes, g.bytes, 'as model.json declares', expected ?? 'the encoder file', { ...options, signal: undefined }, g.sha256);
+      await verifyGraphBytes(manifest, 'encoder', got.bytes);
+      return (model.encoder = got.bytes);
+    };
+    return model;
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }

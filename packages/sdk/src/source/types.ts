@@ -59,14 +59,18 @@ export interface ReadOptions {
   dtype?: ModelDType;
   /** Whether graphs may come from / go to Cache Storage (`LoadOptions.cache`); default true. */
   cache?: boolean;
+  /** Read the encoder only when {@link LoadedModel.readEncoder} is called (`LoadOptions.lazyEncoder`). */
+  lazyEncoder?: boolean;
 }
 
 /** A manifest with both graphs' bytes, verified against each other. */
 export interface LoadedModel {
   /** The validated model.json. */
   manifest: ModelManifest;
-  /** Encoder graph bytes, checked against the manifest. */
-  encoder: Uint8Array;
+  /** Encoder graph bytes, checked against the manifest; undefined until {@link LoadedModel.readEncoder} has read them. */
+  encoder?: Uint8Array;
+  /** Reads and checks the encoder (then sets {@link LoadedModel.encoder}); present when it was not read with the rest. */
+  readEncoder?: () => Promise<Uint8Array>;
   /** Decoder graph bytes, checked against the manifest. */
   decoder: Uint8Array;
   /** Human-readable origin, for `info`. */
