@@ -7,7 +7,8 @@
  * DequantizeLinear gave wrong results: max |Δ| 0.99) is a VAEDeviceError
  * naming what it runs; wasm runs all three dtypes, webgpu fp32 and fp16; auto
  * with int8 tries webgl first but passes over it here (SwiftShader renders on
- * the CPU) and says why. WebGL and WebGPU run on SwiftShader here,
+ * the CPU) and says why; webgl int8 with lazyEncoder requests no encoder
+ * until the first encode. WebGL and WebGPU run on SwiftShader here,
  * so this is a correctness check only, not a speed measurement.
  */
 import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ afterAll(() => {
 });
 
 const CASES = [
+  // First of the int8 cases: the page has read no int8 encoder yet, so its request shows when it happens.
+  ['webgl', 'int8', 'lazy'],
   ['webgl', 'fp32'],
   ['webgl', 'fp16'],
   ['webgl', 'int8'],
@@ -41,6 +44,8 @@ const CASES = [
 interface Outcome {
   device: string;
   dtype: string;
+  lazy?: string;
+  encoderRequests?: number[];
   ran?: string;
   reason?: string;
   skipped?: { device: string; reason: string }[];
@@ -70,16 +75,18 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
      const latents = ${latents.toString()};
      window.__run = async (cases) => {
        const out = [];
-       for (const [device, dtype] of cases) {
+       const encoderRequests = (dtype) => performance.getEntriesByType('resource').filter((r) => r.name.includes('encoder_' + dtype)).length;
+       for (const [device, dtype, lazy] of cases) {
          try {
            const t0 = performance.now();
-           const vae = await VAE.load('mnist', { device, dtype });
+           const vae = await VAE.load('mnist', { device, dtype, lazyEncoder: lazy === 'lazy' });
            const t1 = performance.now();
            const s = await vae.sample(16, { seed: 1 });
            const t2 = performance.now();
            const d = await vae.decode({ data: latents(), shape: [5, 32] });
+           const before = encoderRequests(dtype);
            const e = await vae.encode({ data: s.data, shape: [16, 1, 28, 28] });
-           out.push({ device, dtype, ran: vae.info.device, reason: vae.info.deviceReason, skipped: vae.info.skipped.map((f) => ({ ...f })), file: vae.info.manifest.graphs.decoder.file, sample: Array.from(s.data), decoded: Array.from(d.data), mu: Array.from(e.mu.data), loadMs: t1 - t0, firstSampleMs: t2 - t1 });
+           out.push({ device, dtype, lazy, encoderRequests: [before, encoderRequests(dtype)], ran: vae.info.device, reason: vae.info.deviceReason, skipped: vae.info.skipped.map((f) => ({ ...f })), file: vae.info.manifest.graphs.decoder.file, sample: Array.from(s.data), decoded: Array.from(d.data), mu: Array.from(e.mu.data), loadMs: t1 - t0, firstSampleMs: t2 - t1 });
            await vae.dispose();
          } catch (e) {
            out.push({ device, dtype, error: { name: e.name, message: e.message, failures: e.failures ?? [] } });
@@ -108,7 +115,9 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
       await node.dispose();
     }
     for (const o of got) {
-      const label = `${o.device} ${o.dtype}`;
+      const label = `${o.device} ${o.dtype}${o.lazy ? ' lazyEncoder' : ''}`;
+      // lazyEncoder: nothing fetched the encoder until the first encode did.
+      if (o.lazy) expect(o.encoderRequests, label).toEqual([0, 1]);
       if (o.device === 'webgpu' && o.dtype === 'int8') {
         expect(o.error?.name, label).toBe('VAEDeviceError');
         expect(o.error?.message, label).toBe(
@@ -131,6 +140,7 @@ it.skipIf(skip)('webgl runs fp32, fp16 and int8 (widened on the client) like Nod
       for (const [k, d] of Object.entries(diffs)) expect(d, `${label} ${k}`).toBeLessThan(1e-4);
     }
     expect(got.map((o) => `${o.device} ${o.dtype}`)).toEqual(CASES.map(([d, t]) => `${d} ${t}`));
+    expect(got[0].lazy).toBe('lazy');
   } finally {
     await browser.close();
     await server.close();
