@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VAEModelError } from '../errors.js';
-import { nodeBackend } from './onnx-node.js';
+import { runCpu } from '../../test/run-cpu.js';
 import { dequantizeForWebgl } from './onnx-rewrite.js';
 import { concat, fieldText, lenField, readFields, varintField } from './protobuf-wire.js';
 
@@ -23,15 +23,7 @@ function inventory(model: Uint8Array) {
   return { fields, ops, types };
 }
 
-/** Both graphs run as the Node SDK runs them: onnxruntime-node's cpu, with the session options of onnx-node.ts. */
-async function run(model: Uint8Array, input: string, data: Float32Array, dims: readonly number[]) {
-  const s = await nodeBackend.createSession(model, 'cpu', {});
-  try {
-    return await s.run(input, data, dims, s.outputs.map((o) => o.name));
-  } finally {
-    await s.release();
-  }
-}
+const run = runCpu;
 
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VAEModelError } from '../errors.js';
-import { nodeBackend } from './onnx-node.js';
+import { runCpu } from '../../test/run-cpu.js';
 import { dequantizeForWebgl, rewriteForWebgl } from './onnx-rewrite.js';
 import { concat, fieldText, lenField, readFields, varintField } from './protobuf-wire.js';
 
@@ -17,14 +17,7 @@ function ops(model: Uint8Array): string[] {
     .map((f) => fieldText(model, readFields(model, f.body, f.end, 'node').find((n) => n.no === 4)!));
 }
 
-async function run(model: Uint8Array, input: string, data: Float32Array, dims: readonly number[]) {
-  const s = await nodeBackend.createSession(model, 'cpu', {});
-  try {
-    return await s.run(input, data, dims, s.outputs.map((o) => o.name));
-  } finally {
-    await s.release();
-  }
-}
+const run = runCpu;
 
 /** Largest |a − b| relative to the largest |b| (so 1e-6 means float32 rounding, whatever the scale). */
 const relDiff = (a: Float32Array, b: Float32Array) => {
