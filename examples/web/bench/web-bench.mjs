@@ -3,17 +3,20 @@
 //   1. the SDK's own JS as a browser bundle (minified, gzipped), onnxruntime-web
 //      and its wasm excluded: budget 30 KB; its lazy chunks (the WebGL rewriter);
 //   2. each shipped model variant's size;
-//   3. per device × dtype that runs (and wasm with the SDK's worker), a minimal
-//      page (bench/page: load, sample 16, draw a 4×4 grid) in Debian chromium over
-//      an emulated 10 Mbit/s, 40 ms link (DevTools Network.emulateNetworkConditions),
-//      served gzipped: bytes transferred (gzip, as the server sent them) and time
-//      from navigation to the first rendered grid, cold (empty profile) and warm
-//      (second visit: Cache Storage); decode throughput at batch 64; max |Δ|
-//      against Node's cpu on the same variant; then whether the lightest path
-//      meets the target (600 KB, 1.5 s).
+//   3. per device × dtype that runs (and wasm with the SDK's worker, and int8
+//      with lazyEncoder), a minimal page (bench/page: load, sample 16, draw a
+//      4×4 grid) in Debian chromium over an emulated 10 Mbit/s, 40 ms link
+//      (DevTools Network.emulateNetworkConditions), served gzipped: bytes
+//      transferred (gzip, as the server sent them) and time from navigation to
+//      the first rendered grid, cold (median of BENCH_COLD_RUNS visits, default
+//      3, each with an empty profile in a fresh browser) and warm (second visit:
+//      Cache Storage); decode throughput at batch 64; max |Δ| against Node's cpu
+//      on the same variant; then whether the lightest path meets the target
+//      (600 KB, 1.5 s).
 //      WebGL and WebGPU run on SwiftShader here (a CPU): a correctness check, not a GPU speed.
 // Needs a built SDK with its models (`pnpm --filter @vae/sdk build`) and /usr/bin/chromium.
-// BENCH_ONLY=webgl/int8,wasm/fp32 runs only those rows.
+// BENCH_ONLY=webgl/int8,webgl/int8/lazy,wasm/fp32/worker runs only those rows; BENCH_TRACE=1 prints
+// each cold visit's requests, BENCH_PROFILE=1 its CPU profile per 50 ms.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
