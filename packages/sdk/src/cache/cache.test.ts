@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VAEInputError, VAESourceError } from '../errors.js';
 import { env } from '../env.js';
 import { fetchBounded } from '../source/fetch-bounded.js';
-import { graphKey, runtimeKey } from './cache-store.js';
+import { graphKey, manifestKey, runtimeKey } from './cache-store.js';
 import { runtimeWasmName, withRuntimeFetch } from './runtime-fetch.js';
 import { checkCacheSettings } from './settings.js';
 
@@ -118,6 +118,31 @@ describe('graphs in Cache Storage', () => {
     await fetchBounded(url, bounds(net.f));
     expect(net.calls.length).toBe(2);
     expect([...(mem.stores.get('vae-sdk-v1')?.keys() ?? [])]).toEqual([]);
+  });
+});
+
+describe('Cache Storage itself', () => {
+  it('is opened once for model.json and the graphs, and model.json\'s offline copy is stored without holding up the load', async () => {
+    let opens = 0;
+    const open = mem.storage.open.bind(mem.storage);
+    mem.storage.open = async (name: string) => (opens++, open(name));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store = mem.storage.open;
+    // model.json's put waits at the gate: fetchBounded must return before it finishes.
+    mem.storage.open = async (name: string) => {
+      const c = await store(name);
+      return { ...c, put: async (k: string, r: Response) => (await gate, c.put(k, r)) };
+    };
+    const manifest = new TextEncoder().encode('{"format":"x"}');
+    const url = new URL('https://example.test/m/model.json');
+    const got = await fetchBounded(url, { what: 'model.json', maxBytes: 1 << 20, bound: 'the cap', timeoutMs: 5000, fetch: serving(manifest).f, cache: { key: manifestKey(url.href), mode: 'fallback', enabled: true } });
+    expect(Array.from(got.bytes)).toEqual(Array.from(manifest));
+    expect(mem.stores.get('vae-sdk-v1')?.has(manifestKey(url.href)) ?? false).toBe(false);
+    release();
+    await fetchBounded(new URL('https://example.test/m/decoder.onnx'), bounds(serving(graph).f));
+    expect(mem.stores.get('vae-sdk-v1')!.has(manifestKey(url.href))).toBe(true);
+    expect(opens).toBe(1);
   });
 });
 

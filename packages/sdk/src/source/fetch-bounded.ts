@@ -68,7 +68,8 @@ export async function fetchBounded(url: URL, b: FetchBounds): Promise<Fetched> {
   }
   try {
     const got = await fetchNetwork(url, b);
-    await cachePut(c.key, got.bytes, c.enabled);
+    // Not awaited: the copy is only for an offline visit, and the graphs' requests wait on this return.
+    void cachePut(c.key, got.bytes, c.enabled);
     return got;
   } catch (e) {
     if (b.signal?.aborted) throw e;

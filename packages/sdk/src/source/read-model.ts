@@ -6,7 +6,7 @@
  */
 import type { ModelManifest } from '../manifest.js';
 import { throwIfAborted } from './abort.js';
-import { graphKey, manifestKey } from '../cache/cache-store.js';
+import { graphKey, manifestKey, openCacheEarly } from '../cache/cache-store.js';
 import { fetchBounded } from './fetch-bounded.js';
 import { parseManifest } from '../manifest.js';
 import { VAESourceError } from '../errors.js';
@@ -57,6 +57,7 @@ export async function readModel(source: ModelSource | undefined, options: ReadOp
 
 async function readModelNow(source: ModelSource | undefined, options: ReadOptions): Promise<LoadedModel> {
   const r = resolveSource(source, options.dtype);
+  if (r.kind !== 'bytes') openCacheEarly(options.cache ?? true);
   if (r.kind === 'bytes') {
     const manifest = selectVariant(parseManifest(r.manifest), options.dtype);
     await verifyGraphBytes(manifest, 'encoder', r.encoder);
