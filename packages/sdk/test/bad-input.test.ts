@@ -102,7 +102,7 @@ describe('typed errors for bad inputs', () => {
   it('unknown option keys are refused with the valid keys and the closest one', async () => {
     const load = await thrown(() => VAE.load(fx.dir, { devise: 'cuda' } as never));
     expect(load).toBeInstanceOf(VAEInputError);
-    expect(load.message).toBe('VAE.load: unknown option "devise" (did you mean "device"?); valid options are device, dtype, threads, batchSize, wasm, signal, timeoutMs, onProgress, worker, cache');
+    expect(load.message).toBe('VAE.load: unknown option "devise" (did you mean "device"?); valid options are device, dtype, threads, batchSize, wasm, signal, timeoutMs, onProgress, worker, cache, lazyEncoder');
     expect((await thrown(() => vae.sample(1, { sead: 1 } as never))).message).toBe('vae.sample: unknown option "sead" (did you mean "seed"?); valid options are seed, temperature, label');
     expect((await thrown(() => fromImageData(pixels, { invrt: true } as never))).message).toMatch(/^fromImageData: unknown option "invrt" \(did you mean "invert"\?\); valid options are prepare, invert, size, shape, background$/);
     expect((await thrown(() => gaussianLatents(1, 4, { temprature: 2 } as never))).message).toBe('gaussianLatents: unknown option "temprature" (did you mean "temperature"?); valid options are seed, temperature');

@@ -88,7 +88,7 @@ async function readModelNow(source: ModelSource | undefined, options: ReadOption
       r.kind === 'folder'
         ? folderOf(m.where)
         : m.where.kind === 'url' && m.where.url.protocol === 'data:'
-          ? `${describeRef(d.where)} (model.json inlined)`
+          ? `${describeRef((e ?? d).where)} (model.json inlined)`
           : m.where.kind === 'url'
             ? m.where.url.href
             : m.where.path;
