@@ -394,32 +394,15 @@ export class VAE {
     const m = model.manifest;
     throwIfAborted(signal, 'the model');
     const started = await startOnDevice(options.device, async (backend, device) => {
-      const start = (graph: 'encoder' | 'decoder', bytes: Uint8Array) => startGraph(() => backend.createSession(bytes, device, { threads, onProgress, cache }), m.graphs[graph].file, device);
-      if (lazy) {
-        const dec = await start('decoder', model.decoder);
-        try {
-          verifySessionIo(m, 'decoder', dec.inputs, dec.outputs);
-        } catch (e) {
-          await dec.release().catch(noop);
-          throw e;
-        }
-        return { enc: lazySession(() => startEncoder(model, device, (bytes) => start('encoder', bytes))), dec };
-      }
+      const start = (graph: 'encoder' | 'decoder', bytes: Uint8Array) => startChecked(m, graph, () => backend.createSession(bytes, device, { threads, onProgress, cache }), device);
+      if (lazy) return { enc: lazySession(() => startEncoder(model, device, (bytes) => start('encoder', bytes))), dec: await start('decoder', model.decoder) };
       // Both sessions start together: graph optimisation of one overlaps the other (cold start).
       const [e, d] = await Promise.allSettled([start('encoder', model.encoder!), start('decoder', model.decoder)]);
       if (e.status === 'rejected' || d.status === 'rejected') {
         await Promise.all([e, d].map((r) => (r.status === 'fulfilled' ? r.value.release().catch(noop) : undefined)));
         throw e.status === 'rejected' ? e.reason : (d as PromiseRejectedResult).reason;
       }
-      const [enc, dec] = [e.value, d.value];
-      try {
-        verifySessionIo(m, 'encoder', enc.inputs, enc.outputs);
-        verifySessionIo(m, 'decoder', dec.inputs, dec.outputs);
-      } catch (e) {
-        await Promise.all([enc.release().catch(noop), dec.release().catch(noop)]);
-        throw e;
-      }
-      return { enc, dec };
+      return { enc: e.value, dec: d.value };
     }, m.precision, backend);
     if (signal?.aborted) {
       // ONNX Runtime cannot cancel a session start; an abort meanwhile takes effect
@@ -966,20 +949,24 @@ function lazySession(start: () => Promise<BackendSession>): BackendSession {
 
 /** The encoder of a lazy load, on the device the decoder runs on. */
 async function startEncoder(model: LoadedModel, device: ConcreteDevice, start: (bytes: Uint8Array) => Promise<BackendSession>): Promise<BackendSession> {
-  let enc: BackendSession;
   try {
-    enc = await start(model.encoder ?? (await model.readEncoder!()));
+    return await start(model.encoder ?? (await model.readEncoder!()));
   } catch (e) {
     if (e instanceof VAEError) throw e;
     throw new VAEDeviceError(`the encoder could not start on '${device}', where the decoder runs: ${(e as Error)?.message ?? String(e)}`, [], { cause: e });
   }
+}
+
+/** {@link startGraph}, then the session's inputs and outputs checked against model.json; one that disagrees is released. */
+async function startChecked(m: ModelManifest, graph: 'encoder' | 'decoder', create: () => Promise<BackendSession>, device: ConcreteDevice): Promise<BackendSession> {
+  const session = await startGraph(create, m.graphs[graph].file, device);
   try {
-    verifySessionIo(model.manifest, 'encoder', enc.inputs, enc.outputs);
+    verifySessionIo(m, graph, session.inputs, session.outputs);
   } catch (e) {
-    await enc.release().catch(noop);
+    await session.release().catch(noop);
     throw e;
   }
-  return enc;
+  return session;
 }
 
 const MODEL_FAILURE = /protobuf|INVALID_GRAPH|INVALID_PROTOBUF|INVALID_ARGUMENT|NO_MODEL|Load model|ShapeInference|opset|ir_version|Node \(|TypeInference|not supported|Unsupported model/i;

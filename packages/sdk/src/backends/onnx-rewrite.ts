@@ -110,7 +110,7 @@ function rewrite(buf: Uint8Array, subpixel: boolean): Uint8Array {
     for (const n of nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
     const weight = (name: string) => {
       const t = init.get(name);
-      const values = t?.type === FLOAT ? valuesOf(buf, t) : undefined;
+      const values = byOutput.has(name) || t?.type !== FLOAT ? undefined : valuesOf(buf, t);
       return byOutput.get(name) ?? (values && { dims: t!.dims, values });
     };
     for (const n of nodes) {

@@ -71,13 +71,15 @@ async function readModelNow(source: ModelSource | undefined, options: ReadOption
   const ac = new AbortController();
   const stop = () => ac.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', stop, { once: true });
-  const graph = (which: 'encoder' | 'decoder', ref: FileRef) => {
+  const readGraph = (which: 'encoder' | 'decoder', ref: FileRef, signal: AbortSignal | undefined) => {
     const g = manifest.graphs[which];
-    return readFile(ref, g.file, g.bytes, g.bytes, `as model.json declares`, expected ?? `the ${which} file`, { ...options, signal: ac.signal }, g.sha256).catch((e) => {
+    return readFile(ref, g.file, g.bytes, g.bytes, `as model.json declares`, expected ?? `the ${which} file`, { ...options, signal }, g.sha256);
+  };
+  const graph = (which: 'encoder' | 'decoder', ref: FileRef) =>
+    readGraph(which, ref, ac.signal).catch((e) => {
       ac.abort();
       throw e;
     });
-  };
   try {
     const refs = r.kind === 'folder' ? graphRefs(manifest, m.where) : r;
     const [e, d] = await Promise.all([options.lazyEncoder ? undefined : graph('encoder', refs.encoder), graph('decoder', refs.decoder)]);
@@ -94,9 +96,8 @@ async function readModelNow(source: ModelSource | undefined, options: ReadOption
             : m.where.path;
     const model: LoadedModel = { manifest, encoder: e?.bytes, decoder: d.bytes, origin };
     // Later, outside this load: its signal no longer applies, its timeout, cache and progress do.
-    const g = manifest.graphs.encoder;
     model.readEncoder = async () => {
-      const got = await readFile(refs.encoder, g.file, g.bytes, g.bytes, 'as model.json declares', expected ?? 'the encoder file', { ...options, signal: undefined }, g.sha256);
+      const got = await readGraph('encoder', refs.encoder, undefined);
       await verifyGraphBytes(manifest, 'encoder', got.bytes);
       return (model.encoder = got.bytes);
     };
