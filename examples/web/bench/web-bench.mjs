@@ -95,6 +95,27 @@ const tally = (list) => {
   return by;
 };
 
+/** BENCH_PROFILE: a visit's CPU profile, as self time per function and, per 50 ms of the page's clock, what ran most. */
+function printProfile(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const buckets = new Map();
+  let t = profile.startTime / 1000;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    t += dt;
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const where = `${functionName || '(anon)'} ${url.split('/').pop()}`;
+    self.set(`${where}:${lineNumber}`, (self.get(`${where}:${lineNumber}`) ?? 0) + dt);
+    const m = buckets.get(Math.floor(t / 50)) ?? new Map();
+    m.set(where, (m.get(where) ?? 0) + 1);
+    buckets.set(Math.floor(t / 50), m);
+  });
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stderr.write(`  self ${v.toFixed(0).padStart(6)} ms  ${k}\n`);
+  const first = Math.min(...buckets.keys());
+  for (const [b, m] of [...buckets].sort((x, y) => x[0] - y[0])) process.stderr.write(`  at ${String((b - first) * 50).padStart(5)} ${[...m].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, v]) => `${k}×${v}`).join(', ')}\n`);
+}
+
 const results = [];
 let chromiumVersion = '';
 for (const cfg of configs) {
@@ -130,18 +151,7 @@ for (const cfg of configs) {
     await page.waitForFunction(() => document.body.dataset.firstGrid || !document.getElementById('error').hidden, undefined, { timeout: 180_000 });
     const r = await page.evaluate(() => ({ t: Number(document.body.dataset.firstGrid), lastByte: Math.max(...performance.getEntriesByType('resource').map((e) => e.responseEnd)), info: window.__vae && { device: window.__vae.vae.info.device, file: window.__vae.vae.info.manifest.graphs.decoder.file }, err: document.getElementById('error').textContent }));
     if (!r.info) throw new Error(r.err);
-    if (process.env.BENCH_PROFILE) {
-      const { profile } = await cdp.send('Profiler.stop');
-      const self = new Map();
-      const dt = profile.timeDeltas; const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-      profile.samples.forEach((id, i) => { const n = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000); });
-      for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stderr.write(`  self ${v.toFixed(0).padStart(6)} ms  ${k}\n`);
-      // A timeline: per 50 ms of the page's clock, what ran most.
-      let t = (profile.startTime - 0) / 1000; const buckets = new Map();
-      profile.samples.forEach((id, i) => { t += (dt[i] ?? 0) / 1000; const n = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}`; const b = Math.floor(t / 50); const m = buckets.get(b) ?? new Map(); m.set(k, (m.get(k) ?? 0) + 1); buckets.set(b, m); });
-      const t0 = Math.min(...buckets.keys());
-      for (const [b, m] of [...buckets].sort((a, c) => a[0] - c[0])) process.stderr.write(`  at ${String((b - t0) * 50).padStart(5)} ${[...m].sort((a, c) => c[1] - a[1]).slice(0, 3).map(([k, v]) => `${k}×${v}`).join(', ')}\n`);
-    }
+    if (process.env.BENCH_PROFILE) printProfile((await cdp.send('Profiler.stop')).profile);
     if (process.env.BENCH_TRACE) {
       const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseStart), Math.round(e.responseEnd)]));
       for (const [name, start, first, end] of entries) process.stderr.write(`  ${String(start).padStart(5)} ${String(first).padStart(5)} ${String(end).padStart(5)} ms  ${name}\n`);
